@@ -1,0 +1,178 @@
+#include "agent_manager.h"
+
+#include <pwd.h>
+#include <signal.h>
+#include <time.h>
+
+#include <thread>
+
+#include "admission.h"
+#include "agent_name.h"
+#include "errors.h"
+
+namespace nova {
+namespace {
+
+int64_t RealtimeUsec() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
+std::optional<passwd> LookupUser(const std::string* name, uint32_t uid,
+                                 std::string& buffer) {
+  buffer.resize(16384);
+  passwd pw{};
+  passwd* result = nullptr;
+  int rc = name ? getpwnam_r(name->c_str(), &pw, buffer.data(), buffer.size(), &result)
+                : getpwuid_r(uid, &pw, buffer.data(), buffer.size(), &result);
+  if (rc != 0 || result == nullptr) return std::nullopt;
+  return pw;
+}
+
+}  // namespace
+
+std::string UserNameForUid(uint32_t uid) {
+  std::string buffer;
+  auto pw = LookupUser(nullptr, uid, buffer);
+  if (!pw) {
+    throw Error(ErrorKind::kPermissionDenied,
+                "uid " + std::to_string(uid) + " has no user name; agents run as a named user");
+  }
+  return pw->pw_name;
+}
+
+AgentManager::AgentManager(Systemd& systemd, const Config& config,
+                           const OutcomeStore& outcomes,
+                           std::function<HostMemory()> read_memory, std::string hook_path)
+    : systemd_(systemd),
+      config_(config),
+      outcomes_(outcomes),
+      read_memory_(std::move(read_memory)),
+      hook_path_(std::move(hook_path)) {}
+
+std::string AgentManager::ResolveUser(const SpawnRequest& request,
+                                      const Caller& caller) const {
+  std::string caller_name = UserNameForUid(caller.uid);
+  if (!request.user || request.user->empty()) return caller_name;
+  std::string buffer;
+  auto pw = LookupUser(&*request.user, 0, buffer);
+  if (!pw) {
+    throw Error(ErrorKind::kInvalidArgument,
+                "--user \"" + *request.user + "\": no such user on this host");
+  }
+  if (caller.uid != 0 && pw->pw_uid != caller.uid) {
+    throw Error(ErrorKind::kPermissionDenied,
+                "--user " + *request.user + ": only root may run an agent as "
+                "another user; you are " + caller_name);
+  }
+  return pw->pw_name;
+}
+
+SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& caller) {
+  HostMemory memory = read_memory_();
+  AgentSpec spec = ResolveSpawn(request, config_, memory.total);
+  spec.user = ResolveUser(request, caller);
+  std::string unit = AgentUnit(spec.name);
+
+  if (auto existing = systemd_.GetAgent(spec.name)) {
+    if (existing->live()) {
+      throw Error(ErrorKind::kAlreadyRunning,
+                  "agent \"" + spec.name + "\" is already running (" + unit +
+                      ", " + existing->active_state +
+                      "); kill it first or choose another name");
+    }
+    systemd_.ResetFailedUnit(unit);  // a leftover from an earlier run
+  }
+
+  auto agents = systemd_.ListAgents();
+  uint64_t running = std::count_if(agents.begin(), agents.end(),
+                                   [](const auto& a) { return a.live(); });
+  if (auto refusal = AdmissionRefusal(config_, memory, running)) {
+    throw Error(ErrorKind::kAdmissionRefused,
+                "agent \"" + spec.name + "\" refused: " + *refusal);
+  }
+
+  outcomes_.ClearKillMarker(spec.name);
+  int64_t started = RealtimeUsec();
+  SystemdFeatures features{systemd_.Version()};
+  std::string result = systemd_.StartTransientUnit(
+      unit, AgentUnitProperties(spec, features, hook_path_), {}, kStartDeadline);
+  if (result != "done") FailSpawn(spec, "start job " + result, started);
+
+  if (spec.soft_timeout.count() > 0) {
+    std::string timer_result;
+    try {
+      timer_result = systemd_.StartTransientUnit(
+          SoftTimerUnit(spec.name), SoftTimerProperties(spec),
+          {{SoftServiceUnit(spec.name), SoftServiceProperties(spec, hook_path_)}},
+          kStartDeadline);
+    } catch (const Error& e) {
+      timer_result = e.what();
+    }
+    if (timer_result != "done") {
+      systemd_.StopUnit(unit, config_.timeout_stop + kStopMargin);
+      FailSpawn(spec, "its soft-deadline timer did not start (" + timer_result + ")",
+                started);
+    }
+  }
+
+  auto info = systemd_.GetAgent(spec.name);
+  if (!info) {
+    // Started, then gone before we looked: the command ran and ended at once.
+    return SpawnResult{unit, "inactive", "dead", 0};
+  }
+  return SpawnResult{unit, info->active_state, info->sub_state, info->main_pid};
+}
+
+void AgentManager::FailSpawn(const AgentSpec& spec, const std::string& what,
+                             int64_t started_usec) {
+  std::string unit = AgentUnit(spec.name);
+  // The agent's exit hook records why it failed; give it a moment to land.
+  std::string reason;
+  for (int i = 0; i < 20 && reason.empty(); ++i) {
+    auto outcome = outcomes_.Read(spec.name);
+    if (outcome && outcome->finished_at_usec >= started_usec) {
+      reason = StartFailureReason(outcome->exit_status);
+      if (reason.empty()) reason = DescribeOutcome(*outcome);
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  systemd_.ResetFailedUnit(unit);
+  throw Error(ErrorKind::kSpawnFailed,
+              "agent \"" + spec.name + "\" failed to start: " +
+                  (reason.empty() ? what : reason) + "; command: " + spec.argv[0] +
+                  ", workdir: " + spec.workdir + ", user: " + spec.user);
+}
+
+void AgentManager::Kill(const std::string& name, bool force, const Caller& caller) {
+  ValidateAgentName(name);
+  auto agent = systemd_.GetAgent(name);
+  if (!agent || !agent->live()) {
+    throw Error(ErrorKind::kNotFound,
+                "no running agent named \"" + name + "\"; see novactl status");
+  }
+  std::string caller_name = UserNameForUid(caller.uid);
+  if (caller.uid != 0 && agent->user != caller_name) {
+    throw Error(ErrorKind::kPermissionDenied,
+                "agent \"" + name + "\" runs as " + agent->user +
+                    "; only its user or root may kill it");
+  }
+  outcomes_.WriteKillMarker(name, {caller_name, force ? "kill --force" : "kill"});
+  std::string result;
+  try {
+    if (force) systemd_.KillUnit(agent->unit, "all", SIGKILL);
+    result = systemd_.StopUnit(agent->unit, config_.timeout_stop + kStopMargin);
+  } catch (...) {
+    outcomes_.ClearKillMarker(name);
+    throw;
+  }
+  if (result != "done") {
+    throw Error(ErrorKind::kFailed, "stopping agent \"" + name +
+                                        "\" did not complete (job result: " +
+                                        result + ")");
+  }
+}
+
+}  // namespace nova

@@ -1,0 +1,56 @@
+// novad's policy for spawning and killing agents: who may do what, admission
+// control, and the order of the calls to systemd, such that a refused or
+// failed spawn never leaves a unit behind and never touches another agent.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "config.h"
+#include "meminfo.h"
+#include "outcome.h"
+#include "spawn_spec.h"
+#include "systemd.h"
+
+namespace nova {
+
+struct Caller {
+  uint32_t uid = 0;
+};
+
+struct SpawnResult {
+  std::string unit;
+  std::string active_state;
+  std::string sub_state;
+  uint32_t main_pid = 0;
+};
+
+class AgentManager {
+ public:
+  AgentManager(Systemd& systemd, const Config& config, const OutcomeStore& outcomes,
+               std::function<HostMemory()> read_memory, std::string hook_path);
+
+  SpawnResult Spawn(const SpawnRequest& request, const Caller& caller);
+  void Kill(const std::string& name, bool force, const Caller& caller);
+
+  // How long a start or stop job may take before the call fails.
+  static constexpr Usec kStartDeadline = std::chrono::seconds(60);
+  static constexpr Usec kStopMargin = std::chrono::seconds(30);
+
+ private:
+  std::string ResolveUser(const SpawnRequest& request, const Caller& caller) const;
+  [[noreturn]] void FailSpawn(const AgentSpec& spec, const std::string& what,
+                              int64_t started_usec);
+
+  Systemd& systemd_;
+  const Config& config_;
+  const OutcomeStore& outcomes_;
+  std::function<HostMemory()> read_memory_;
+  std::string hook_path_;
+};
+
+// The name of the user with `uid`; throws if there is none.
+std::string UserNameForUid(uint32_t uid);
+
+}  // namespace nova

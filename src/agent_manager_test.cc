@@ -1,0 +1,198 @@
+// AgentManager's own decisions against an in-memory Systemd: which calls it
+// makes, in which order, and that refusals touch nothing. What systemd then
+// does with those calls is proved by the system tests in a real systemd.
+#include "agent_manager.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "agent_name.h"
+#include "errors.h"
+
+namespace nova {
+namespace {
+
+constexpr uint64_t kGiB = 1ULL << 30;
+
+class FakeSystemd : public Systemd {
+ public:
+  std::map<std::string, AgentUnitInfo> agents;  // by agent name
+  std::vector<std::string> calls;
+  std::string start_result = "done";
+
+  unsigned Version() override { return 252; }
+  std::string StartTransientUnit(const std::string& unit, const UnitProperties&,
+                                 const AuxUnits&, Usec) override {
+    calls.push_back("start " + unit);
+    if (auto name = AgentNameFromUnit(unit); name && start_result == "done") {
+      AgentUnitInfo info;
+      info.name = *name;
+      info.unit = unit;
+      info.active_state = "active";
+      info.sub_state = "running";
+      info.main_pid = 4242;
+      info.user = "root";
+      agents[*name] = info;
+    }
+    return unit.ends_with(".timer") ? "done" : start_result;
+  }
+  std::string StopUnit(const std::string& unit, Usec) override {
+    calls.push_back("stop " + unit);
+    if (auto name = AgentNameFromUnit(unit)) agents.erase(*name);
+    return "done";
+  }
+  void KillUnit(const std::string& unit, const std::string& whom, int signal) override {
+    calls.push_back("kill " + unit + " " + whom + " " + std::to_string(signal));
+  }
+  void ResetFailedUnit(const std::string& unit) override { calls.push_back("reset " + unit); }
+  std::optional<AgentUnitInfo> GetAgent(const std::string& name) override {
+    auto it = agents.find(name);
+    if (it == agents.end()) return std::nullopt;
+    return it->second;
+  }
+  std::vector<AgentUnitInfo> ListAgents() override {
+    std::vector<AgentUnitInfo> out;
+    for (auto& [n, a] : agents) out.push_back(a);
+    return out;
+  }
+};
+
+class AgentManagerTest : public testing::Test {
+ protected:
+  AgentManagerTest()
+      : dir_(std::filesystem::temp_directory_path() /
+             ("nova-manager-test-" + std::to_string(::getpid()))),
+        store_(dir_ / "state", dir_ / "run"),
+        manager_(systemd_, config_, store_, [this] { return memory_; }, "/hook") {}
+  ~AgentManagerTest() override { std::filesystem::remove_all(dir_); }
+
+  SpawnRequest Request(const std::string& name) {
+    SpawnRequest r;
+    r.name = name;
+    r.argv = {"/bin/true"};
+    r.workdir = "/tmp";
+    return r;
+  }
+
+  std::string SpawnError(const SpawnRequest& r, Caller caller, ErrorKind expected) {
+    try {
+      manager_.Spawn(r, caller);
+      return "no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), expected) << e.what();
+      return e.what();
+    }
+  }
+
+  std::filesystem::path dir_;
+  FakeSystemd systemd_;
+  Config config_;
+  OutcomeStore store_;
+  HostMemory memory_{64 * kGiB, 48 * kGiB};  // 25% used
+  AgentManager manager_;
+};
+
+TEST_F(AgentManagerTest, SpawnStartsTheAgentThenItsSoftTimer) {
+  SpawnResult r = manager_.Spawn(Request("a1"), Caller{0});
+  EXPECT_EQ(r.unit, "nova-agent-a1.service");
+  EXPECT_EQ(r.active_state, "active");
+  EXPECT_EQ(r.main_pid, 4242u);
+  EXPECT_THAT(systemd_.calls,
+              testing::ElementsAre("start nova-agent-a1.service", "start nova-soft-a1.timer"));
+}
+
+TEST_F(AgentManagerTest, ASecondSpawnOfALiveNameIsRefusedAndTouchesNothing) {
+  manager_.Spawn(Request("a1"), Caller{0});
+  systemd_.calls.clear();
+  EXPECT_EQ(SpawnError(Request("a1"), Caller{0}, ErrorKind::kAlreadyRunning),
+            "agent \"a1\" is already running (nova-agent-a1.service, active); kill it "
+            "first or choose another name");
+  EXPECT_TRUE(systemd_.calls.empty());
+  EXPECT_EQ(systemd_.agents.at("a1").main_pid, 4242u);
+}
+
+TEST_F(AgentManagerTest, AdmissionRefusalStartsNothing) {
+  memory_ = HostMemory{64 * kGiB, 8 * kGiB};  // 87.5% used
+  EXPECT_EQ(SpawnError(Request("a1"), Caller{0}, ErrorKind::kAdmissionRefused),
+            "agent \"a1\" refused: host memory is 87.5% used, at or above the admission "
+            "threshold of 85%; wait for agents to finish or free memory");
+  EXPECT_TRUE(systemd_.calls.empty());
+}
+
+TEST_F(AgentManagerTest, TheAgentMaximumIsEnforced) {
+  config_.max_agents = 1;
+  manager_.Spawn(Request("a1"), Caller{0});
+  systemd_.calls.clear();
+  EXPECT_THAT(SpawnError(Request("a2"), Caller{0}, ErrorKind::kAdmissionRefused),
+              testing::HasSubstr("1 agents are running, the maximum is 1"));
+  EXPECT_TRUE(systemd_.calls.empty());
+}
+
+TEST_F(AgentManagerTest, InvalidInputStartsNothing) {
+  SpawnRequest r = Request("a1");
+  r.memory_max = 1;
+  SpawnError(r, Caller{0}, ErrorKind::kInvalidArgument);
+  SpawnError(Request("no/slash"), Caller{0}, ErrorKind::kInvalidArgument);
+  EXPECT_TRUE(systemd_.calls.empty());
+}
+
+TEST_F(AgentManagerTest, OnlyRootMayNameAnotherUser) {
+  SpawnRequest r = Request("a1");
+  r.user = "root";
+  EXPECT_THAT(SpawnError(r, Caller{65534}, ErrorKind::kPermissionDenied),
+              testing::HasSubstr("only root may run an agent as another user"));
+  r.user = "no-such-user-nova";
+  SpawnError(r, Caller{0}, ErrorKind::kInvalidArgument);
+  EXPECT_TRUE(systemd_.calls.empty());
+}
+
+TEST_F(AgentManagerTest, AFailedStartIsReportedAndLeavesNoUnit) {
+  systemd_.start_result = "failed";
+  EXPECT_THAT(SpawnError(Request("a1"), Caller{0}, ErrorKind::kSpawnFailed),
+              testing::StartsWith("agent \"a1\" failed to start: start job failed"));
+  EXPECT_THAT(systemd_.calls, testing::ElementsAre("start nova-agent-a1.service",
+                                                   "reset nova-agent-a1.service"));
+}
+
+TEST_F(AgentManagerTest, GracefulKillStopsTheUnitAndRecordsWho) {
+  manager_.Spawn(Request("a1"), Caller{0});
+  systemd_.calls.clear();
+  manager_.Kill("a1", false, Caller{0});
+  EXPECT_THAT(systemd_.calls, testing::ElementsAre("stop nova-agent-a1.service"));
+  auto marker = store_.TakeKillMarker("a1");
+  ASSERT_TRUE(marker);
+  EXPECT_EQ(marker->by, "root");
+  EXPECT_EQ(marker->reason, "kill");
+}
+
+TEST_F(AgentManagerTest, ForceKillSendsSigkillToEveryProcessFirst) {
+  manager_.Spawn(Request("a1"), Caller{0});
+  systemd_.calls.clear();
+  manager_.Kill("a1", true, Caller{0});
+  EXPECT_THAT(systemd_.calls, testing::ElementsAre("kill nova-agent-a1.service all 9",
+                                                   "stop nova-agent-a1.service"));
+}
+
+TEST_F(AgentManagerTest, KillOfAnUnknownAgentIsNotFound) {
+  try {
+    manager_.Kill("ghost", false, Caller{0});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kNotFound);
+    EXPECT_STREQ(e.what(), "no running agent named \"ghost\"; see novactl status");
+  }
+}
+
+TEST_F(AgentManagerTest, OnlyTheAgentsUserOrRootMayKillIt) {
+  manager_.Spawn(Request("a1"), Caller{0});
+  systemd_.calls.clear();
+  EXPECT_THROW(manager_.Kill("a1", true, Caller{65534}), Error);
+  EXPECT_TRUE(systemd_.calls.empty());
+  EXPECT_EQ(store_.TakeKillMarker("a1"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace nova

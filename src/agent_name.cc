@@ -1,0 +1,72 @@
+#include "agent_name.h"
+
+#include <cctype>
+
+#include "errors.h"
+
+namespace nova {
+namespace {
+
+constexpr std::string_view kAgentPrefix = "nova-agent-";
+constexpr std::string_view kServiceSuffix = ".service";
+
+bool IsNameChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+}
+
+}  // namespace
+
+void ValidateAgentName(std::string_view name) {
+  auto fail = [&](std::string_view why) {
+    throw Error(ErrorKind::kInvalidArgument,
+                "agent name \"" + std::string(name) + "\": " + std::string(why) +
+                    "; use 1-64 letters, digits, '-' or '_', starting with a "
+                    "letter or digit");
+  };
+  if (name.empty()) fail("empty");
+  if (name.size() > kMaxAgentNameLength) {
+    fail("too long (" + std::to_string(name.size()) + " characters)");
+  }
+  if (!std::isalnum(static_cast<unsigned char>(name[0]))) {
+    fail("starts with '" + std::string(1, name[0]) + "'");
+  }
+  for (char c : name) {
+    if (!IsNameChar(c)) {
+      std::string shown = std::isprint(static_cast<unsigned char>(c))
+                              ? "'" + std::string(1, c) + "'"
+                              : "a control character";
+      fail("contains " + shown);
+    }
+  }
+}
+
+std::string AgentUnit(std::string_view name) {
+  return std::string(kAgentPrefix) + std::string(name) +
+         std::string(kServiceSuffix);
+}
+
+std::string SoftTimerUnit(std::string_view name) {
+  return "nova-soft-" + std::string(name) + ".timer";
+}
+
+std::string SoftServiceUnit(std::string_view name) {
+  return "nova-soft-" + std::string(name) + ".service";
+}
+
+std::optional<std::string> AgentNameFromUnit(std::string_view unit) {
+  if (!unit.starts_with(kAgentPrefix) || !unit.ends_with(kServiceSuffix)) {
+    return std::nullopt;
+  }
+  unit.remove_prefix(kAgentPrefix.size());
+  unit.remove_suffix(kServiceSuffix.size());
+  if (unit.empty() || unit.size() > kMaxAgentNameLength ||
+      !std::isalnum(static_cast<unsigned char>(unit[0]))) {
+    return std::nullopt;
+  }
+  for (char c : unit) {
+    if (!IsNameChar(c)) return std::nullopt;
+  }
+  return std::string(unit);
+}
+
+}  // namespace nova

@@ -1,0 +1,28 @@
+// Agent names and the systemd unit names derived from them. The mapping is
+// the whole of Nova's naming contract with systemd: an operator who knows an
+// agent's name knows its unit, and `systemctl`/`journalctl` work on it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace nova {
+
+inline constexpr size_t kMaxAgentNameLength = 64;
+inline constexpr std::string_view kAgentsSlice = "nova-agents.slice";
+
+// Throws InvalidArgument unless `name` is 1-64 letters, digits, '-' or '_',
+// starting with a letter or digit.
+void ValidateAgentName(std::string_view name);
+
+// nova-agent-NAME.service: the agent itself.
+std::string AgentUnit(std::string_view name);
+// nova-soft-NAME.timer / .service: the agent's soft-deadline warning.
+std::string SoftTimerUnit(std::string_view name);
+std::string SoftServiceUnit(std::string_view name);
+
+// The agent name of an agent unit, or nullopt for any other unit.
+std::optional<std::string> AgentNameFromUnit(std::string_view unit);
+
+}  // namespace nova

@@ -1,0 +1,54 @@
+#include "agent_name.h"
+
+#include <gtest/gtest.h>
+
+#include "errors.h"
+
+namespace nova {
+namespace {
+
+std::string Problem(const std::string& name) {
+  try {
+    ValidateAgentName(name);
+    return "";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInvalidArgument);
+    return e.what();
+  }
+}
+
+TEST(AgentName, AcceptsLettersDigitsDashAndUnderscore) {
+  EXPECT_EQ(Problem("agent-001"), "");
+  EXPECT_EQ(Problem("A_b-9"), "");
+  EXPECT_EQ(Problem("7"), "");
+  EXPECT_EQ(Problem(std::string(64, 'a')), "");
+}
+
+TEST(AgentName, RejectsWithWhatWasWrongAndWhatIsAccepted) {
+  const std::string accepted =
+      "; use 1-64 letters, digits, '-' or '_', starting with a letter or digit";
+  EXPECT_EQ(Problem(""), "agent name \"\": empty" + accepted);
+  EXPECT_EQ(Problem("-x"), "agent name \"-x\": starts with '-'" + accepted);
+  EXPECT_EQ(Problem("_x"), "agent name \"_x\": starts with '_'" + accepted);
+  EXPECT_EQ(Problem("a.b"), "agent name \"a.b\": contains '.'" + accepted);
+  EXPECT_EQ(Problem("a/b"), "agent name \"a/b\": contains '/'" + accepted);
+  EXPECT_EQ(Problem("a b"), "agent name \"a b\": contains ' '" + accepted);
+  EXPECT_EQ(Problem(std::string(65, 'a')),
+            "agent name \"" + std::string(65, 'a') + "\": too long (65 characters)" + accepted);
+  EXPECT_NE(Problem("a\nb"), "");
+  EXPECT_NE(Problem("café"), "");
+}
+
+TEST(AgentName, MapsToUnitsAndBack) {
+  EXPECT_EQ(AgentUnit("agent-001"), "nova-agent-agent-001.service");
+  EXPECT_EQ(SoftTimerUnit("a1"), "nova-soft-a1.timer");
+  EXPECT_EQ(SoftServiceUnit("a1"), "nova-soft-a1.service");
+  EXPECT_EQ(AgentNameFromUnit("nova-agent-agent-001.service"), "agent-001");
+  EXPECT_EQ(AgentNameFromUnit("nova-agent-.service"), std::nullopt);
+  EXPECT_EQ(AgentNameFromUnit("nova-soft-a1.service"), std::nullopt);
+  EXPECT_EQ(AgentNameFromUnit("nova-agent-a1.timer"), std::nullopt);
+  EXPECT_EQ(AgentNameFromUnit("novad.service"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace nova

@@ -1,0 +1,247 @@
+#include "agent_status.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "admission.h"
+#include "errors.h"
+#include "size.h"
+#include "table.h"
+
+namespace nova {
+namespace {
+
+std::string Percent(double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", value);
+  return buf;
+}
+
+std::string Known(uint64_t value, const std::string& text) {
+  return value == kInfinity ? "-" : text;
+}
+
+std::string JoinCommand(const std::vector<std::string>& argv, size_t limit) {
+  std::string line;
+  for (const auto& a : argv) line += (line.empty() ? "" : " ") + a;
+  if (limit > 3 && line.size() > limit) line = line.substr(0, limit - 3) + "...";
+  return line;
+}
+
+std::optional<int64_t> HardDeadline(const AgentUnitInfo& u) {
+  if (u.active_enter_usec == 0 || u.runtime_max_usec == kInfinity) return std::nullopt;
+  return static_cast<int64_t>(u.active_enter_usec + u.runtime_max_usec);
+}
+
+std::string In(std::optional<int64_t> at, int64_t now) {
+  if (!at) return "-";
+  return *at > now ? "in " + FormatDuration(Usec(*at - now)) : "now";
+}
+
+std::string Runtime(const AgentUnitInfo& u, int64_t now) {
+  if (u.active_enter_usec == 0) return "-";
+  return FormatDuration(Usec((now - static_cast<int64_t>(u.active_enter_usec)) / 1000000 * 1000000));
+}
+
+std::string Cpu(const AgentUnitInfo& u) {
+  return Known(u.cpu_usage_nsec, FormatDuration(Usec(u.cpu_usage_nsec / 1000 / 100000 * 100000)));
+}
+
+std::string Memory(const AgentUnitInfo& u) {
+  return Known(u.memory_current, FormatSize(u.memory_current)) + "/" +
+         FormatSize(u.memory_max);
+}
+
+std::string HostShare(const AgentUnitInfo& u, const HostMemory& m) {
+  if (u.memory_current == kInfinity || m.total == 0) return "-";
+  return Percent(100.0 * static_cast<double>(u.memory_current) / m.total);
+}
+
+std::string Tasks(const AgentUnitInfo& u) {
+  return Known(u.tasks_current, std::to_string(u.tasks_current)) + "/" +
+         Known(u.tasks_max, std::to_string(u.tasks_max));
+}
+
+nlohmann::json OrNull(uint64_t value) {
+  return value == kInfinity ? nlohmann::json(nullptr) : nlohmann::json(value);
+}
+
+template <typename T>
+nlohmann::json OrNull(const std::optional<T>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+nlohmann::json AgentJson(const AgentRow& row, const StatusReport& report) {
+  const AgentUnitInfo& u = row.unit;
+  nlohmann::json memory = {{"current_bytes", OrNull(u.memory_current)},
+                           {"max_bytes", OrNull(u.memory_max)},
+                           {"percent_of_host", nullptr}};
+  if (u.memory_current != kInfinity && report.memory.total > 0) {
+    memory["percent_of_host"] = 100.0 * static_cast<double>(u.memory_current) / report.memory.total;
+  }
+  return {
+      {"name", u.name},
+      {"unit", u.unit},
+      {"state", u.active_state},
+      {"sub_state", u.sub_state},
+      {"main_pid", u.main_pid},
+      {"memory", memory},
+      {"tasks", {{"current", OrNull(u.tasks_current)}, {"max", OrNull(u.tasks_max)}}},
+      {"cpu_usec", u.cpu_usage_nsec == kInfinity ? nlohmann::json(nullptr)
+                                                 : nlohmann::json(u.cpu_usage_nsec / 1000)},
+      {"started_at_usec", u.active_enter_usec == 0 ? nlohmann::json(nullptr)
+                                                   : nlohmann::json(u.active_enter_usec)},
+      {"runtime_usec", u.active_enter_usec == 0
+                           ? nlohmann::json(nullptr)
+                           : nlohmann::json(report.now_usec - static_cast<int64_t>(u.active_enter_usec))},
+      {"hard_deadline_usec", OrNull(HardDeadline(u))},
+      {"soft_deadline_usec", OrNull(u.soft_deadline_usec)},
+      {"user", u.user},
+      {"workdir", u.workdir},
+      {"command", u.argv},
+      {"last_outcome", row.last_outcome ? OutcomeToJson(*row.last_outcome) : nlohmann::json(nullptr)},
+  };
+}
+
+std::string Header(const StatusReport& r) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "Host memory: %s of %s used (%s); admission closes at %g%%, relief "
+                "at %g%% (down to %g%%)\nAgents: %zu running, maximum %llu%s\n",
+                FormatSize(r.memory.used()).c_str(), FormatSize(r.memory.total).c_str(),
+                Percent(r.memory.used_percent()).c_str(), r.config.admission_percent,
+                r.config.relief_percent, r.config.relief_target_percent, r.agents.size(),
+                static_cast<unsigned long long>(r.max_agents),
+                r.config.max_agents == 0
+                    ? (" (" + Percent(100 - r.config.system_share_percent - r.config.headroom_percent) +
+                       " of memory / " + FormatSize(r.config.memory_max) + " per agent)")
+                          .c_str()
+                    : " (MaxAgents)");
+  return buf;
+}
+
+}  // namespace
+
+StatusReport BuildStatusReport(const HostMemory& memory, const Config& config,
+                               const std::vector<AgentUnitInfo>& units,
+                               const std::vector<Outcome>& outcomes, int64_t now_usec) {
+  StatusReport report;
+  report.memory = memory;
+  report.config = config;
+  report.max_agents = MaxAgents(config, memory.total);
+  report.now_usec = now_usec;
+  std::map<std::string, Outcome> by_name;
+  for (const auto& o : outcomes) by_name[o.agent] = o;
+  for (const auto& u : units) {
+    if (!u.live()) continue;
+    AgentRow row{u, std::nullopt};
+    if (auto it = by_name.find(u.name); it != by_name.end()) {
+      row.last_outcome = it->second;
+      by_name.erase(it);
+    }
+    report.agents.push_back(std::move(row));
+  }
+  for (auto& [name, o] : by_name) report.finished.push_back(std::move(o));
+  std::sort(report.agents.begin(), report.agents.end(),
+            [](const auto& a, const auto& b) { return a.unit.name < b.unit.name; });
+  return report;
+}
+
+nlohmann::json StatusToJson(const StatusReport& r) {
+  nlohmann::json agents = nlohmann::json::array();
+  for (const auto& row : r.agents) agents.push_back(AgentJson(row, r));
+  nlohmann::json finished = nlohmann::json::array();
+  for (const auto& o : r.finished) finished.push_back(OutcomeToJson(o));
+  return {
+      {"host",
+       {{"memory_total_bytes", r.memory.total},
+        {"memory_used_bytes", r.memory.used()},
+        {"memory_used_percent", r.memory.used_percent()},
+        {"admission_percent", r.config.admission_percent},
+        {"relief_percent", r.config.relief_percent},
+        {"relief_target_percent", r.config.relief_target_percent}}},
+      {"agents_running", r.agents.size()},
+      {"agents_max", r.max_agents},
+      {"agents", agents},
+      {"finished", finished},
+  };
+}
+
+std::string FormatStatus(const StatusReport& r, bool all) {
+  std::string out = Header(r);
+  if (r.agents.empty()) {
+    out += "\nNo agents running.\n";
+  } else {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& row : r.agents) {
+      const AgentUnitInfo& u = row.unit;
+      rows.push_back({u.name, u.sub_state.empty() ? u.active_state : u.sub_state,
+                      Memory(u), HostShare(u, r.memory), Tasks(u), Cpu(u),
+                      Runtime(u, r.now_usec), In(u.soft_deadline_usec, r.now_usec),
+                      In(HardDeadline(u), r.now_usec), u.user, u.workdir,
+                      row.last_outcome ? DescribeOutcome(*row.last_outcome) : "-",
+                      JoinCommand(u.argv, 48)});
+    }
+    out += "\n" + RenderTable({"NAME", "STATE", "MEMORY", "%HOST", "TASKS", "CPU",
+                               "RUNTIME", "SOFT", "HARD", "USER", "WORKDIR",
+                               "LAST OUTCOME", "COMMAND"},
+                              rows);
+  }
+  if (all && !r.finished.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& o : r.finished) {
+      std::string ago = o.finished_at_usec > 0
+                            ? FormatDuration(Usec((r.now_usec - o.finished_at_usec) / 1000000 * 1000000)) + " ago"
+                            : "-";
+      rows.push_back({o.agent, ago, DescribeOutcome(o)});
+    }
+    out += "\nFinished:\n" + RenderTable({"NAME", "ENDED", "OUTCOME"}, rows);
+  } else if (!r.finished.empty()) {
+    out += "\n" + std::to_string(r.finished.size()) +
+           " finished agent(s) not shown; see novactl status --all\n";
+  }
+  return out;
+}
+
+std::string FormatAgent(const StatusReport& r, const std::string& name) {
+  for (const auto& row : r.agents) {
+    if (row.unit.name != name) continue;
+    const AgentUnitInfo& u = row.unit;
+    std::vector<std::vector<std::string>> rows = {
+        {"Agent:", u.name},
+        {"Unit:", u.unit},
+        {"State:", u.active_state + " (" + u.sub_state + ")"},
+        {"Main PID:", u.main_pid ? std::to_string(u.main_pid) : "-"},
+        {"Memory:", Memory(u) + " (" + HostShare(u, r.memory) + " of host)"},
+        {"Tasks:", Tasks(u)},
+        {"CPU:", Cpu(u)},
+        {"Runtime:", Runtime(u, r.now_usec)},
+        {"Soft deadline:", In(u.soft_deadline_usec, r.now_usec)},
+        {"Hard deadline:", In(HardDeadline(u), r.now_usec)},
+        {"User:", u.user},
+        {"Workdir:", u.workdir},
+        {"Command:", JoinCommand(u.argv, 0)},
+        {"Last outcome:", row.last_outcome ? DescribeOutcome(*row.last_outcome) : "-"},
+    };
+    std::string table = RenderTable({"", ""}, rows);
+    return table.substr(table.find('\n') + 1);
+  }
+  for (const auto& o : r.finished) {
+    if (o.agent != name) continue;
+    std::vector<std::vector<std::string>> rows = {
+        {"Agent:", o.agent},
+        {"State:", "finished"},
+        {"Outcome:", DescribeOutcome(o)},
+        {"Result:", o.service_result + " (" + o.exit_code + " " + o.exit_status + ")"},
+        {"OOM kills:", std::to_string(o.oom_kills)},
+    };
+    std::string table = RenderTable({"", ""}, rows);
+    return table.substr(table.find('\n') + 1);
+  }
+  throw Error(ErrorKind::kNotFound,
+              "no agent named \"" + name + "\", running or finished; see novactl status --all");
+}
+
+}  // namespace nova

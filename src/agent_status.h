@@ -1,0 +1,46 @@
+// What `novactl status` shows, built from systemd's view of the agent units,
+// the recorded outcomes and the host's memory. It is assembled without novad,
+// so status keeps working while novad is down or being upgraded.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "config.h"
+#include "meminfo.h"
+#include "outcome.h"
+#include "systemd.h"
+
+namespace nova {
+
+struct AgentRow {
+  AgentUnitInfo unit;
+  std::optional<Outcome> last_outcome;  // of an earlier run under this name
+};
+
+struct StatusReport {
+  HostMemory memory;
+  Config config;
+  uint64_t max_agents = 0;
+  int64_t now_usec = 0;  // CLOCK_REALTIME
+  std::vector<AgentRow> agents;     // live agents
+  std::vector<Outcome> finished;    // agents no longer running, by name
+};
+
+StatusReport BuildStatusReport(const HostMemory& memory, const Config& config,
+                               const std::vector<AgentUnitInfo>& units,
+                               const std::vector<Outcome>& outcomes, int64_t now_usec);
+
+nlohmann::json StatusToJson(const StatusReport& report);
+
+// The header and the table of live agents; finished agents too when `all`.
+std::string FormatStatus(const StatusReport& report, bool all);
+
+// One agent, every field on its own line (`novactl status NAME`).
+std::string FormatAgent(const StatusReport& report, const std::string& name);
+
+}  // namespace nova

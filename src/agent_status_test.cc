@@ -1,0 +1,110 @@
+#include "agent_status.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "errors.h"
+
+namespace nova {
+namespace {
+
+constexpr uint64_t kGiB = 1ULL << 30;
+constexpr int64_t kNow = 1'800'000'000'000'000;
+
+AgentUnitInfo Agent(const std::string& name) {
+  AgentUnitInfo u;
+  u.name = name;
+  u.unit = "nova-agent-" + name + ".service";
+  u.active_state = "active";
+  u.sub_state = "running";
+  u.main_pid = 100;
+  u.memory_current = 1 * kGiB;
+  u.memory_max = 4 * kGiB;
+  u.tasks_current = 7;
+  u.tasks_max = 512;
+  u.cpu_usage_nsec = 3'000'000'000;
+  u.runtime_max_usec = 1800'000'000;
+  u.active_enter_usec = kNow - 600'000'000;  // 10 min ago
+  u.soft_deadline_usec = kNow + 300'000'000;
+  u.user = "alice";
+  u.workdir = "/w/ws-1";
+  u.argv = {"/usr/bin/cargo", "build"};
+  return u;
+}
+
+StatusReport Report() {
+  Outcome old;
+  old.agent = "a1";
+  old.service_result = "success";
+  old.exit_code = "exited";
+  old.exit_status = "0";
+  Outcome gone = old;
+  gone.agent = "b2";
+  gone.exit_status = "3";
+  AgentUnitInfo dead = Agent("c3");
+  dead.active_state = "failed";
+  return BuildStatusReport(HostMemory{16 * kGiB, 12 * kGiB}, Config{}, {Agent("a1"), dead},
+                           {old, gone}, kNow);
+}
+
+TEST(Status, SeparatesLiveAgentsFromFinishedOnes) {
+  StatusReport r = Report();
+  ASSERT_EQ(r.agents.size(), 1u);
+  EXPECT_EQ(r.agents[0].unit.name, "a1");
+  ASSERT_TRUE(r.agents[0].last_outcome);
+  ASSERT_EQ(r.finished.size(), 1u);
+  EXPECT_EQ(r.finished[0].agent, "b2");
+  EXPECT_EQ(r.max_agents, 3u);  // 16G * 85% / 4G
+}
+
+TEST(Status, TextShowsHeaderAndEveryColumn) {
+  std::string text = FormatStatus(Report(), false);
+  EXPECT_THAT(text, testing::StartsWith(
+                        "Host memory: 4G of 16G used (25.0%); admission closes at 85%, "
+                        "relief at 95% (down to 75%)\n"
+                        "Agents: 1 running, maximum 3 (85.0% of memory / 4G per agent)\n"));
+  EXPECT_THAT(text, testing::HasSubstr("NAME  STATE    MEMORY  %HOST  TASKS  CPU  RUNTIME  "
+                                       "SOFT     HARD      USER   WORKDIR  LAST OUTCOME  COMMAND"));
+  EXPECT_THAT(text, testing::HasSubstr("a1    running  1G/4G   6.2%   7/512  3s   10min    "
+                                       "in 5min  in 20min  alice  /w/ws-1  exited 0      "
+                                       "/usr/bin/cargo build"));
+  EXPECT_THAT(text, testing::HasSubstr("1 finished agent(s) not shown"));
+  EXPECT_THAT(FormatStatus(Report(), true), testing::HasSubstr("b2    -      exited 3"));
+}
+
+TEST(Status, JsonCarriesTheSameFacts) {
+  nlohmann::json j = StatusToJson(Report());
+  EXPECT_EQ(j["agents_running"], 1);
+  EXPECT_EQ(j["agents_max"], 3);
+  EXPECT_EQ(j["host"]["memory_used_bytes"], 4 * kGiB);
+  EXPECT_EQ(j["host"]["admission_percent"], 85);
+  const auto& a = j["agents"][0];
+  EXPECT_EQ(a["name"], "a1");
+  EXPECT_EQ(a["state"], "active");
+  EXPECT_EQ(a["memory"]["current_bytes"], 1 * kGiB);
+  EXPECT_EQ(a["memory"]["max_bytes"], 4 * kGiB);
+  EXPECT_EQ(a["tasks"]["max"], 512);
+  EXPECT_EQ(a["cpu_usec"], 3'000'000);
+  EXPECT_EQ(a["runtime_usec"], 600'000'000);
+  EXPECT_EQ(a["hard_deadline_usec"], kNow + 1200'000'000);
+  EXPECT_EQ(a["soft_deadline_usec"], kNow + 300'000'000);
+  EXPECT_EQ(a["command"], nlohmann::json({"/usr/bin/cargo", "build"}));
+  EXPECT_EQ(a["last_outcome"]["description"], "exited 0");
+  EXPECT_EQ(j["finished"][0]["agent"], "b2");
+}
+
+TEST(Status, UnknownAgentIsNotFound) {
+  EXPECT_NO_THROW(FormatAgent(Report(), "a1"));
+  EXPECT_NO_THROW(FormatAgent(Report(), "b2"));
+  try {
+    FormatAgent(Report(), "zz");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kNotFound);
+  }
+}
+
+}  // namespace
+}  // namespace nova

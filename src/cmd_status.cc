@@ -1,0 +1,61 @@
+#include <time.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "agent_name.h"
+#include "agent_status.h"
+#include "build_config.h"
+#include "commands.h"
+#include "config.h"
+#include "meminfo.h"
+#include "outcome.h"
+#include "systemd.h"
+
+namespace nova {
+
+void AddStatusCommand(CLI::App& app) {
+  struct Options {
+    std::string name;
+    bool json = false;
+    bool all = false;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("status", "Show host memory and the agents");
+  cmd->footer(
+      "\nReads systemd directly, so it works while novad is down. Memory used is\n"
+      "MemTotal - MemAvailable from /proc/meminfo.");
+  cmd->add_option("name", o->name, "Show only this agent, in detail");
+  cmd->add_flag("--all,-a", o->all, "Also list finished agents and their outcomes");
+  cmd->add_flag("--json", o->json, "Print JSON instead of text");
+  cmd->callback([o] {
+    if (!o->name.empty()) ValidateAgentName(o->name);
+    Config config = LoadConfig(kConfigPath);
+    auto systemd = ConnectSystemd();
+    OutcomeStore outcomes(kStateDir, kRuntimeDir);
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+    std::vector<AgentUnitInfo> units = systemd->ListAgents();
+    std::vector<Outcome> finished = outcomes.ReadAll();
+    StatusReport report = BuildStatusReport(ReadHostMemory(), config, units, finished, now);
+    if (o->json) {
+      nlohmann::json j = StatusToJson(report);
+      if (!o->name.empty()) {
+        FormatAgent(report, o->name);  // throws NotFound for an unknown agent
+        for (const char* list : {"finished", "agents"}) {
+          for (const auto& entry : j[list]) {
+            if (entry.value("name", entry.value("agent", "")) == o->name) j["agent"] = entry;
+          }
+        }
+      }
+      std::cout << j.dump(2) << std::endl;
+    } else if (!o->name.empty()) {
+      std::cout << FormatAgent(report, o->name);
+    } else {
+      std::cout << FormatStatus(report, o->all);
+    }
+  });
+}
+
+}  // namespace nova

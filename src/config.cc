@@ -1,0 +1,182 @@
+#include "config.h"
+
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+
+#include "errors.h"
+#include "size.h"
+
+namespace nova {
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+std::optional<double> ParsePercent(std::string_view text) {
+  if (text.ends_with('%')) text.remove_suffix(1);
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  if (value < 0 || value > 100) return std::nullopt;
+  return value;
+}
+
+std::optional<uint64_t> ParseCount(std::string_view text) {
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+using Setter = std::function<bool(Config&, std::string_view)>;
+
+struct Key {
+  Setter set;
+  const char* accepted;
+};
+
+Setter Percent(double Config::*field) {
+  return [field](Config& c, std::string_view v) {
+    auto p = ParsePercent(v);
+    if (p) c.*field = *p;
+    return p.has_value();
+  };
+}
+
+Setter Duration(Usec Config::*field) {
+  return [field](Config& c, std::string_view v) {
+    auto d = ParseDuration(v);
+    if (d && d->count() > 0) c.*field = *d;
+    return d && d->count() > 0;
+  };
+}
+
+const std::map<std::string, Key, std::less<>>& Keys() {
+  static const std::map<std::string, Key, std::less<>> keys = {
+      {"MemoryMax",
+       {[](Config& c, std::string_view v) {
+          auto s = ParseSize(v);
+          if (s && *s > 0 && *s != kInfinity) c.memory_max = *s;
+          return s && *s > 0 && *s != kInfinity;
+        },
+        "a size such as 4G"}},
+      {"TasksMax",
+       {[](Config& c, std::string_view v) {
+          auto n = ParseCount(v);
+          if (n && *n > 0) c.tasks_max = *n;
+          return n && *n > 0;
+        },
+        "a positive count such as 512"}},
+      {"RuntimeMax", {Duration(&Config::runtime_max), "a duration such as 30min"}},
+      {"SoftTimeout",
+       {[](Config& c, std::string_view v) {
+          auto d = ParseDuration(v);
+          if (d) c.soft_timeout = *d;
+          return d.has_value();
+        },
+        "a duration such as 15min, or 0 for none"}},
+      {"TimeoutStop", {Duration(&Config::timeout_stop), "a duration such as 10s"}},
+      {"AdmissionPercent", {Percent(&Config::admission_percent), "a percentage 0-100"}},
+      {"ReliefPercent", {Percent(&Config::relief_percent), "a percentage 0-100"}},
+      {"ReliefTargetPercent",
+       {Percent(&Config::relief_target_percent), "a percentage 0-100"}},
+      {"MaxAgents",
+       {[](Config& c, std::string_view v) {
+          if (v == "auto") {
+            c.max_agents = 0;
+            return true;
+          }
+          auto n = ParseCount(v);
+          if (n && *n > 0) c.max_agents = *n;
+          return n && *n > 0;
+        },
+        "a positive count, or auto"}},
+      {"SystemSharePercent",
+       {Percent(&Config::system_share_percent), "a percentage 0-100"}},
+      {"HeadroomPercent", {Percent(&Config::headroom_percent), "a percentage 0-100"}},
+  };
+  return keys;
+}
+
+std::string KnownKeys() {
+  std::string out;
+  for (const auto& [name, key] : Keys()) {
+    if (!out.empty()) out += ", ";
+    out += name;
+  }
+  return out;
+}
+
+}  // namespace
+
+Config ParseConfig(std::string_view text, std::string_view origin) {
+  Config config;
+  std::istringstream in{std::string(text)};
+  std::string raw;
+  int line_number = 0;
+  while (std::getline(in, raw)) {
+    ++line_number;
+    std::string_view line = Trim(raw);
+    if (line.empty() || line.front() == '#' || line.front() == ';') continue;
+    std::string where = std::string(origin) + ":" + std::to_string(line_number);
+    size_t eq = line.find('=');
+    if (eq == std::string_view::npos) {
+      throw Error(ErrorKind::kInvalidArgument,
+                  where + ": \"" + std::string(line) + "\" is not Key=Value");
+    }
+    std::string_view name = Trim(line.substr(0, eq));
+    std::string_view value = Trim(line.substr(eq + 1));
+    auto it = Keys().find(name);
+    if (it == Keys().end()) {
+      throw Error(ErrorKind::kInvalidArgument,
+                  where + ": unknown key \"" + std::string(name) +
+                      "\"; known keys: " + KnownKeys());
+    }
+    if (!it->second.set(config, value)) {
+      throw Error(ErrorKind::kInvalidArgument,
+                  where + ": " + std::string(name) + "=\"" + std::string(value) +
+                      "\" is not valid; expected " + it->second.accepted);
+    }
+  }
+  if (!(config.relief_target_percent < config.admission_percent &&
+        config.admission_percent < config.relief_percent)) {
+    throw Error(ErrorKind::kInvalidArgument,
+                std::string(origin) +
+                    ": thresholds must satisfy ReliefTargetPercent < "
+                    "AdmissionPercent < ReliefPercent; got " +
+                    std::to_string(config.relief_target_percent) + " / " +
+                    std::to_string(config.admission_percent) + " / " +
+                    std::to_string(config.relief_percent));
+  }
+  if (config.soft_timeout >= config.runtime_max) {
+    throw Error(ErrorKind::kInvalidArgument,
+                std::string(origin) + ": SoftTimeout (" +
+                    FormatDuration(config.soft_timeout) +
+                    ") must be shorter than RuntimeMax (" +
+                    FormatDuration(config.runtime_max) + ")");
+  }
+  if (config.system_share_percent + config.headroom_percent >= 100) {
+    throw Error(ErrorKind::kInvalidArgument,
+                std::string(origin) +
+                    ": SystemSharePercent + HeadroomPercent must stay under 100");
+  }
+  return config;
+}
+
+Config LoadConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Config{};
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseConfig(text.str(), path);
+}
+
+}  // namespace nova

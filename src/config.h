@@ -1,0 +1,40 @@
+// novad's configuration: every policy number in one place, with the defaults
+// of the operations guide and the unit post-mortem, overridable in
+// /etc/nova/nova.conf. novactl reads the same file so that `status` shows the
+// thresholds in force even while novad is down.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "duration.h"
+
+namespace nova {
+
+struct Config {
+  // Per-agent defaults (each overridable per spawn).
+  uint64_t memory_max = 4ULL << 30;
+  uint64_t tasks_max = 512;
+  Usec runtime_max = std::chrono::minutes(30);
+  Usec soft_timeout = std::chrono::minutes(15);
+  Usec timeout_stop = std::chrono::seconds(10);
+  // Host memory thresholds, percent of MemTotal used (MemTotal - MemAvailable).
+  double admission_percent = 85;
+  double relief_percent = 95;
+  double relief_target_percent = 75;
+  // 0 = derive from memory: (total - system share - headroom) / memory_max.
+  uint64_t max_agents = 0;
+  double system_share_percent = 2;  // guide: 32 GB of 1.5 TB
+  double headroom_percent = 13;     // guide: 200 GB of 1.5 TB
+};
+
+// Parses the text of a configuration file: "Key=Value" lines, '#' comments,
+// blank lines. Unknown keys, bad values and inconsistent thresholds throw
+// InvalidArgument naming the file, the line and what is accepted.
+Config ParseConfig(std::string_view text, std::string_view origin);
+
+// Reads `path`; a missing file means all defaults.
+Config LoadConfig(const std::string& path);
+
+}  // namespace nova

@@ -1,0 +1,97 @@
+#include "config.h"
+
+#include <gtest/gtest.h>
+
+#include "errors.h"
+
+namespace nova {
+namespace {
+
+std::string Problem(const std::string& text) {
+  try {
+    ParseConfig(text, "/etc/nova/nova.conf");
+    return "";
+  } catch (const Error& e) {
+    return e.what();
+  }
+}
+
+TEST(Config, DefaultsAreTheBriefs) {
+  Config c = ParseConfig("", "x");
+  EXPECT_EQ(c.memory_max, 4ULL << 30);
+  EXPECT_EQ(c.tasks_max, 512u);
+  EXPECT_EQ(c.runtime_max, std::chrono::minutes(30));
+  EXPECT_EQ(c.soft_timeout, std::chrono::minutes(15));
+  EXPECT_EQ(c.timeout_stop, std::chrono::seconds(10));
+  EXPECT_EQ(c.admission_percent, 85);
+  EXPECT_EQ(c.relief_percent, 95);
+  EXPECT_EQ(c.relief_target_percent, 75);
+  EXPECT_EQ(c.max_agents, 0u);
+}
+
+TEST(Config, TheShippedFileIsAllDefaults) {
+  Config shipped = LoadConfig(NOVA_SOURCE_DIR "/units/nova.conf");
+  Config defaults;
+  EXPECT_EQ(shipped.memory_max, defaults.memory_max);
+  EXPECT_EQ(shipped.runtime_max, defaults.runtime_max);
+  EXPECT_EQ(shipped.admission_percent, defaults.admission_percent);
+}
+
+TEST(Config, ParsesEveryKey) {
+  Config c = ParseConfig(
+      "# comment\n"
+      "MemoryMax = 2G\n"
+      "TasksMax=100\n"
+      "RuntimeMax=1h\n"
+      "SoftTimeout=0\n"
+      "TimeoutStop=5s\n"
+      "AdmissionPercent=80\n"
+      "ReliefPercent=90%\n"
+      "ReliefTargetPercent=70\n"
+      "MaxAgents=12\n"
+      "SystemSharePercent=5\n"
+      "HeadroomPercent=10\n",
+      "x");
+  EXPECT_EQ(c.memory_max, 2ULL << 30);
+  EXPECT_EQ(c.tasks_max, 100u);
+  EXPECT_EQ(c.runtime_max, std::chrono::hours(1));
+  EXPECT_EQ(c.soft_timeout, Usec(0));
+  EXPECT_EQ(c.timeout_stop, std::chrono::seconds(5));
+  EXPECT_EQ(c.admission_percent, 80);
+  EXPECT_EQ(c.relief_percent, 90);
+  EXPECT_EQ(c.relief_target_percent, 70);
+  EXPECT_EQ(c.max_agents, 12u);
+  EXPECT_EQ(c.system_share_percent, 5);
+  EXPECT_EQ(c.headroom_percent, 10);
+  EXPECT_EQ(ParseConfig("MaxAgents=auto", "x").max_agents, 0u);
+}
+
+TEST(Config, UnknownKeyNamesTheLineAndTheKnownKeys) {
+  EXPECT_EQ(Problem("\nMemoryMaxx=4G\n"),
+            "/etc/nova/nova.conf:2: unknown key \"MemoryMaxx\"; known keys: "
+            "AdmissionPercent, HeadroomPercent, MaxAgents, MemoryMax, ReliefPercent, "
+            "ReliefTargetPercent, RuntimeMax, SoftTimeout, SystemSharePercent, "
+            "TasksMax, TimeoutStop");
+}
+
+TEST(Config, BadValueNamesKeyValueAndAccepted) {
+  EXPECT_EQ(Problem("MemoryMax=lots"),
+            "/etc/nova/nova.conf:1: MemoryMax=\"lots\" is not valid; expected a size such as 4G");
+  EXPECT_EQ(Problem("AdmissionPercent=120"),
+            "/etc/nova/nova.conf:1: AdmissionPercent=\"120\" is not valid; expected a "
+            "percentage 0-100");
+  EXPECT_NE(Problem("TasksMax=0"), "");
+  EXPECT_NE(Problem("RuntimeMax=0"), "");
+  EXPECT_NE(Problem("MaxAgents=-1"), "");
+  EXPECT_NE(Problem("just words"), "");
+}
+
+TEST(Config, ThresholdsMustBeOrdered) {
+  EXPECT_NE(Problem("AdmissionPercent=96"), "");
+  EXPECT_NE(Problem("ReliefTargetPercent=90"), "");
+  EXPECT_NE(Problem("SoftTimeout=30min"), "");
+  EXPECT_NE(Problem("SystemSharePercent=50\nHeadroomPercent=50"), "");
+}
+
+}  // namespace
+}  // namespace nova

@@ -1,0 +1,43 @@
+#include "meminfo.h"
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "errors.h"
+
+namespace nova {
+
+HostMemory ParseMeminfo(std::string_view text) {
+  HostMemory memory;
+  bool have_total = false, have_available = false;
+  std::istringstream in{std::string(text)};
+  std::string key;
+  uint64_t kib = 0;
+  std::string unit_and_rest;
+  while (in >> key >> kib) {
+    std::getline(in, unit_and_rest);
+    if (key == "MemTotal:") {
+      memory.total = kib * 1024;
+      have_total = true;
+    } else if (key == "MemAvailable:") {
+      memory.available = kib * 1024;
+      have_available = true;
+    }
+  }
+  if (!have_total || !have_available) {
+    throw Error(ErrorKind::kFailed,
+                "/proc/meminfo lacks MemTotal or MemAvailable (Linux >= 3.14 "
+                "is required)");
+  }
+  return memory;
+}
+
+HostMemory ReadHostMemory() {
+  std::ifstream in("/proc/meminfo");
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseMeminfo(text.str());
+}
+
+}  // namespace nova

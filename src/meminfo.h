@@ -1,0 +1,25 @@
+// Host memory as the kernel reports it. "Used" is MemTotal - MemAvailable:
+// MemAvailable already counts reclaimable page cache as free and tmpfs/shmem
+// pages as used (without swap they cannot be reclaimed), which is exactly
+// the memory agents can still get.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace nova {
+
+struct HostMemory {
+  uint64_t total = 0;      // bytes
+  uint64_t available = 0;  // bytes
+  uint64_t used() const { return total > available ? total - available : 0; }
+  double used_percent() const {
+    return total == 0 ? 0 : 100.0 * static_cast<double>(used()) / total;
+  }
+};
+
+// Parses the text of /proc/meminfo; throws if MemTotal or MemAvailable is missing.
+HostMemory ParseMeminfo(std::string_view text);
+HostMemory ReadHostMemory();
+
+}  // namespace nova

@@ -1,0 +1,96 @@
+#include "nova_client.h"
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include "errors.h"
+#include "nova_manager_proxy.h"
+#include "nova_service.h"
+
+namespace nova {
+namespace {
+
+// Spawn and Kill wait for systemd jobs (a graceful kill up to the stop
+// timeout), so the call deadline is generous; novad has its own deadlines.
+constexpr uint64_t kCallTimeoutUsec = 180ULL * 1000000;
+
+Error FromDbus(const sdbus::Error& e) {
+  ErrorKind kind = ErrorKindFromDbusName(e.getName());
+  std::string message = e.getMessage();
+  if (e.getName() == "org.freedesktop.DBus.Error.ServiceUnknown" ||
+      e.getName() == "org.freedesktop.DBus.Error.NameHasNoOwner") {
+    message = "novad is not running (org.nova.Nova1 has no owner on the system "
+              "bus); start it with: systemctl start novad";
+  } else if (e.getName() == "org.freedesktop.DBus.Error.AccessDenied") {
+    message = "not allowed to call novad: run as root or as a member of the "
+              "'nova' group";
+  } else if (kind == ErrorKind::kUnavailable) {
+    message = "novad did not answer: " + message;
+  }
+  return Error(kind, message);
+}
+
+}  // namespace
+
+class NovaClient::Proxy final : public sdbus::ProxyInterfaces<org::nova::Nova1::Manager_proxy> {
+ public:
+  explicit Proxy(std::unique_ptr<sdbus::IConnection> connection)
+      : ProxyInterfaces(std::move(connection), kBusName, kObjectPath) {
+    registerProxy();
+  }
+  ~Proxy() { unregisterProxy(); }
+  using ProxyInterfaces::getProxy;
+};
+
+NovaClient::NovaClient() {
+  try {
+    auto connection = sdbus::createSystemBusConnection();
+    proxy_ = std::make_unique<Proxy>(std::move(connection));
+  } catch (const sdbus::Error& e) {
+    throw Error(ErrorKind::kUnavailable, "cannot connect to the system bus: " + e.getMessage());
+  }
+}
+
+NovaClient::~NovaClient() = default;
+
+SpawnResult NovaClient::Spawn(const SpawnRequest& request) {
+  std::map<std::string, sdbus::Variant> options;
+  options["WorkingDirectory"] = sdbus::Variant(request.workdir);
+  if (request.memory_max) options["MemoryMax"] = sdbus::Variant(*request.memory_max);
+  if (request.tasks_max) options["TasksMax"] = sdbus::Variant(*request.tasks_max);
+  if (request.runtime_max) {
+    options["RuntimeMaxUSec"] = sdbus::Variant(static_cast<uint64_t>(request.runtime_max->count()));
+  }
+  if (request.soft_timeout) {
+    options["SoftTimeoutUSec"] = sdbus::Variant(static_cast<uint64_t>(request.soft_timeout->count()));
+  }
+  if (!request.environment.empty()) options["Environment"] = sdbus::Variant(request.environment);
+  if (request.user) options["User"] = sdbus::Variant(*request.user);
+  try {
+    std::tuple<std::string, std::string, std::string, uint32_t> reply;
+    proxy_->getProxy()
+        .callMethod("Spawn")
+        .onInterface(org::nova::Nova1::Manager_proxy::INTERFACE_NAME)
+        .withTimeout(kCallTimeoutUsec)
+        .withArguments(request.name, request.argv, options)
+        .storeResultsTo(std::get<0>(reply), std::get<1>(reply), std::get<2>(reply),
+                        std::get<3>(reply));
+    return SpawnResult{std::get<0>(reply), std::get<1>(reply), std::get<2>(reply),
+                       std::get<3>(reply)};
+  } catch (const sdbus::Error& e) {
+    throw FromDbus(e);
+  }
+}
+
+void NovaClient::Kill(const std::string& name, bool force) {
+  try {
+    proxy_->getProxy()
+        .callMethod("Kill")
+        .onInterface(org::nova::Nova1::Manager_proxy::INTERFACE_NAME)
+        .withTimeout(kCallTimeoutUsec)
+        .withArguments(name, force);
+  } catch (const sdbus::Error& e) {
+    throw FromDbus(e);
+  }
+}
+
+}  // namespace nova

@@ -1,0 +1,25 @@
+// novactl's side of the bus: calls novad and turns D-Bus errors back into
+// nova::Error, so novactl reports a refused spawn exactly as novad worded it.
+#pragma once
+
+#include <string>
+
+#include "agent_manager.h"
+#include "spawn_spec.h"
+
+namespace nova {
+
+class NovaClient {
+ public:
+  NovaClient();  // connects to the system bus; throws Unavailable
+  ~NovaClient();
+
+  SpawnResult Spawn(const SpawnRequest& request);
+  void Kill(const std::string& name, bool force);
+
+ private:
+  class Proxy;
+  std::unique_ptr<Proxy> proxy_;
+};
+
+}  // namespace nova

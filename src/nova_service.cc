@@ -1,0 +1,115 @@
+#include "nova_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "errors.h"
+#include "nova_manager_adaptor.h"
+
+namespace nova {
+namespace {
+
+template <typename T>
+T Option(const std::map<std::string, sdbus::Variant>& options, const std::string& key) {
+  const sdbus::Variant& v = options.at(key);
+  if (!v.containsValueOfType<T>()) {
+    throw Error(ErrorKind::kInvalidArgument,
+                "option " + key + " has D-Bus type " + v.peekValueType() +
+                    ", expected " + sdbus::signature_of<T>::str());
+  }
+  return v.get<T>();
+}
+
+sdbus::Error ToDbusError(const Error& e) {
+  return sdbus::Error(DbusErrorNameFor(e.kind()), e.what());
+}
+
+}  // namespace
+
+SpawnRequest SpawnRequestFromOptions(const std::string& name,
+                                     const std::vector<std::string>& argv,
+                                     const std::map<std::string, sdbus::Variant>& options) {
+  SpawnRequest request;
+  request.name = name;
+  request.argv = argv;
+  for (const auto& [key, value] : options) {
+    if (key == "WorkingDirectory") {
+      request.workdir = Option<std::string>(options, key);
+    } else if (key == "MemoryMax") {
+      request.memory_max = Option<uint64_t>(options, key);
+    } else if (key == "TasksMax") {
+      request.tasks_max = Option<uint64_t>(options, key);
+    } else if (key == "RuntimeMaxUSec") {
+      request.runtime_max = Usec(Option<uint64_t>(options, key));
+    } else if (key == "SoftTimeoutUSec") {
+      request.soft_timeout = Usec(Option<uint64_t>(options, key));
+    } else if (key == "Environment") {
+      request.environment = Option<std::vector<std::string>>(options, key);
+    } else if (key == "User") {
+      request.user = Option<std::string>(options, key);
+    } else {
+      throw Error(ErrorKind::kInvalidArgument,
+                  "unknown spawn option \"" + key +
+                      "\"; known: WorkingDirectory, MemoryMax, TasksMax, "
+                      "RuntimeMaxUSec, SoftTimeoutUSec, Environment, User");
+    }
+  }
+  return request;
+}
+
+class NovaService::Adaptor final
+    : public sdbus::AdaptorInterfaces<org::nova::Nova1::Manager_adaptor> {
+ public:
+  Adaptor(sdbus::IConnection& connection, AgentManager& manager)
+      : AdaptorInterfaces(connection, kObjectPath), manager_(manager) {
+    registerAdaptor();
+  }
+  ~Adaptor() { unregisterAdaptor(); }
+
+ private:
+  Caller CurrentCaller() {
+    return Caller{getObject().getCurrentlyProcessedMessage()->getCredsUid()};
+  }
+
+  std::tuple<std::string, std::string, std::string, uint32_t> Spawn(
+      const std::string& name, const std::vector<std::string>& argv,
+      const std::map<std::string, sdbus::Variant>& options) override {
+    Caller caller{};
+    try {
+      caller = CurrentCaller();
+      SpawnResult r = manager_.Spawn(SpawnRequestFromOptions(name, argv, options), caller);
+      spdlog::info("spawned agent {} for uid {}: {} ({}/{}, pid {})", name, caller.uid,
+                   r.unit, r.active_state, r.sub_state, r.main_pid);
+      return {r.unit, r.active_state, r.sub_state, r.main_pid};
+    } catch (const Error& e) {
+      spdlog::warn("spawn of agent {} for uid {} refused: {}", name, caller.uid, e.what());
+      throw ToDbusError(e);
+    } catch (const std::exception& e) {
+      spdlog::error("spawn of agent {} for uid {} failed: {}", name, caller.uid, e.what());
+      throw sdbus::Error(DbusErrorNameFor(ErrorKind::kFailed), e.what());
+    }
+  }
+
+  void Kill(const std::string& name, const bool& force) override {
+    Caller caller{};
+    try {
+      caller = CurrentCaller();
+      manager_.Kill(name, force, caller);
+      spdlog::info("killed agent {} for uid {}{}", name, caller.uid, force ? " (force)" : "");
+    } catch (const Error& e) {
+      spdlog::warn("kill of agent {} for uid {} refused: {}", name, caller.uid, e.what());
+      throw ToDbusError(e);
+    } catch (const std::exception& e) {
+      spdlog::error("kill of agent {} for uid {} failed: {}", name, caller.uid, e.what());
+      throw sdbus::Error(DbusErrorNameFor(ErrorKind::kFailed), e.what());
+    }
+  }
+
+  AgentManager& manager_;
+};
+
+NovaService::NovaService(sdbus::IConnection& connection, AgentManager& manager)
+    : adaptor_(std::make_unique<Adaptor>(connection, manager)) {}
+
+NovaService::~NovaService() = default;
+
+}  // namespace nova

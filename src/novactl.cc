@@ -1,0 +1,45 @@
+// novactl: the command line for Nova. The one place where errors become
+// messages and exit codes: every failure is a single line on stderr.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "build_config.h"
+#include "commands.h"
+#include "errors.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "novactl - run coding agents in their own systemd units, with hard memory limits.\n"
+      "Each agent is nova-agent-NAME.service in nova-agents.slice; systemctl and\n"
+      "journalctl work on it as on any unit."};
+  app.name("novactl");
+  app.set_version_flag("--version", std::string("novactl ") + nova::kVersion);
+  app.require_subcommand(1);
+  app.footer(std::string("\n") + nova::kExitCodeHelp +
+             "\nSee novactl(1) and /etc/nova/nova.conf for the defaults.");
+  nova::AddSpawnCommand(app);
+  nova::AddKillCommand(app);
+  nova::AddStatusCommand(app);
+  nova::AddLogsCommand(app);
+
+  try {
+    app.parse(argc, argv);
+    return 0;
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "novactl: " << e.what() << "; see novactl --help" << std::endl;
+    return nova::ExitCodeFor(nova::ErrorKind::kInvalidArgument);
+  } catch (const nova::Error& e) {
+    std::cerr << "novactl: " << e.what() << std::endl;
+    return nova::ExitCodeFor(e.kind());
+  } catch (const std::exception& e) {
+    std::cerr << "novactl: " << e.what() << std::endl;
+    return 1;
+  }
+}

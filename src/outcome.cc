@@ -1,0 +1,154 @@
+#include "outcome.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "errors.h"
+
+namespace nova {
+namespace fs = std::filesystem;
+
+std::string StartFailureReason(const std::string& exit_status) {
+  static const std::map<std::string, std::string> kReasons = {
+      {"200", "the working directory could not be entered (200/CHDIR)"},
+      {"203", "the command could not be executed (203/EXEC)"},
+      {"216", "the group could not be set (216/GROUP)"},
+      {"217", "the user could not be set (217/USER)"},
+      {"218", "capabilities could not be set (218/CAPABILITIES)"},
+  };
+  auto it = kReasons.find(exit_status);
+  return it == kReasons.end() ? "" : it->second;
+}
+
+std::string DescribeOutcome(const Outcome& o) {
+  if (o.killed) {
+    return "killed by " + o.killed->by + " (" + o.killed->reason + ")";
+  }
+  if (o.service_result == "oom-kill" ||
+      (o.oom_kills > 0 && o.exit_code != "exited")) {
+    return "oom-killed (memory limit)";
+  }
+  if (o.service_result == "timeout") {
+    return "hard timeout (stopped at RuntimeMaxSec)";
+  }
+  std::string text;
+  if (o.exit_code == "exited") {
+    std::string reason = StartFailureReason(o.exit_status);
+    text = reason.empty() ? "exited " + o.exit_status : "failed to start: " + reason;
+  } else if (o.exit_code == "killed" || o.exit_code == "dumped") {
+    text = "killed by signal " + o.exit_status +
+           (o.exit_code == "dumped" ? " (core dumped)" : "");
+  } else {
+    text = o.service_result.empty() ? "unknown" : o.service_result;
+  }
+  if (o.oom_kills > 0) {
+    text += "; " + std::to_string(o.oom_kills) + " process(es) oom-killed";
+  }
+  return text;
+}
+
+nlohmann::json OutcomeToJson(const Outcome& o) {
+  nlohmann::json j = {
+      {"agent", o.agent},
+      {"service_result", o.service_result},
+      {"exit_code", o.exit_code},
+      {"exit_status", o.exit_status},
+      {"oom_kills", o.oom_kills},
+      {"finished_at_usec", o.finished_at_usec},
+      {"description", DescribeOutcome(o)},
+  };
+  if (o.killed) {
+    j["killed_by"] = o.killed->by;
+    j["kill_reason"] = o.killed->reason;
+  }
+  return j;
+}
+
+Outcome OutcomeFromJson(const nlohmann::json& j) {
+  Outcome o;
+  o.agent = j.value("agent", "");
+  o.service_result = j.value("service_result", "");
+  o.exit_code = j.value("exit_code", "");
+  o.exit_status = j.value("exit_status", "");
+  o.oom_kills = j.value("oom_kills", uint64_t{0});
+  o.finished_at_usec = j.value("finished_at_usec", int64_t{0});
+  if (j.contains("killed_by")) {
+    o.killed = KillMarker{j.value("killed_by", ""), j.value("kill_reason", "")};
+  }
+  return o;
+}
+
+namespace {
+
+void WriteFileAtomically(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  fs::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out.flush()) {
+      throw Error(ErrorKind::kFailed, "cannot write " + tmp.string());
+    }
+  }
+  fs::rename(tmp, path);
+}
+
+std::optional<nlohmann::json> ReadJson(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return std::nullopt;
+  return j;
+}
+
+}  // namespace
+
+OutcomeStore::OutcomeStore(std::string state_dir, std::string runtime_dir)
+    : outcomes_dir_(std::move(state_dir) + "/outcomes"),
+      kill_dir_(std::move(runtime_dir) + "/kill") {}
+
+void OutcomeStore::Write(const Outcome& outcome) const {
+  WriteFileAtomically(fs::path(outcomes_dir_) / (outcome.agent + ".json"),
+                      OutcomeToJson(outcome).dump(2) + "\n");
+}
+
+std::optional<Outcome> OutcomeStore::Read(const std::string& agent) const {
+  auto j = ReadJson(fs::path(outcomes_dir_) / (agent + ".json"));
+  if (!j) return std::nullopt;
+  return OutcomeFromJson(*j);
+}
+
+std::vector<Outcome> OutcomeStore::ReadAll() const {
+  std::vector<Outcome> all;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(outcomes_dir_, ec)) {
+    if (entry.path().extension() != ".json") continue;
+    if (auto j = ReadJson(entry.path())) all.push_back(OutcomeFromJson(*j));
+  }
+  return all;
+}
+
+void OutcomeStore::WriteKillMarker(const std::string& agent,
+                                   const KillMarker& marker) const {
+  nlohmann::json j = {{"by", marker.by}, {"reason", marker.reason}};
+  WriteFileAtomically(fs::path(kill_dir_) / (agent + ".json"), j.dump() + "\n");
+}
+
+std::optional<KillMarker> OutcomeStore::TakeKillMarker(const std::string& agent) const {
+  fs::path path = fs::path(kill_dir_) / (agent + ".json");
+  auto j = ReadJson(path);
+  ClearKillMarker(agent);
+  if (!j) return std::nullopt;
+  return KillMarker{j->value("by", ""), j->value("reason", "")};
+}
+
+void OutcomeStore::ClearKillMarker(const std::string& agent) const {
+  std::error_code ec;
+  fs::remove(fs::path(kill_dir_) / (agent + ".json"), ec);
+}
+
+}  // namespace nova

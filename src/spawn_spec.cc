@@ -1,0 +1,160 @@
+#include "spawn_spec.h"
+
+#include <filesystem>
+
+#include "agent_name.h"
+#include "environment.h"
+#include "errors.h"
+#include "size.h"
+
+namespace nova {
+namespace {
+
+[[noreturn]] void Invalid(const std::string& message) {
+  throw Error(ErrorKind::kInvalidArgument, message);
+}
+
+std::string Quoted(const std::string& s) { return "\"" + s + "\""; }
+
+std::string CommandLine(const std::vector<std::string>& argv) {
+  std::string line;
+  for (const auto& arg : argv) {
+    if (!line.empty()) line += ' ';
+    line += arg;
+  }
+  if (line.size() > 120) line = line.substr(0, 117) + "...";
+  return line;
+}
+
+}  // namespace
+
+AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config,
+                       uint64_t memory_total) {
+  ValidateAgentName(request.name);
+  AgentSpec spec;
+  spec.name = request.name;
+
+  if (request.argv.empty() || request.argv[0].empty()) {
+    Invalid("no command given; put it after --, e.g. novactl spawn NAME "
+            "--workdir DIR -- cargo build");
+  }
+  if (request.argv[0].front() != '/') {
+    Invalid("command " + Quoted(request.argv[0]) +
+            ": not an absolute path; novactl resolves commands on its PATH");
+  }
+  spec.argv = request.argv;
+
+  if (request.workdir.empty()) {
+    Invalid("no working directory given; use --workdir DIR");
+  }
+  if (request.workdir.front() != '/') {
+    Invalid("--workdir " + Quoted(request.workdir) + ": not an absolute path");
+  }
+  spec.workdir = request.workdir;
+
+  ValidateEnvironment(request.environment);
+  spec.environment = request.environment;
+
+  spec.memory_max = request.memory_max.value_or(config.memory_max);
+  if (spec.memory_max < kMinMemoryMax || spec.memory_max == kInfinity ||
+      (memory_total > 0 && spec.memory_max > memory_total)) {
+    Invalid("--memory " + FormatSize(spec.memory_max) +
+            ": out of range; accepted: " + FormatSize(kMinMemoryMax) + " to " +
+            FormatSize(memory_total) + " (the host's memory)");
+  }
+
+  spec.tasks_max = request.tasks_max.value_or(config.tasks_max);
+  if (spec.tasks_max < 1 || spec.tasks_max > kMaxTasksMax) {
+    Invalid("--tasks " + std::to_string(spec.tasks_max) +
+            ": out of range; accepted: 1 to " + std::to_string(kMaxTasksMax));
+  }
+
+  spec.runtime_max = request.runtime_max.value_or(config.runtime_max);
+  if (spec.runtime_max < std::chrono::seconds(1) || spec.runtime_max > kMaxRuntime) {
+    Invalid("--timeout " + FormatDuration(spec.runtime_max) +
+            ": out of range; accepted: 1s to " + FormatDuration(kMaxRuntime));
+  }
+
+  spec.soft_timeout = request.soft_timeout.value_or(config.soft_timeout);
+  if (!request.soft_timeout && spec.soft_timeout >= spec.runtime_max) {
+    spec.soft_timeout = Usec(0);  // a shorter --timeout drops the default warning
+  }
+  if (spec.soft_timeout.count() < 0 ||
+      (spec.soft_timeout.count() > 0 && spec.soft_timeout >= spec.runtime_max)) {
+    Invalid("--soft-timeout " + FormatDuration(spec.soft_timeout) +
+            ": must be shorter than the hard timeout (" +
+            FormatDuration(spec.runtime_max) + "), or 0 for no warning");
+  }
+
+  spec.timeout_stop = config.timeout_stop;
+  spec.user = request.user.value_or("");
+  return spec;
+}
+
+UnitProperties AgentUnitProperties(const AgentSpec& spec,
+                                   const SystemdFeatures& features,
+                                   const std::string& hook_path) {
+  std::vector<std::string> environment = spec.environment;
+  environment.push_back("NOVA_AGENT_NAME=" + spec.name);
+
+  UnitProperties props = {
+      {"Description", "Nova agent " + spec.name + ": " + CommandLine(spec.argv)},
+      {"Slice", std::string(kAgentsSlice)},
+      {"Type", std::string("exec")},
+      {"ExecStart", std::vector<ExecCommand>{{spec.argv[0], spec.argv, false}}},
+      {"ExecStopPostEx",
+       std::vector<ExecCommandEx>{{hook_path,
+                                   {hook_path, "exit", spec.name},
+                                   {"privileged", "ignore-failure"}}}},
+      {"WorkingDirectory", spec.workdir},
+      {"User", spec.user},
+      {"Environment", environment},
+      {"UnsetEnvironment", kCoderProcVariables},
+      {"MemoryAccounting", true},
+      {"MemoryMax", spec.memory_max},
+      {"MemoryHigh", kInfinity},
+      {"MemorySwapMax", uint64_t{0}},
+      {"TasksAccounting", true},
+      {"TasksMax", spec.tasks_max},
+      {"CPUAccounting", true},
+      {"RuntimeMaxUSec", static_cast<uint64_t>(spec.runtime_max.count())},
+      {"TimeoutStopUSec", static_cast<uint64_t>(spec.timeout_stop.count())},
+      {"OOMPolicy", std::string("continue")},
+      {"KillMode", std::string("control-group")},
+      {"SendSIGKILL", true},
+      {"CollectMode", std::string("inactive-or-failed")},
+  };
+  if (features.exit_type_cgroup()) {
+    // The agent lives until its last process exits, so `sh -c 'server &'`
+    // keeps running as the agent instead of being killed when sh exits.
+    props.push_back({"ExitType", std::string("cgroup")});
+  }
+  return props;
+}
+
+UnitProperties SoftTimerProperties(const AgentSpec& spec) {
+  std::string agent = AgentUnit(spec.name);
+  return {
+      {"Description", "Nova agent " + spec.name + ": soft deadline (SIGUSR1 at " +
+                          FormatDuration(spec.soft_timeout) + ")"},
+      {"OnActiveSec", static_cast<uint64_t>(spec.soft_timeout.count())},
+      {"AccuracyUSec", uint64_t{100000}},
+      {"RemainAfterElapse", false},
+      {"BindsTo", std::vector<std::string>{agent}},
+      {"After", std::vector<std::string>{agent}},
+      {"CollectMode", std::string("inactive-or-failed")},
+  };
+}
+
+UnitProperties SoftServiceProperties(const AgentSpec& spec,
+                                     const std::string& hook_path) {
+  return {
+      {"Description", "Nova agent " + spec.name + ": soft-deadline warning"},
+      {"Type", std::string("oneshot")},
+      {"ExecStart",
+       std::vector<ExecCommand>{{hook_path, {hook_path, "soft-warning", spec.name}, false}}},
+      {"CollectMode", std::string("inactive-or-failed")},
+  };
+}
+
+}  // namespace nova

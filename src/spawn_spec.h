@@ -1,0 +1,101 @@
+// From a spawn request to the exact unit systemd is asked to create. This is
+// where Nova's policy becomes unit properties, so it is pure and tested
+// property by property; the D-Bus layer only translates the values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "config.h"
+#include "duration.h"
+
+namespace nova {
+
+// What a caller asked for; unset options take the configuration's defaults.
+struct SpawnRequest {
+  std::string name;
+  std::vector<std::string> argv;  // argv[0] is an absolute path
+  std::string workdir;
+  std::vector<std::string> environment;  // NAME=VALUE
+  std::optional<uint64_t> memory_max;
+  std::optional<uint64_t> tasks_max;
+  std::optional<Usec> runtime_max;
+  std::optional<Usec> soft_timeout;  // 0 = no soft warning
+  std::optional<std::string> user;
+};
+
+// A request made whole: validated, defaults applied, user resolved.
+struct AgentSpec {
+  std::string name;
+  std::vector<std::string> argv;
+  std::string workdir;
+  std::vector<std::string> environment;
+  uint64_t memory_max = 0;
+  uint64_t tasks_max = 0;
+  Usec runtime_max{0};
+  Usec soft_timeout{0};
+  Usec timeout_stop{0};
+  std::string user;
+};
+
+// What the running systemd can do, which decides a few properties.
+struct SystemdFeatures {
+  unsigned version = 0;
+  bool exit_type_cgroup() const { return version >= 250; }
+};
+
+// An ExecStart= entry, D-Bus type (sasb).
+struct ExecCommand {
+  std::string path;
+  std::vector<std::string> argv;
+  bool ignore_failure = false;
+  bool operator==(const ExecCommand&) const = default;
+};
+
+// An ExecStopPostEx= entry, D-Bus type (sasas): flags such as "privileged".
+struct ExecCommandEx {
+  std::string path;
+  std::vector<std::string> argv;
+  std::vector<std::string> flags;
+  bool operator==(const ExecCommandEx&) const = default;
+};
+
+using PropertyValue =
+    std::variant<bool, int32_t, uint64_t, std::string, std::vector<std::string>,
+                 std::vector<ExecCommand>, std::vector<ExecCommandEx>>;
+
+struct UnitProperty {
+  std::string name;
+  PropertyValue value;
+  bool operator==(const UnitProperty&) const = default;
+};
+
+using UnitProperties = std::vector<UnitProperty>;
+
+// Bounds a spawn may ask for.
+inline constexpr uint64_t kMinMemoryMax = 16ULL << 20;  // 16M
+inline constexpr uint64_t kMaxTasksMax = 4194304;       // the kernel's pid_max limit
+inline constexpr Usec kMaxRuntime = std::chrono::hours(24 * 7);
+
+// Validates `request` and fills in defaults from `config`. `memory_total`
+// bounds MemoryMax. The user is left empty when the request names none.
+// Throws InvalidArgument with one line naming the option, the value and what
+// is accepted.
+AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config,
+                       uint64_t memory_total);
+
+// The transient agent service, nova-agent-NAME.service.
+UnitProperties AgentUnitProperties(const AgentSpec& spec,
+                                   const SystemdFeatures& features,
+                                   const std::string& hook_path);
+
+// The soft-deadline timer and the one-shot service it triggers, which sends
+// SIGUSR1 to the agent's main process once.
+UnitProperties SoftTimerProperties(const AgentSpec& spec);
+UnitProperties SoftServiceProperties(const AgentSpec& spec,
+                                     const std::string& hook_path);
+
+}  // namespace nova

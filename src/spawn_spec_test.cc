@@ -1,0 +1,182 @@
+#include "spawn_spec.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "errors.h"
+#include "size.h"
+
+namespace nova {
+namespace {
+
+constexpr uint64_t kGiB = 1ULL << 30;
+constexpr const char* kHook = "/usr/libexec/nova/nova-agent-hook";
+
+SpawnRequest Request() {
+  SpawnRequest r;
+  r.name = "agent-001";
+  r.argv = {"/usr/bin/cargo", "build"};
+  r.workdir = "/var/nova-agents/active/ws-001";
+  return r;
+}
+
+std::string Problem(const SpawnRequest& r, uint64_t total = 64 * kGiB) {
+  try {
+    ResolveSpawn(r, Config{}, total);
+    return "";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInvalidArgument);
+    return e.what();
+  }
+}
+
+const PropertyValue* Find(const UnitProperties& props, const std::string& name) {
+  for (const auto& p : props) {
+    if (p.name == name) return &p.value;
+  }
+  return nullptr;
+}
+
+TEST(ResolveSpawn, AppliesTheBriefsDefaults) {
+  AgentSpec s = ResolveSpawn(Request(), Config{}, 64 * kGiB);
+  EXPECT_EQ(s.memory_max, 4 * kGiB);
+  EXPECT_EQ(s.tasks_max, 512u);
+  EXPECT_EQ(s.runtime_max, std::chrono::minutes(30));
+  EXPECT_EQ(s.soft_timeout, std::chrono::minutes(15));
+  EXPECT_EQ(s.timeout_stop, std::chrono::seconds(10));
+}
+
+TEST(ResolveSpawn, TakesOverrides) {
+  SpawnRequest r = Request();
+  r.memory_max = 1 * kGiB;
+  r.tasks_max = 64;
+  r.runtime_max = std::chrono::minutes(5);
+  r.soft_timeout = std::chrono::minutes(1);
+  r.user = "alice";
+  AgentSpec s = ResolveSpawn(r, Config{}, 64 * kGiB);
+  EXPECT_EQ(s.memory_max, 1 * kGiB);
+  EXPECT_EQ(s.tasks_max, 64u);
+  EXPECT_EQ(s.runtime_max, std::chrono::minutes(5));
+  EXPECT_EQ(s.soft_timeout, std::chrono::minutes(1));
+  EXPECT_EQ(s.user, "alice");
+}
+
+TEST(ResolveSpawn, AShortHardTimeoutDropsTheDefaultSoftWarning) {
+  SpawnRequest r = Request();
+  r.runtime_max = std::chrono::minutes(10);
+  EXPECT_EQ(ResolveSpawn(r, Config{}, 64 * kGiB).soft_timeout, Usec(0));
+}
+
+TEST(ResolveSpawn, RefusesBadInputWithOneClearLine) {
+  SpawnRequest r = Request();
+  r.name = "bad name";
+  EXPECT_THAT(Problem(r), testing::StartsWith("agent name \"bad name\": contains ' '"));
+
+  r = Request();
+  r.argv = {};
+  EXPECT_THAT(Problem(r), testing::StartsWith("no command given"));
+
+  r = Request();
+  r.argv = {"cargo"};
+  EXPECT_EQ(Problem(r), "command \"cargo\": not an absolute path; novactl resolves "
+                        "commands on its PATH");
+
+  r = Request();
+  r.workdir = "";
+  EXPECT_EQ(Problem(r), "no working directory given; use --workdir DIR");
+  r.workdir = "relative";
+  EXPECT_EQ(Problem(r), "--workdir \"relative\": not an absolute path");
+
+  r = Request();
+  r.memory_max = 1 << 20;
+  EXPECT_EQ(Problem(r), "--memory 1M: out of range; accepted: 16M to 64G (the host's memory)");
+  r.memory_max = 65 * kGiB;
+  EXPECT_EQ(Problem(r), "--memory 65G: out of range; accepted: 16M to 64G (the host's memory)");
+
+  r = Request();
+  r.tasks_max = 0;
+  EXPECT_EQ(Problem(r), "--tasks 0: out of range; accepted: 1 to 4194304");
+
+  r = Request();
+  r.runtime_max = Usec(0);
+  EXPECT_EQ(Problem(r), "--timeout 0: out of range; accepted: 1s to 7d");
+
+  r = Request();
+  r.runtime_max = std::chrono::minutes(10);
+  r.soft_timeout = std::chrono::minutes(10);
+  EXPECT_EQ(Problem(r), "--soft-timeout 10min: must be shorter than the hard timeout "
+                        "(10min), or 0 for no warning");
+
+  r = Request();
+  r.environment = {"CODER_PROC_NICE_SCORE=5"};
+  EXPECT_THAT(Problem(r), testing::HasSubstr("never passed to agents"));
+}
+
+TEST(AgentUnitProperties, AreExactlyTheDefaults) {
+  AgentSpec s = ResolveSpawn(Request(), Config{}, 64 * kGiB);
+  s.user = "alice";
+  s.environment = {"A=1"};
+  UnitProperties props = AgentUnitProperties(s, SystemdFeatures{252}, kHook);
+  UnitProperties expected = {
+      {"Description", std::string("Nova agent agent-001: /usr/bin/cargo build")},
+      {"Slice", std::string("nova-agents.slice")},
+      {"Type", std::string("exec")},
+      {"ExecStart", std::vector<ExecCommand>{{"/usr/bin/cargo", {"/usr/bin/cargo", "build"}, false}}},
+      {"ExecStopPostEx",
+       std::vector<ExecCommandEx>{{kHook, {kHook, "exit", "agent-001"}, {"privileged", "ignore-failure"}}}},
+      {"WorkingDirectory", std::string("/var/nova-agents/active/ws-001")},
+      {"User", std::string("alice")},
+      {"Environment", std::vector<std::string>{"A=1", "NOVA_AGENT_NAME=agent-001"}},
+      {"UnsetEnvironment", std::vector<std::string>{"CODER_PROC_PRIO_MGMT", "CODER_PROC_OOM_SCORE",
+                                                    "CODER_PROC_NICE_SCORE"}},
+      {"MemoryAccounting", true},
+      {"MemoryMax", 4 * kGiB},
+      {"MemoryHigh", kInfinity},
+      {"MemorySwapMax", uint64_t{0}},
+      {"TasksAccounting", true},
+      {"TasksMax", uint64_t{512}},
+      {"CPUAccounting", true},
+      {"RuntimeMaxUSec", uint64_t{1800000000}},
+      {"TimeoutStopUSec", uint64_t{10000000}},
+      {"OOMPolicy", std::string("continue")},
+      {"KillMode", std::string("control-group")},
+      {"SendSIGKILL", true},
+      {"CollectMode", std::string("inactive-or-failed")},
+      {"ExitType", std::string("cgroup")},
+  };
+  EXPECT_EQ(props, expected);
+}
+
+TEST(AgentUnitProperties, ExitTypeCgroupOnlyWhereSystemdHasIt) {
+  AgentSpec s = ResolveSpawn(Request(), Config{}, 64 * kGiB);
+  EXPECT_NE(Find(AgentUnitProperties(s, SystemdFeatures{250}, kHook), "ExitType"), nullptr);
+  EXPECT_EQ(Find(AgentUnitProperties(s, SystemdFeatures{249}, kHook), "ExitType"), nullptr);
+}
+
+TEST(AgentUnitProperties, OverridesLand) {
+  SpawnRequest r = Request();
+  r.memory_max = 1 * kGiB;
+  r.tasks_max = 64;
+  r.runtime_max = std::chrono::minutes(5);
+  UnitProperties props =
+      AgentUnitProperties(ResolveSpawn(r, Config{}, 64 * kGiB), SystemdFeatures{252}, kHook);
+  EXPECT_EQ(*Find(props, "MemoryMax"), PropertyValue(1 * kGiB));
+  EXPECT_EQ(*Find(props, "TasksMax"), PropertyValue(uint64_t{64}));
+  EXPECT_EQ(*Find(props, "RuntimeMaxUSec"), PropertyValue(uint64_t{300000000}));
+}
+
+TEST(SoftTimer, FiresOnceAtTheSoftDeadlineAndGoesWithTheAgent) {
+  AgentSpec s = ResolveSpawn(Request(), Config{}, 64 * kGiB);
+  UnitProperties timer = SoftTimerProperties(s);
+  EXPECT_EQ(*Find(timer, "OnActiveSec"), PropertyValue(uint64_t{900000000}));
+  EXPECT_EQ(*Find(timer, "RemainAfterElapse"), PropertyValue(false));
+  EXPECT_EQ(*Find(timer, "BindsTo"),
+            PropertyValue(std::vector<std::string>{"nova-agent-agent-001.service"}));
+  UnitProperties service = SoftServiceProperties(s, kHook);
+  EXPECT_EQ(*Find(service, "ExecStart"),
+            PropertyValue(std::vector<ExecCommand>{
+                {kHook, {kHook, "soft-warning", "agent-001"}, false}}));
+}
+
+}  // namespace
+}  // namespace nova

@@ -1,0 +1,83 @@
+// Nova's boundary with systemd. Everything Nova asks of systemd goes through
+// this interface, so the policy above it (AgentManager) is unit-tested against
+// an in-memory fake, while what systemd really does is proved only in the
+// system tests, against a real systemd.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "duration.h"
+#include "size.h"
+#include "spawn_spec.h"
+
+namespace nova {
+
+// What Nova reads back about one agent's unit.
+struct AgentUnitInfo {
+  std::string name;
+  std::string unit;
+  std::string active_state;  // active, activating, deactivating, failed, inactive
+  std::string sub_state;     // running, exited, stop-sigterm...
+  uint32_t main_pid = 0;
+  uint64_t memory_current = kInfinity;  // kInfinity = unknown
+  uint64_t memory_max = kInfinity;
+  uint64_t tasks_current = kInfinity;
+  uint64_t tasks_max = kInfinity;
+  uint64_t cpu_usage_nsec = kInfinity;
+  uint64_t runtime_max_usec = kInfinity;
+  uint64_t active_enter_usec = 0;         // CLOCK_REALTIME; 0 = never active
+  std::optional<uint64_t> soft_deadline_usec;  // CLOCK_REALTIME, while pending
+  std::string user;
+  std::string workdir;
+  std::string control_group;
+  std::vector<std::string> argv;
+
+  bool live() const {
+    return active_state == "active" || active_state == "activating" ||
+           active_state == "deactivating" || active_state == "reloading";
+  }
+};
+
+using AuxUnits = std::vector<std::pair<std::string, UnitProperties>>;
+
+class Systemd {
+ public:
+  virtual ~Systemd() = default;
+
+  // The manager's version number, e.g. 252.
+  virtual unsigned Version() = 0;
+
+  // Creates and starts a transient unit, subscribed to its job before the
+  // call, and waits for the job to finish. Returns the job result ("done",
+  // "failed", "timeout"...). Throws AlreadyRunning if the unit exists.
+  virtual std::string StartTransientUnit(const std::string& unit,
+                                         const UnitProperties& properties,
+                                         const AuxUnits& aux, Usec deadline) = 0;
+
+  // Stops a unit and waits for the job. Returns its result; "done" when the
+  // unit is already gone.
+  virtual std::string StopUnit(const std::string& unit, Usec deadline) = 0;
+
+  // Sends `signal` to `whom` ("main", "all") of a unit.
+  virtual void KillUnit(const std::string& unit, const std::string& whom,
+                        int signal) = 0;
+
+  // Forgets a failed unit; a unit that is not loaded is not an error.
+  virtual void ResetFailedUnit(const std::string& unit) = 0;
+
+  // The agent's unit, or nullopt when systemd has no such unit loaded.
+  virtual std::optional<AgentUnitInfo> GetAgent(const std::string& name) = 0;
+
+  // Every loaded agent unit.
+  virtual std::vector<AgentUnitInfo> ListAgents() = 0;
+};
+
+// The real thing, on the system bus.
+std::unique_ptr<Systemd> ConnectSystemd();
+
+}  // namespace nova

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Builds the Debian 12 image the system tests boot: a real systemd as PID 1,
+# dbus, cgroup v2 and a stock Debian kernel, all from Debian packages.
+#
+# The image is cached under $NOVA_VM_CACHE keyed by a hash of this script and
+# the package list, so it is rebuilt only when what goes into it changes. The
+# image holds no Nova code: the test harness shares the freshly built tree into
+# each boot, so rebuilding Nova never rebuilds the image.
+#
+# Prints the cache directory (holding rootfs.img, vmlinuz, initrd.img) on stdout.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+cache_root=${NOVA_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nova/vm}
+mirror=${NOVA_VM_MIRROR:-http://deb.debian.org/debian}
+suite=bookworm
+
+# What the guest needs: systemd and dbus to be a real host, the kernel, the
+# libraries Nova links against, and the small tools the tests use.
+packages=(
+  systemd systemd-sysv dbus libpam-systemd linux-image-amd64 kmod udev
+  procps psmisc util-linux e2fsprogs jq
+  libsdbus-c++1 libspdlog1.10 libfmt9
+)
+
+key=$( { cat "$0" "$here/guest-boot.service" "$here/guest-boot.sh"; echo "$mirror ${packages[*]}"; } |
+  sha256sum | cut -c1-16)
+dir="$cache_root/debian12-$key"
+
+if [[ -f "$dir/rootfs.img" && -f "$dir/vmlinuz" && -f "$dir/initrd.img" ]]; then
+  echo "$dir"
+  exit 0
+fi
+
+for tool in debootstrap mkfs.ext4; do
+  command -v "$tool" >/dev/null || {
+    echo "build-image: $tool not found; install the build dependencies (scripts/install-deps.sh)" >&2
+    exit 2
+  }
+done
+[[ $(id -u) -eq 0 ]] || { echo "build-image: debootstrap needs root (run as root)" >&2; exit 2; }
+
+mkdir -p "$cache_root"
+work=$(mktemp -d "$cache_root/build.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+root="$work/root"
+
+echo "build-image: debootstrap $suite (${#packages[@]} packages) into a new image, key $key" >&2
+start=$SECONDS
+debootstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
+  "$suite" "$root" "$mirror" >"$work/debootstrap.log" 2>&1 || {
+  tail -n 30 "$work/debootstrap.log" >&2
+  echo "build-image: debootstrap failed (full log above)" >&2
+  exit 1
+}
+echo "build-image: debootstrap done in $((SECONDS - start)) s" >&2
+
+# A plain, quiet test host: root without password on the serial console (the
+# image never leaves this machine), no network, no timers that wake at random.
+echo nova-vm >"$root/etc/hostname"
+printf '/dev/vda / ext4 rw,relatime 0 1\n' >"$root/etc/fstab"
+chroot "$root" passwd -d root >/dev/null
+mkdir -p "$root/etc/systemd/system/serial-getty@ttyS0.service.d"
+cat >"$root/etc/systemd/system/serial-getty@ttyS0.service.d/autologin.conf" <<'EOF'
+[Service]
+ExecStart=
+ExecStart=-/sbin/agetty --autologin root --keep-baud 115200,57600,38400,9600 %I $TERM
+EOF
+for unit in systemd-timesyncd.service e2scrub_all.timer e2scrub_reap.service \
+  fstrim.timer apt-daily.timer apt-daily-upgrade.timer man-db.timer getty@tty1.service; do
+  ln -sf /dev/null "$root/etc/systemd/system/$unit"
+done
+printf '9p\n9pnet\n9pnet_virtio\n' >"$root/etc/modules-load.d/nova-vm.conf"
+
+install -m 0644 "$here/guest-boot.service" "$root/etc/systemd/system/nova-vm-boot.service"
+install -m 0755 "$here/guest-boot.sh" "$root/usr/local/sbin/nova-vm-boot"
+ln -sf /etc/systemd/system/nova-vm-boot.service "$root/etc/systemd/system/multi-user.target.wants/nova-vm-boot.service"
+
+cp -L "$root/vmlinuz" "$work/vmlinuz"
+cp -L "$root/initrd.img" "$work/initrd.img"
+rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
+
+mkfs.ext4 -q -F -L nova-root -d "$root" "$work/rootfs.img" 3G
+rm -rf "$root"
+mkdir -p "$dir"
+mv "$work/rootfs.img" "$work/vmlinuz" "$work/initrd.img" "$dir/"
+echo "build-image: image ready in $((SECONDS - start)) s: $dir" >&2
+echo "$dir"
