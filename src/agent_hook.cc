@@ -36,8 +36,7 @@ int RecordExit(const std::string& name) {
   OutcomeStore store(kStateDir, kRuntimeDir);
   Outcome outcome = OutcomeFromServiceEnvironment(name, env, oom_kills, now);
   outcome.killed = store.TakeKillMarker(name);
-  store.Write(outcome);
-  std::cout << "agent " << name << ": " << DescribeOutcome(outcome) << std::endl;
+  store.Write(outcome);  // quiet: its stdout would join the agent's own output
   return 0;
 }
 

@@ -111,9 +111,14 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
       timer_result = e.what();
     }
     if (timer_result != "done") {
-      systemd_.StopUnit(unit, config_.timeout_stop + kStopMargin);
-      FailSpawn(spec, "its soft-deadline timer did not start (" + timer_result + ")",
-                started);
+      // The timer is bound to the agent: its start fails with "dependency"
+      // when the agent already finished, which is no failure of the spawn.
+      auto agent = systemd_.GetAgent(spec.name);
+      if (timer_result != "dependency" && agent && agent->live()) {
+        systemd_.StopUnit(unit, config_.timeout_stop + kStopMargin);
+        FailSpawn(spec, "its soft-deadline timer did not start (" + timer_result + ")",
+                  std::nullopt);
+      }
     }
   }
 
@@ -126,13 +131,13 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
 }
 
 void AgentManager::FailSpawn(const AgentSpec& spec, const std::string& what,
-                             int64_t started_usec) {
+                             std::optional<int64_t> explain_from_outcome_since) {
   std::string unit = AgentUnit(spec.name);
   // The agent's exit hook records why it failed; give it a moment to land.
   std::string reason;
-  for (int i = 0; i < 20 && reason.empty(); ++i) {
+  for (int i = 0; explain_from_outcome_since && i < 20 && reason.empty(); ++i) {
     auto outcome = outcomes_.Read(spec.name);
-    if (outcome && outcome->finished_at_usec >= started_usec) {
+    if (outcome && outcome->finished_at_usec >= *explain_from_outcome_since) {
       reason = StartFailureReason(outcome->exit_status);
       if (reason.empty()) reason = DescribeOutcome(*outcome);
     } else {

@@ -40,8 +40,10 @@ class AgentManager {
 
  private:
   std::string ResolveUser(const SpawnRequest& request, const Caller& caller) const;
+  // Throws SpawnFailed after making sure no unit is left. A failed start is
+  // explained by the outcome the agent's exit hook recorded, if any.
   [[noreturn]] void FailSpawn(const AgentSpec& spec, const std::string& what,
-                              int64_t started_usec);
+                              std::optional<int64_t> explain_from_outcome_since);
 
   Systemd& systemd_;
   const Config& config_;

@@ -22,6 +22,8 @@ class FakeSystemd : public Systemd {
   std::map<std::string, AgentUnitInfo> agents;  // by agent name
   std::vector<std::string> calls;
   std::string start_result = "done";
+  bool agent_ends_at_once = false;  // the command exits before the timer starts
+  std::string timer_result = "done";
 
   unsigned Version() override { return 252; }
   std::string StartTransientUnit(const std::string& unit, const UnitProperties&,
@@ -35,9 +37,10 @@ class FakeSystemd : public Systemd {
       info.sub_state = "running";
       info.main_pid = 4242;
       info.user = "root";
-      agents[*name] = info;
+      if (!agent_ends_at_once) agents[*name] = info;
     }
-    return unit.ends_with(".timer") ? "done" : start_result;
+    if (unit.ends_with(".timer")) return agent_ends_at_once ? "dependency" : timer_result;
+    return start_result;
   }
   std::string StopUnit(const std::string& unit, Usec) override {
     calls.push_back("stop " + unit);
@@ -155,6 +158,25 @@ TEST_F(AgentManagerTest, AFailedStartIsReportedAndLeavesNoUnit) {
               testing::StartsWith("agent \"a1\" failed to start: start job failed"));
   EXPECT_THAT(systemd_.calls, testing::ElementsAre("start nova-agent-a1.service",
                                                    "reset nova-agent-a1.service"));
+}
+
+TEST_F(AgentManagerTest, AnAgentThatEndsAtOnceIsNotAFailure) {
+  systemd_.agent_ends_at_once = true;  // so its bound soft timer cannot start
+  SpawnResult r = manager_.Spawn(Request("quick"), Caller{0});
+  EXPECT_EQ(r.active_state, "inactive");
+  EXPECT_THAT(systemd_.calls, testing::ElementsAre("start nova-agent-quick.service",
+                                                   "start nova-soft-quick.timer"));
+}
+
+TEST_F(AgentManagerTest, ASoftTimerThatCannotStartUndoesTheSpawn) {
+  systemd_.timer_result = "failed";
+  EXPECT_EQ(SpawnError(Request("a1"), Caller{0}, ErrorKind::kSpawnFailed),
+            "agent \"a1\" failed to start: its soft-deadline timer did not start (failed); "
+            "command: /bin/true, workdir: /tmp, user: root");
+  EXPECT_THAT(systemd_.calls,
+              testing::ElementsAre("start nova-agent-a1.service", "start nova-soft-a1.timer",
+                                   "stop nova-agent-a1.service", "reset nova-agent-a1.service"));
+  EXPECT_TRUE(systemd_.agents.empty());
 }
 
 TEST_F(AgentManagerTest, GracefulKillStopsTheUnitAndRecordsWho) {

@@ -17,14 +17,17 @@ void AddLogsCommand(CLI::App& app) {
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("logs", "Show an agent's output, from the journal");
-  cmd->footer("\nRuns journalctl -u nova-agent-NAME.service; finished agents' logs remain.");
+  cmd->footer(
+      "\nWhat the agent's processes wrote to stdout and stderr, read with journalctl\n"
+      "(_SYSTEMD_UNIT=nova-agent-NAME.service); it stays after the agent ends.\n"
+      "systemd's own messages about the unit: journalctl -u nova-agent-NAME.service");
   cmd->add_option("name", o->name, "Agent name")->required();
   cmd->add_flag("--follow,-f", o->follow, "Keep printing new output");
   cmd->add_option("--lines,-n", o->lines, "Show only the last N lines");
   cmd->callback([o] {
     ValidateAgentName(o->name);
     std::vector<std::string> args = {"journalctl", "--no-pager", "--output=cat",
-                                     "--unit=" + AgentUnit(o->name)};
+                                     "_SYSTEMD_UNIT=" + AgentUnit(o->name)};
     if (o->follow) args.push_back("--follow");
     if (o->lines >= 0) args.push_back("--lines=" + std::to_string(o->lines));
     std::vector<char*> argv;

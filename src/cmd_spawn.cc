@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <charconv>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -37,10 +38,19 @@ std::string ResolveCommand(const std::string& command) {
               "command \"" + command + "\": not found on PATH; give its full path");
 }
 
+uint64_t ParseCountOrThrow(const std::string& what, const std::string& text) {
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    throw Error(ErrorKind::kInvalidArgument,
+                what + " \"" + text + "\": not a count; use a whole number such as 512");
+  }
+  return value;
+}
+
 struct SpawnOptions {
-  std::string name, workdir, memory, timeout, soft_timeout, user;
+  std::string name, workdir, memory, tasks, timeout, soft_timeout, user;
   std::vector<std::string> environment, command;
-  uint64_t tasks = 0;
   bool json = false;
 };
 
@@ -63,7 +73,7 @@ void RunSpawn(const SpawnOptions& o) {
   if (request.workdir.size() > 1 && request.workdir.back() == '/') request.workdir.pop_back();
   request.environment = o.environment;
   if (!o.memory.empty()) request.memory_max = ParseSizeOrThrow("--memory", o.memory);
-  if (o.tasks > 0) request.tasks_max = o.tasks;
+  if (!o.tasks.empty()) request.tasks_max = ParseCountOrThrow("--tasks", o.tasks);
   if (!o.timeout.empty()) request.runtime_max = ParseDurationOrThrow("--timeout", o.timeout);
   if (!o.soft_timeout.empty()) {
     request.soft_timeout = ParseDurationOrThrow("--soft-timeout", o.soft_timeout);
@@ -105,11 +115,12 @@ void AddSpawnCommand(CLI::App& app) {
   cmd->add_option("--timeout", o->timeout, "Hard timeout, e.g. 30m (RuntimeMaxSec)");
   cmd->add_option("--soft-timeout", o->soft_timeout,
                   "When to send SIGUSR1 to the main process, e.g. 15m; 0 for never");
-  cmd->add_option("--env,-e", o->environment, "Set NAME=VALUE in the agent (repeatable)");
+  // One value per --env, so that `--env A=1 -- cmd` keeps the -- for the command.
+  cmd->add_option("--env,-e", o->environment, "Set NAME=VALUE in the agent (repeatable)")
+      ->allow_extra_args(false);
   cmd->add_option("--user,-u", o->user, "Run as this user (root only, for other users)");
   cmd->add_flag("--json", o->json, "Print the result as JSON");
-  cmd->add_option("command", o->command, "The command and its arguments, after --")
-      ->required();
+  cmd->add_option("command", o->command, "The command and its arguments, after --");
   cmd->callback([o] { RunSpawn(*o); });
 }
 

@@ -137,7 +137,8 @@ UnitProperties SoftTimerProperties(const AgentSpec& spec) {
   return {
       {"Description", "Nova agent " + spec.name + ": soft deadline (SIGUSR1 at " +
                           FormatDuration(spec.soft_timeout) + ")"},
-      {"OnActiveSec", static_cast<uint64_t>(spec.soft_timeout.count())},
+      {"TimersMonotonic", std::vector<MonotonicTimer>{
+                              {"OnActiveSec", static_cast<uint64_t>(spec.soft_timeout.count())}}},
       {"AccuracyUSec", uint64_t{100000}},
       {"RemainAfterElapse", false},
       {"BindsTo", std::vector<std::string>{agent}},

@@ -63,9 +63,17 @@ struct ExecCommandEx {
   bool operator==(const ExecCommandEx&) const = default;
 };
 
+// A TimersMonotonic= entry, D-Bus type (st): a base such as "OnActiveSec".
+struct MonotonicTimer {
+  std::string base;
+  uint64_t usec = 0;
+  bool operator==(const MonotonicTimer&) const = default;
+};
+
 using PropertyValue =
     std::variant<bool, int32_t, uint64_t, std::string, std::vector<std::string>,
-                 std::vector<ExecCommand>, std::vector<ExecCommandEx>>;
+                 std::vector<ExecCommand>, std::vector<ExecCommandEx>,
+                 std::vector<MonotonicTimer>>;
 
 struct UnitProperty {
   std::string name;

@@ -168,7 +168,8 @@ TEST(AgentUnitProperties, OverridesLand) {
 TEST(SoftTimer, FiresOnceAtTheSoftDeadlineAndGoesWithTheAgent) {
   AgentSpec s = ResolveSpawn(Request(), Config{}, 64 * kGiB);
   UnitProperties timer = SoftTimerProperties(s);
-  EXPECT_EQ(*Find(timer, "OnActiveSec"), PropertyValue(uint64_t{900000000}));
+  EXPECT_EQ(*Find(timer, "TimersMonotonic"),
+            PropertyValue(std::vector<MonotonicTimer>{{"OnActiveSec", 900000000}}));
   EXPECT_EQ(*Find(timer, "RemainAfterElapse"), PropertyValue(false));
   EXPECT_EQ(*Find(timer, "BindsTo"),
             PropertyValue(std::vector<std::string>{"nova-agent-agent-001.service"}));

@@ -1,0 +1,35 @@
+#!/bin/bash
+# Graceful kill: SIGTERM reaches every process, which may clean up. Forced
+# kill: SIGKILL to every process at once, no handler runs. Either way nothing
+# of the agent is left, and status records who killed it.
+# timeout: 120
+source "$NOVA_TEST_LIB"
+use_small_agents
+ws=$(workdir kill)
+
+agent_script='trap "echo main >> $0.term; exit 0" TERM
+sh -c "trap \"echo child >> '"$ws"'/graceful.term; exit 0\" TERM; while :; do sleep 0.1; done" &
+while :; do sleep 0.1; done'
+printf '%s\n' "$agent_script" > "$ws/graceful"
+novactl spawn graceful --workdir "$ws" -- bash "$ws/graceful" >/dev/null
+wait_until 10 "graceful has its child" test "$(prop graceful TasksCurrent)" -ge 3
+novactl kill graceful
+expect_eq "unit after graceful kill" yes "$(is_gone graceful && echo yes)"
+expect_contains "TERM handlers ran" "main" "$(cat "$ws/graceful.term")"
+expect_contains "TERM reached the child" "child" "$(cat "$ws/graceful.term")"
+expect_contains "status" "killed by root (kill)" "$(novactl status graceful)"
+
+printf '%s\n' "${agent_script//graceful/forced}" > "$ws/forced"
+novactl spawn forced --workdir "$ws" -- bash "$ws/forced" >/dev/null
+wait_until 10 "forced has its child" test "$(prop forced TasksCurrent)" -ge 3
+start=$SECONDS
+novactl kill --force forced
+expect_eq "unit after forced kill" yes "$(is_gone forced && echo yes)"
+[[ ! -e $ws/forced.term ]] || fail "a TERM handler ran under --force: $(cat "$ws/forced.term")"
+((SECONDS - start < 3)) || fail "--force took $((SECONDS - start))s, expected at once"
+expect_contains "status" "killed by root (kill --force)" "$(novactl status forced)"
+expect_eq "status --json" "kill --force" "$(novactl status forced --json | jq -r .agent.kill_reason)"
+
+run_expect_fail 5 novactl kill forced
+expect_contains "error" 'no running agent named "forced"' "$ERR"
+expect_no_agent_units

@@ -1,0 +1,150 @@
+#!/bin/bash
+# One test VM for a whole ctest run: booted once, then each system test is sent
+# to it in turn through the 9p share, so a test costs its own run time only.
+#
+#   session.sh start            boot the VM, install Nova, wait until ready
+#   session.sh exec TEST        run tests/system/cases/TEST.sh inside; print its
+#                               log (and the guest journal on failure)
+#   session.sh stop             power the VM off
+#
+# Environment: NOVA_VM_SESSION (the session folder, required), NOVA_VM_STAGE
+# (the `cmake --install` tree), NOVA_VM_HELPERS (built test helpers),
+# NOVA_VM_CACHE (image cache), NOVA_VM_MEMORY (default 6G).
+# Every wait has a deadline: boot 300 s, each test its "# timeout:" header
+# plus 60 s, the whole session 1 hour. Exit status: 0 on success, 1 on a test
+# failure or time-out, 2 on a missing prerequisite.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+cases=$(cd "$here/../cases" && pwd)
+session=${NOVA_VM_SESSION:?NOVA_VM_SESSION must name the session folder}
+share=$session/share
+
+die() { echo "session.sh: $*" >&2; exit 2; }
+alive() { [[ -f $session/qemu.pid ]] && kill -0 "$(cat "$session/qemu.pid")" 2>/dev/null; }
+console_tail() {
+  echo "----- VM console (last ${1:-60} lines) -----"
+  tail -n "${1:-60}" "$session/console.log" 2>/dev/null | tr -d '\r' || true
+}
+header() {  # header FIELD TEST DEFAULT: a "# FIELD: value" line of a test
+  local v
+  v=$(sed -n "s/^# $1: *\([0-9]*[MG]\{0,1\}\).*/\1/p" "$cases/$2.sh" 2>/dev/null | head -n1)
+  echo "${v:-$3}"
+}
+
+start() {
+  command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found; run scripts/install-deps.sh"
+  command -v qemu-img >/dev/null || die "qemu-img not found; run scripts/install-deps.sh"
+  local stage=${NOVA_VM_STAGE:-}
+  [[ -n $stage && -x $stage/usr/sbin/novad ]] ||
+    die "NOVA_VM_STAGE must be a 'cmake --install' tree with usr/sbin/novad (got '$stage')"
+  local mode=${1:-serve}
+  alive && stop
+  rm -rf "$session"
+  mkdir -p "$share/results" "$share/queue" "$share/bin"
+  local image
+  image=$("$here/build-image.sh")
+  cp "$here/guest-run.sh" "$share/"
+  cp -r "$cases" "$share/cases"
+  [[ -n ${NOVA_VM_HELPERS:-} ]] && cp -r "$NOVA_VM_HELPERS/." "$share/bin/"
+  echo "$mode" > "$share/mode"
+  qemu-img create -q -f qcow2 -b "$image/rootfs.img" -F raw "$session/disk.qcow2"
+  local qemu=(qemu-system-x86_64 -accel tcg -smp 2 -m "${NOVA_VM_MEMORY:-6G}"
+    -no-reboot -nic none
+    -kernel "$image/vmlinuz" -initrd "$image/initrd.img"
+    -append "root=/dev/vda rw console=ttyS0 quiet systemd.show_status=0"
+    -drive "file=$session/disk.qcow2,if=virtio,format=qcow2"
+    -virtfs "local,path=$share,mount_tag=nova-run,security_model=none"
+    -virtfs "local,path=$stage,mount_tag=nova-stage,security_model=none,readonly=on")
+  if [[ $mode == shell ]]; then
+    echo "session.sh: booting a VM with Nova installed; you get a root shell on its console." >&2
+    echo "            Tests: /run/nova-host/cases/NAME.sh. Leave with 'poweroff' (or Ctrl-A X)." >&2
+    exec "${qemu[@]}" -nographic
+  fi
+  echo "session.sh: booting the test VM (image $(basename "$image"))" >&2
+  setsid timeout --kill-after=10 3600 "${qemu[@]}" -display none -monitor none \
+    -serial "file:$session/console.log" </dev/null >"$session/qemu.out" 2>&1 &
+  echo $! > "$session/qemu.pid"
+  local start=$SECONDS
+  until [[ -e $share/ready ]]; do
+    if [[ -s $share/results/setup.tap ]]; then
+      cat "$share/results/setup.tap" "$share/results/setup.log" 2>/dev/null || true
+      console_tail 80
+      stop
+      echo "session.sh: FAIL: Nova could not be set up in the VM" >&2
+      exit 1
+    fi
+    if ! alive; then
+      cat "$session/qemu.out" >&2 || true
+      console_tail 80
+      echo "session.sh: FAIL: the VM stopped before it was ready" >&2
+      exit 1
+    fi
+    if ((SECONDS - start > 300)); then
+      console_tail 80
+      stop
+      echo "session.sh: FAIL: the VM was not ready within 300 s" >&2
+      exit 1
+    fi
+    sleep 0.5
+  done
+  echo "session.sh: VM ready in $((SECONDS - start)) s" >&2
+}
+
+exec_test() {
+  local name=$1
+  [[ -f $cases/$name.sh ]] || die "no such system test: $name (see tests/system/cases/)"
+  alive || { echo "session.sh: FAIL: the test VM is not running (session.sh start)" >&2; exit 1; }
+  rm -f "$share/results/$name".*
+  local deadline
+  deadline=$(($(header timeout "$name" 120) + 60))
+  echo "$name" > "$share/queue/.$name"
+  mv "$share/queue/.$name" "$share/queue/$name"
+  local start=$SECONDS status=0
+  until [[ -s $share/results/$name.tap ]]; do
+    if ! alive; then
+      echo "session.sh: FAIL: the VM died while running $name" >&2
+      console_tail 80
+      status=1
+      break
+    fi
+    if ((SECONDS - start > deadline)); then
+      echo "session.sh: FAIL: no result for $name within ${deadline}s" >&2
+      console_tail 40
+      status=1
+      break
+    fi
+    sleep 0.2
+  done
+  cat "$share/results/$name.log" 2>/dev/null || true
+  if [[ -s $share/results/$name.tap ]]; then
+    cat "$share/results/$name.tap"
+    grep -q '^ok ' "$share/results/$name.tap" || status=1
+  fi
+  if [[ $status -ne 0 && -s $share/results/$name.journal ]]; then
+    echo "----- guest journal during $name -----"
+    cat "$share/results/$name.journal"
+  fi
+  return $status
+}
+
+stop() {
+  alive || return 0
+  touch "$share/poweroff"
+  local start=$SECONDS
+  while alive && ((SECONDS - start < 60)); do sleep 0.5; done
+  if alive; then
+    echo "session.sh: the VM did not power off within 60 s; killing it" >&2
+    kill -- -"$(cat "$session/qemu.pid")" 2>/dev/null || kill "$(cat "$session/qemu.pid")" || true
+  fi
+  cat "$share/results/"*.tap > "$session/results.tap" 2>/dev/null || true
+  echo "session.sh: VM stopped; results in $session/results.tap" >&2
+}
+
+case ${1:-} in
+  start) start serve ;;
+  shell) start shell ;;
+  exec) [[ $# -eq 2 ]] || die "usage: session.sh exec TEST"; exec_test "$2" ;;
+  stop) stop ;;
+  *) die "usage: session.sh start|exec TEST|stop|shell" ;;
+esac
