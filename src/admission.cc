@@ -13,12 +13,10 @@ uint64_t AutoMaxAgents(const Config& config, uint64_t memory_total) {
 }
 
 uint64_t MaxAgents(const Config& config, uint64_t memory_total) {
-  return config.max_agents > 0 ? config.max_agents
-                               : AutoMaxAgents(config, memory_total);
+  return config.max_agents > 0 ? config.max_agents : AutoMaxAgents(config, memory_total);
 }
 
-std::optional<std::string> AdmissionRefusal(const Config& config,
-                                            const HostMemory& memory,
+std::optional<std::string> AdmissionRefusal(const Config& config, const HostMemory& memory,
                                             uint64_t agents_running) {
   char buf[256];
   if (memory.used_percent() >= config.admission_percent) {

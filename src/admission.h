@@ -19,8 +19,7 @@ uint64_t AutoMaxAgents(const Config& config, uint64_t memory_total);
 uint64_t MaxAgents(const Config& config, uint64_t memory_total);
 
 // A one-line reason to refuse a new agent, or nullopt to admit it.
-std::optional<std::string> AdmissionRefusal(const Config& config,
-                                            const HostMemory& memory,
+std::optional<std::string> AdmissionRefusal(const Config& config, const HostMemory& memory,
                                             uint64_t agents_running);
 
 }  // namespace nova

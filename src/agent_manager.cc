@@ -19,8 +19,7 @@ int64_t RealtimeUsec() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
 
-std::optional<passwd> LookupUser(const std::string* name, uint32_t uid,
-                                 std::string& buffer) {
+std::optional<passwd> LookupUser(const std::string* name, uint32_t uid, std::string& buffer) {
   buffer.resize(16384);
   passwd pw{};
   passwd* result = nullptr;
@@ -42,8 +41,7 @@ std::string UserNameForUid(uint32_t uid) {
   return pw->pw_name;
 }
 
-AgentManager::AgentManager(Systemd& systemd, const Config& config,
-                           const OutcomeStore& outcomes,
+AgentManager::AgentManager(Systemd& systemd, const Config& config, const OutcomeStore& outcomes,
                            std::function<HostMemory()> read_memory, std::string hook_path)
     : systemd_(systemd),
       config_(config),
@@ -51,8 +49,7 @@ AgentManager::AgentManager(Systemd& systemd, const Config& config,
       read_memory_(std::move(read_memory)),
       hook_path_(std::move(hook_path)) {}
 
-std::string AgentManager::ResolveUser(const SpawnRequest& request,
-                                      const Caller& caller) const {
+std::string AgentManager::ResolveUser(const SpawnRequest& request, const Caller& caller) const {
   std::string caller_name = UserNameForUid(caller.uid);
   if (!request.user || request.user->empty()) return caller_name;
   std::string buffer;
@@ -62,9 +59,10 @@ std::string AgentManager::ResolveUser(const SpawnRequest& request,
                 "--user \"" + *request.user + "\": no such user on this host");
   }
   if (caller.uid != 0 && pw->pw_uid != caller.uid) {
-    throw Error(ErrorKind::kPermissionDenied,
-                "--user " + *request.user + ": only root may run an agent as "
-                "another user; you are " + caller_name);
+    throw Error(ErrorKind::kPermissionDenied, "--user " + *request.user +
+                                                  ": only root may run an agent as "
+                                                  "another user; you are " +
+                                                  caller_name);
   }
   return pw->pw_name;
 }
@@ -77,20 +75,18 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
 
   if (auto existing = systemd_.GetAgent(spec.name)) {
     if (existing->live()) {
-      throw Error(ErrorKind::kAlreadyRunning,
-                  "agent \"" + spec.name + "\" is already running (" + unit +
-                      ", " + existing->active_state +
-                      "); kill it first or choose another name");
+      throw Error(ErrorKind::kAlreadyRunning, "agent \"" + spec.name + "\" is already running (" +
+                                                  unit + ", " + existing->active_state +
+                                                  "); kill it first or choose another name");
     }
     systemd_.ResetFailedUnit(unit);  // a leftover from an earlier run
   }
 
   auto agents = systemd_.ListAgents();
-  uint64_t running = std::count_if(agents.begin(), agents.end(),
-                                   [](const auto& a) { return a.live(); });
+  uint64_t running =
+      std::count_if(agents.begin(), agents.end(), [](const auto& a) { return a.live(); });
   if (auto refusal = AdmissionRefusal(config_, memory, running)) {
-    throw Error(ErrorKind::kAdmissionRefused,
-                "agent \"" + spec.name + "\" refused: " + *refusal);
+    throw Error(ErrorKind::kAdmissionRefused, "agent \"" + spec.name + "\" refused: " + *refusal);
   }
 
   outcomes_.ClearKillMarker(spec.name);
@@ -105,8 +101,7 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
     try {
       timer_result = systemd_.StartTransientUnit(
           SoftTimerUnit(spec.name), SoftTimerProperties(spec),
-          {{SoftServiceUnit(spec.name), SoftServiceProperties(spec, hook_path_)}},
-          kStartDeadline);
+          {{SoftServiceUnit(spec.name), SoftServiceProperties(spec, hook_path_)}}, kStartDeadline);
     } catch (const Error& e) {
       timer_result = e.what();
     }
@@ -146,9 +141,9 @@ void AgentManager::FailSpawn(const AgentSpec& spec, const std::string& what,
   }
   systemd_.ResetFailedUnit(unit);
   throw Error(ErrorKind::kSpawnFailed,
-              "agent \"" + spec.name + "\" failed to start: " +
-                  (reason.empty() ? what : reason) + "; command: " + spec.argv[0] +
-                  ", workdir: " + spec.workdir + ", user: " + spec.user);
+              "agent \"" + spec.name + "\" failed to start: " + (reason.empty() ? what : reason) +
+                  "; command: " + spec.argv[0] + ", workdir: " + spec.workdir +
+                  ", user: " + spec.user);
 }
 
 void AgentManager::Kill(const std::string& name, bool force, const Caller& caller) {
@@ -160,9 +155,8 @@ void AgentManager::Kill(const std::string& name, bool force, const Caller& calle
   }
   std::string caller_name = UserNameForUid(caller.uid);
   if (caller.uid != 0 && agent->user != caller_name) {
-    throw Error(ErrorKind::kPermissionDenied,
-                "agent \"" + name + "\" runs as " + agent->user +
-                    "; only its user or root may kill it");
+    throw Error(ErrorKind::kPermissionDenied, "agent \"" + name + "\" runs as " + agent->user +
+                                                  "; only its user or root may kill it");
   }
   outcomes_.WriteKillMarker(name, {caller_name, force ? "kill --force" : "kill"});
   std::string result;
@@ -174,9 +168,8 @@ void AgentManager::Kill(const std::string& name, bool force, const Caller& calle
     throw;
   }
   if (result != "done") {
-    throw Error(ErrorKind::kFailed, "stopping agent \"" + name +
-                                        "\" did not complete (job result: " +
-                                        result + ")");
+    throw Error(ErrorKind::kFailed,
+                "stopping agent \"" + name + "\" did not complete (job result: " + result + ")");
   }
 }
 

@@ -26,8 +26,8 @@ class FakeSystemd : public Systemd {
   std::string timer_result = "done";
 
   unsigned Version() override { return 252; }
-  std::string StartTransientUnit(const std::string& unit, const UnitProperties&,
-                                 const AuxUnits&, Usec) override {
+  std::string StartTransientUnit(const std::string& unit, const UnitProperties&, const AuxUnits&,
+                                 Usec) override {
     calls.push_back("start " + unit);
     if (auto name = AgentNameFromUnit(unit); name && start_result == "done") {
       AgentUnitInfo info;
@@ -69,7 +69,8 @@ class AgentManagerTest : public testing::Test {
       : dir_(std::filesystem::temp_directory_path() /
              ("nova-manager-test-" + std::to_string(::getpid()))),
         store_(dir_ / "state", dir_ / "run"),
-        manager_(systemd_, config_, store_, [this] { return memory_; }, "/hook") {}
+        manager_(
+            systemd_, config_, store_, [this] { return memory_; }, "/hook") {}
   ~AgentManagerTest() override { std::filesystem::remove_all(dir_); }
 
   SpawnRequest Request(const std::string& name) {
@@ -156,8 +157,8 @@ TEST_F(AgentManagerTest, AFailedStartIsReportedAndLeavesNoUnit) {
   systemd_.start_result = "failed";
   EXPECT_THAT(SpawnError(Request("a1"), Caller{0}, ErrorKind::kSpawnFailed),
               testing::StartsWith("agent \"a1\" failed to start: start job failed"));
-  EXPECT_THAT(systemd_.calls, testing::ElementsAre("start nova-agent-a1.service",
-                                                   "reset nova-agent-a1.service"));
+  EXPECT_THAT(systemd_.calls,
+              testing::ElementsAre("start nova-agent-a1.service", "reset nova-agent-a1.service"));
 }
 
 TEST_F(AgentManagerTest, AnAgentThatEndsAtOnceIsNotAFailure) {

@@ -41,8 +41,7 @@ void ValidateAgentName(std::string_view name) {
 }
 
 std::string AgentUnit(std::string_view name) {
-  return std::string(kAgentPrefix) + std::string(name) +
-         std::string(kServiceSuffix);
+  return std::string(kAgentPrefix) + std::string(name) + std::string(kServiceSuffix);
 }
 
 std::string SoftTimerUnit(std::string_view name) {

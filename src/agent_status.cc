@@ -42,7 +42,8 @@ std::string In(std::optional<int64_t> at, int64_t now) {
 
 std::string Runtime(const AgentUnitInfo& u, int64_t now) {
   if (u.active_enter_usec == 0) return "-";
-  return FormatDuration(Usec((now - static_cast<int64_t>(u.active_enter_usec)) / 1000000 * 1000000));
+  return FormatDuration(
+      Usec((now - static_cast<int64_t>(u.active_enter_usec)) / 1000000 * 1000000));
 }
 
 std::string Cpu(const AgentUnitInfo& u) {
@@ -50,8 +51,7 @@ std::string Cpu(const AgentUnitInfo& u) {
 }
 
 std::string Memory(const AgentUnitInfo& u) {
-  return Known(u.memory_current, FormatSize(u.memory_current)) + "/" +
-         FormatSize(u.memory_max);
+  return Known(u.memory_current, FormatSize(u.memory_current)) + "/" + FormatSize(u.memory_max);
 }
 
 std::string HostShare(const AgentUnitInfo& u, const HostMemory& m) {
@@ -91,34 +91,37 @@ nlohmann::json AgentJson(const AgentRow& row, const StatusReport& report) {
       {"tasks", {{"current", OrNull(u.tasks_current)}, {"max", OrNull(u.tasks_max)}}},
       {"cpu_usec", u.cpu_usage_nsec == kInfinity ? nlohmann::json(nullptr)
                                                  : nlohmann::json(u.cpu_usage_nsec / 1000)},
-      {"started_at_usec", u.active_enter_usec == 0 ? nlohmann::json(nullptr)
-                                                   : nlohmann::json(u.active_enter_usec)},
-      {"runtime_usec", u.active_enter_usec == 0
-                           ? nlohmann::json(nullptr)
-                           : nlohmann::json(report.now_usec - static_cast<int64_t>(u.active_enter_usec))},
+      {"started_at_usec",
+       u.active_enter_usec == 0 ? nlohmann::json(nullptr) : nlohmann::json(u.active_enter_usec)},
+      {"runtime_usec",
+       u.active_enter_usec == 0
+           ? nlohmann::json(nullptr)
+           : nlohmann::json(report.now_usec - static_cast<int64_t>(u.active_enter_usec))},
       {"hard_deadline_usec", OrNull(HardDeadline(u))},
       {"soft_deadline_usec", OrNull(u.soft_deadline_usec)},
       {"user", u.user},
       {"workdir", u.workdir},
       {"command", u.argv},
-      {"last_outcome", row.last_outcome ? OutcomeToJson(*row.last_outcome) : nlohmann::json(nullptr)},
+      {"last_outcome",
+       row.last_outcome ? OutcomeToJson(*row.last_outcome) : nlohmann::json(nullptr)},
   };
 }
 
 std::string Header(const StatusReport& r) {
   char buf[512];
-  std::snprintf(buf, sizeof buf,
-                "Host memory: %s of %s used (%s); admission closes at %g%%, relief "
-                "at %g%% (down to %g%%)\nAgents: %zu running, maximum %llu%s\n",
-                FormatSize(r.memory.used()).c_str(), FormatSize(r.memory.total).c_str(),
-                Percent(r.memory.used_percent()).c_str(), r.config.admission_percent,
-                r.config.relief_percent, r.config.relief_target_percent, r.agents.size(),
-                static_cast<unsigned long long>(r.max_agents),
-                r.config.max_agents == 0
-                    ? (" (" + Percent(100 - r.config.system_share_percent - r.config.headroom_percent) +
-                       " of memory / " + FormatSize(r.config.memory_max) + " per agent)")
-                          .c_str()
-                    : " (MaxAgents)");
+  std::snprintf(
+      buf, sizeof buf,
+      "Host memory: %s of %s used (%s); admission closes at %g%%, relief "
+      "at %g%% (down to %g%%)\nAgents: %zu running, maximum %llu%s\n",
+      FormatSize(r.memory.used()).c_str(), FormatSize(r.memory.total).c_str(),
+      Percent(r.memory.used_percent()).c_str(), r.config.admission_percent, r.config.relief_percent,
+      r.config.relief_target_percent, r.agents.size(),
+      static_cast<unsigned long long>(r.max_agents),
+      r.config.max_agents == 0
+          ? (" (" + Percent(100 - r.config.system_share_percent - r.config.headroom_percent) +
+             " of memory / " + FormatSize(r.config.memory_max) + " per agent)")
+                .c_str()
+          : " (MaxAgents)");
   return buf;
 }
 
@@ -177,24 +180,23 @@ std::string FormatStatus(const StatusReport& r, bool all) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& row : r.agents) {
       const AgentUnitInfo& u = row.unit;
-      rows.push_back({u.name, u.sub_state.empty() ? u.active_state : u.sub_state,
-                      Memory(u), HostShare(u, r.memory), Tasks(u), Cpu(u),
-                      Runtime(u, r.now_usec), In(u.soft_deadline_usec, r.now_usec),
-                      In(HardDeadline(u), r.now_usec), u.user, u.workdir,
-                      row.last_outcome ? DescribeOutcome(*row.last_outcome) : "-",
+      rows.push_back({u.name, u.sub_state.empty() ? u.active_state : u.sub_state, Memory(u),
+                      HostShare(u, r.memory), Tasks(u), Cpu(u), Runtime(u, r.now_usec),
+                      In(u.soft_deadline_usec, r.now_usec), In(HardDeadline(u), r.now_usec), u.user,
+                      u.workdir, row.last_outcome ? DescribeOutcome(*row.last_outcome) : "-",
                       JoinCommand(u.argv, 48)});
     }
-    out += "\n" + RenderTable({"NAME", "STATE", "MEMORY", "%HOST", "TASKS", "CPU",
-                               "RUNTIME", "SOFT", "HARD", "USER", "WORKDIR",
-                               "LAST OUTCOME", "COMMAND"},
+    out += "\n" + RenderTable({"NAME", "STATE", "MEMORY", "%HOST", "TASKS", "CPU", "RUNTIME",
+                               "SOFT", "HARD", "USER", "WORKDIR", "LAST OUTCOME", "COMMAND"},
                               rows);
   }
   if (all && !r.finished.empty()) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& o : r.finished) {
-      std::string ago = o.finished_at_usec > 0
-                            ? FormatDuration(Usec((r.now_usec - o.finished_at_usec) / 1000000 * 1000000)) + " ago"
-                            : "-";
+      int64_t age = (r.now_usec - o.finished_at_usec) / 1000000 * 1000000;
+      std::string ago = o.finished_at_usec == 0 ? "-"
+                        : age < 1000000         ? "just now"
+                                                : FormatDuration(Usec(age)) + " ago";
       rows.push_back({o.agent, ago, DescribeOutcome(o)});
     }
     out += "\nFinished:\n" + RenderTable({"NAME", "ENDED", "OUTCOME"}, rows);

@@ -4,11 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "config.h"
 #include "meminfo.h"
@@ -26,9 +25,9 @@ struct StatusReport {
   HostMemory memory;
   Config config;
   uint64_t max_agents = 0;
-  int64_t now_usec = 0;  // CLOCK_REALTIME
-  std::vector<AgentRow> agents;     // live agents
-  std::vector<Outcome> finished;    // agents no longer running, by name
+  int64_t now_usec = 0;           // CLOCK_REALTIME
+  std::vector<AgentRow> agents;   // live agents
+  std::vector<Outcome> finished;  // agents no longer running, by name
 };
 
 StatusReport BuildStatusReport(const HostMemory& memory, const Config& config,

@@ -61,10 +61,10 @@ TEST(Status, SeparatesLiveAgentsFromFinishedOnes) {
 
 TEST(Status, TextShowsHeaderAndEveryColumn) {
   std::string text = FormatStatus(Report(), false);
-  EXPECT_THAT(text, testing::StartsWith(
-                        "Host memory: 4G of 16G used (25.0%); admission closes at 85%, "
-                        "relief at 95% (down to 75%)\n"
-                        "Agents: 1 running, maximum 3 (85.0% of memory / 4G per agent)\n"));
+  EXPECT_THAT(
+      text, testing::StartsWith("Host memory: 4G of 16G used (25.0%); admission closes at 85%, "
+                                "relief at 95% (down to 75%)\n"
+                                "Agents: 1 running, maximum 3 (85.0% of memory / 4G per agent)\n"));
   EXPECT_THAT(text, testing::HasSubstr("NAME  STATE    MEMORY  %HOST  TASKS  CPU  RUNTIME  "
                                        "SOFT     HARD      USER   WORKDIR  LAST OUTCOME  COMMAND"));
   EXPECT_THAT(text, testing::HasSubstr("a1    running  1G/4G   6.2%   7/512  3s   10min    "

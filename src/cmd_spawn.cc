@@ -91,8 +91,8 @@ void RunSpawn(const SpawnOptions& o) {
                      .dump(2)
               << std::endl;
   } else {
-    std::cout << "Started agent " << o.name << " as " << r.unit << " (" << r.active_state
-              << "/" << r.sub_state << ", main PID " << r.main_pid << ")." << std::endl;
+    std::cout << "Started agent " << o.name << " as " << r.unit << " (" << r.active_state << "/"
+              << r.sub_state << ", main PID " << r.main_pid << ")." << std::endl;
   }
 }
 
@@ -107,7 +107,8 @@ void AddSpawnCommand(CLI::App& app) {
       "hard timeout with SIGTERM to every process then SIGKILL after 10s, SIGUSR1 to\n"
       "the main process at the 15min soft deadline). The agent runs as you; root may\n"
       "name another user. CODER_PROC_* variables are never passed to agents.\n\n"
-      "Example:\n  novactl spawn agent-001 --workdir /var/nova-agents/active/ws-001 -- cargo build");
+      "Example:\n  novactl spawn agent-001 --workdir /var/nova-agents/active/ws-001 -- cargo "
+      "build");
   cmd->add_option("name", o->name, "Agent name: 1-64 letters, digits, '-' or '_'")->required();
   cmd->add_option("--workdir,-w", o->workdir, "Working directory of the agent")->required();
   cmd->add_option("--memory,-m", o->memory, "Memory limit, e.g. 4G (MemoryMax; no swap)");

@@ -86,8 +86,7 @@ const std::map<std::string, Key, std::less<>>& Keys() {
       {"TimeoutStop", {Duration(&Config::timeout_stop), "a duration such as 10s"}},
       {"AdmissionPercent", {Percent(&Config::admission_percent), "a percentage 0-100"}},
       {"ReliefPercent", {Percent(&Config::relief_percent), "a percentage 0-100"}},
-      {"ReliefTargetPercent",
-       {Percent(&Config::relief_target_percent), "a percentage 0-100"}},
+      {"ReliefTargetPercent", {Percent(&Config::relief_target_percent), "a percentage 0-100"}},
       {"MaxAgents",
        {[](Config& c, std::string_view v) {
           if (v == "auto") {
@@ -99,8 +98,7 @@ const std::map<std::string, Key, std::less<>>& Keys() {
           return n && *n > 0;
         },
         "a positive count, or auto"}},
-      {"SystemSharePercent",
-       {Percent(&Config::system_share_percent), "a percentage 0-100"}},
+      {"SystemSharePercent", {Percent(&Config::system_share_percent), "a percentage 0-100"}},
       {"HeadroomPercent", {Percent(&Config::headroom_percent), "a percentage 0-100"}},
   };
   return keys;
@@ -136,9 +134,8 @@ Config ParseConfig(std::string_view text, std::string_view origin) {
     std::string_view value = Trim(line.substr(eq + 1));
     auto it = Keys().find(name);
     if (it == Keys().end()) {
-      throw Error(ErrorKind::kInvalidArgument,
-                  where + ": unknown key \"" + std::string(name) +
-                      "\"; known keys: " + KnownKeys());
+      throw Error(ErrorKind::kInvalidArgument, where + ": unknown key \"" + std::string(name) +
+                                                   "\"; known keys: " + KnownKeys());
     }
     if (!it->second.set(config, value)) {
       throw Error(ErrorKind::kInvalidArgument,
@@ -148,25 +145,22 @@ Config ParseConfig(std::string_view text, std::string_view origin) {
   }
   if (!(config.relief_target_percent < config.admission_percent &&
         config.admission_percent < config.relief_percent)) {
-    throw Error(ErrorKind::kInvalidArgument,
-                std::string(origin) +
-                    ": thresholds must satisfy ReliefTargetPercent < "
-                    "AdmissionPercent < ReliefPercent; got " +
-                    std::to_string(config.relief_target_percent) + " / " +
-                    std::to_string(config.admission_percent) + " / " +
-                    std::to_string(config.relief_percent));
+    throw Error(ErrorKind::kInvalidArgument, std::string(origin) +
+                                                 ": thresholds must satisfy ReliefTargetPercent < "
+                                                 "AdmissionPercent < ReliefPercent; got " +
+                                                 std::to_string(config.relief_target_percent) +
+                                                 " / " + std::to_string(config.admission_percent) +
+                                                 " / " + std::to_string(config.relief_percent));
   }
   if (config.soft_timeout >= config.runtime_max) {
-    throw Error(ErrorKind::kInvalidArgument,
-                std::string(origin) + ": SoftTimeout (" +
-                    FormatDuration(config.soft_timeout) +
-                    ") must be shorter than RuntimeMax (" +
-                    FormatDuration(config.runtime_max) + ")");
+    throw Error(ErrorKind::kInvalidArgument, std::string(origin) + ": SoftTimeout (" +
+                                                 FormatDuration(config.soft_timeout) +
+                                                 ") must be shorter than RuntimeMax (" +
+                                                 FormatDuration(config.runtime_max) + ")");
   }
   if (config.system_share_percent + config.headroom_percent >= 100) {
     throw Error(ErrorKind::kInvalidArgument,
-                std::string(origin) +
-                    ": SystemSharePercent + HeadroomPercent must stay under 100");
+                std::string(origin) + ": SystemSharePercent + HeadroomPercent must stay under 100");
   }
   return config;
 }

@@ -15,9 +15,8 @@ struct Unit {
 };
 
 constexpr Unit kUnits[] = {
-    {"us", 1},         {"ms", 1000},          {"sec", 1000000},
-    {"s", 1000000},    {"min", 60000000},     {"m", 60000000},
-    {"hr", 3600000000}, {"h", 3600000000},   {"d", 86400000000},
+    {"us", 1},       {"ms", 1000},       {"sec", 1000000},  {"s", 1000000},     {"min", 60000000},
+    {"m", 60000000}, {"hr", 3600000000}, {"h", 3600000000}, {"d", 86400000000},
 };
 
 }  // namespace
@@ -30,16 +29,14 @@ std::optional<Usec> ParseDuration(std::string_view text) {
     while (i < text.size() && text[i] == ' ') ++i;
     size_t start = i;
     int64_t number = 0;
-    while (i < text.size() &&
-           std::isdigit(static_cast<unsigned char>(text[i]))) {
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
       if (number > (INT64_MAX - 9) / 10) return std::nullopt;
       number = number * 10 + (text[i] - '0');
       ++i;
     }
     if (i == start) return std::nullopt;
     size_t unit_start = i;
-    while (i < text.size() &&
-           std::isalpha(static_cast<unsigned char>(text[i]))) {
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) {
       ++i;
     }
     std::string_view unit = text.substr(unit_start, i - unit_start);
@@ -60,10 +57,9 @@ std::optional<Usec> ParseDuration(std::string_view text) {
 
 Usec ParseDurationOrThrow(std::string_view what, std::string_view text) {
   if (auto d = ParseDuration(text)) return *d;
-  throw Error(ErrorKind::kInvalidArgument,
-              std::string(what) + " \"" + std::string(text) +
-                  "\": not a duration; use e.g. 90s, 15m, 1h30m or 2d "
-                  "(a bare number is seconds)");
+  throw Error(ErrorKind::kInvalidArgument, std::string(what) + " \"" + std::string(text) +
+                                               "\": not a duration; use e.g. 90s, 15m, 1h30m or 2d "
+                                               "(a bare number is seconds)");
 }
 
 std::string FormatDuration(Usec duration) {

@@ -18,11 +18,13 @@ Error FromDbus(const sdbus::Error& e) {
   std::string message = e.getMessage();
   if (e.getName() == "org.freedesktop.DBus.Error.ServiceUnknown" ||
       e.getName() == "org.freedesktop.DBus.Error.NameHasNoOwner") {
-    message = "novad is not running (org.nova.Nova1 has no owner on the system "
-              "bus); start it with: systemctl start novad";
+    message =
+        "novad is not running (org.nova.Nova1 has no owner on the system "
+        "bus); start it with: systemctl start novad";
   } else if (e.getName() == "org.freedesktop.DBus.Error.AccessDenied") {
-    message = "not allowed to call novad: run as root or as a member of the "
-              "'nova' group";
+    message =
+        "not allowed to call novad: run as root or as a member of the "
+        "'nova' group";
   } else if (kind == ErrorKind::kUnavailable) {
     message = "novad did not answer: " + message;
   }
@@ -61,7 +63,8 @@ SpawnResult NovaClient::Spawn(const SpawnRequest& request) {
     options["RuntimeMaxUSec"] = sdbus::Variant(static_cast<uint64_t>(request.runtime_max->count()));
   }
   if (request.soft_timeout) {
-    options["SoftTimeoutUSec"] = sdbus::Variant(static_cast<uint64_t>(request.soft_timeout->count()));
+    options["SoftTimeoutUSec"] =
+        sdbus::Variant(static_cast<uint64_t>(request.soft_timeout->count()));
   }
   if (!request.environment.empty()) options["Environment"] = sdbus::Variant(request.environment);
   if (request.user) options["User"] = sdbus::Variant(*request.user);

@@ -12,9 +12,9 @@ template <typename T>
 T Option(const std::map<std::string, sdbus::Variant>& options, const std::string& key) {
   const sdbus::Variant& v = options.at(key);
   if (!v.containsValueOfType<T>()) {
-    throw Error(ErrorKind::kInvalidArgument,
-                "option " + key + " has D-Bus type " + v.peekValueType() +
-                    ", expected " + sdbus::signature_of<T>::str());
+    throw Error(ErrorKind::kInvalidArgument, "option " + key + " has D-Bus type " +
+                                                 v.peekValueType() + ", expected " +
+                                                 sdbus::signature_of<T>::str());
   }
   return v.get<T>();
 }
@@ -25,8 +25,7 @@ sdbus::Error ToDbusError(const Error& e) {
 
 }  // namespace
 
-SpawnRequest SpawnRequestFromOptions(const std::string& name,
-                                     const std::vector<std::string>& argv,
+SpawnRequest SpawnRequestFromOptions(const std::string& name, const std::vector<std::string>& argv,
                                      const std::map<std::string, sdbus::Variant>& options) {
   SpawnRequest request;
   request.name = name;
@@ -77,8 +76,8 @@ class NovaService::Adaptor final
     try {
       caller = CurrentCaller();
       SpawnResult r = manager_.Spawn(SpawnRequestFromOptions(name, argv, options), caller);
-      spdlog::info("spawned agent {} for uid {}: {} ({}/{}, pid {})", name, caller.uid,
-                   r.unit, r.active_state, r.sub_state, r.main_pid);
+      spdlog::info("spawned agent {} for uid {}: {} ({}/{}, pid {})", name, caller.uid, r.unit,
+                   r.active_state, r.sub_state, r.main_pid);
       return {r.unit, r.active_state, r.sub_state, r.main_pid};
     } catch (const Error& e) {
       spdlog::warn("spawn of agent {} for uid {} refused: {}", name, caller.uid, e.what());

@@ -3,9 +3,9 @@
 // work to AgentManager and turns its errors into org.nova.Nova1.Error.*.
 #pragma once
 
-#include <memory>
-
 #include <sdbus-c++/sdbus-c++.h>
+
+#include <memory>
 
 #include "agent_manager.h"
 
@@ -26,8 +26,7 @@ class NovaService {
 
 // Decodes Spawn's a{sv} options into a request; unknown keys and wrong types
 // are InvalidArgument errors.
-SpawnRequest SpawnRequestFromOptions(const std::string& name,
-                                     const std::vector<std::string>& argv,
+SpawnRequest SpawnRequestFromOptions(const std::string& name, const std::vector<std::string>& argv,
                                      const std::map<std::string, sdbus::Variant>& options);
 
 }  // namespace nova

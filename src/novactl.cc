@@ -1,8 +1,7 @@
 // novactl: the command line for Nova. The one place where errors become
 // messages and exit codes: every failure is a single line on stderr.
-#include <iostream>
-
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "build_config.h"
 #include "commands.h"

@@ -1,17 +1,16 @@
 // novad: owns org.nova.Nova1 on the system bus and runs Nova's policy. It
 // keeps no state of its own: agents live in systemd, outcomes in files, so a
 // restart or an upgrade of novad loses nothing and touches no agent.
-#include <signal.h>
-#include <sys/signalfd.h>
 #include <poll.h>
+#include <sdbus-c++/sdbus-c++.h>
+#include <signal.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <iostream>
-
-#include <sdbus-c++/sdbus-c++.h>
-#include <spdlog/spdlog.h>
-#include <spdlog/sinks/stdout_sinks.h>
 
 #include "agent_manager.h"
 #include "build_config.h"

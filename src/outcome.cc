@@ -27,8 +27,7 @@ std::string DescribeOutcome(const Outcome& o) {
   if (o.killed) {
     return "killed by " + o.killed->by + " (" + o.killed->reason + ")";
   }
-  if (o.service_result == "oom-kill" ||
-      (o.oom_kills > 0 && o.exit_code != "exited")) {
+  if (o.service_result == "oom-kill" || (o.oom_kills > 0 && o.exit_code != "exited")) {
     return "oom-killed (memory limit)";
   }
   if (o.service_result == "timeout") {
@@ -39,8 +38,7 @@ std::string DescribeOutcome(const Outcome& o) {
     std::string reason = StartFailureReason(o.exit_status);
     text = reason.empty() ? "exited " + o.exit_status : "failed to start: " + reason;
   } else if (o.exit_code == "killed" || o.exit_code == "dumped") {
-    text = "killed by signal " + o.exit_status +
-           (o.exit_code == "dumped" ? " (core dumped)" : "");
+    text = "killed by signal " + o.exit_status + (o.exit_code == "dumped" ? " (core dumped)" : "");
   } else {
     text = o.service_result.empty() ? "unknown" : o.service_result;
   }
@@ -132,8 +130,7 @@ std::vector<Outcome> OutcomeStore::ReadAll() const {
   return all;
 }
 
-void OutcomeStore::WriteKillMarker(const std::string& agent,
-                                   const KillMarker& marker) const {
+void OutcomeStore::WriteKillMarker(const std::string& agent, const KillMarker& marker) const {
   nlohmann::json j = {{"by", marker.by}, {"reason", marker.reason}};
   WriteFileAtomically(fs::path(kill_dir_) / (agent + ".json"), j.dump() + "\n");
 }

@@ -10,11 +10,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace nova {
 
@@ -26,7 +25,8 @@ struct KillMarker {
 
 struct Outcome {
   std::string agent;
-  std::string service_result;  // systemd's $SERVICE_RESULT: success, exit-code, signal, timeout, oom-kill...
+  std::string service_result;  // systemd's $SERVICE_RESULT: success, exit-code, signal, timeout,
+                               // oom-kill...
   std::string exit_code;       // $EXIT_CODE: exited, killed, dumped
   std::string exit_status;     // $EXIT_STATUS: a number or a signal name
   uint64_t oom_kills = 0;      // memory.events oom_kill of the agent's cgroup

@@ -46,8 +46,8 @@ TEST(Outcome, RoundTripsThroughJson) {
 }
 
 TEST(OutcomeStore, KeepsOutcomesAndConsumesKillMarkers) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("nova-outcome-test-" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("nova-outcome-test-" + std::to_string(::getpid()));
   OutcomeStore store(dir / "state", dir / "run");
   EXPECT_EQ(store.Read("a1"), std::nullopt);
   store.WriteKillMarker("a1", {"bob", "kill"});

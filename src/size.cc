@@ -24,8 +24,7 @@ std::optional<uint64_t> ParseSize(std::string_view text) {
     ++i;
     double scale = 0.1;
     size_t start = i;
-    while (i < text.size() &&
-           std::isdigit(static_cast<unsigned char>(text[i]))) {
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
       fraction += (text[i] - '0') * scale;
       scale /= 10;
       ++i;
@@ -36,12 +35,23 @@ std::optional<uint64_t> ParseSize(std::string_view text) {
   int shift = 0;
   if (!unit.empty()) {
     switch (std::toupper(static_cast<unsigned char>(unit[0]))) {
-      case 'B': shift = 0; break;
-      case 'K': shift = 10; break;
-      case 'M': shift = 20; break;
-      case 'G': shift = 30; break;
-      case 'T': shift = 40; break;
-      default: return std::nullopt;
+      case 'B':
+        shift = 0;
+        break;
+      case 'K':
+        shift = 10;
+        break;
+      case 'M':
+        shift = 20;
+        break;
+      case 'G':
+        shift = 30;
+        break;
+      case 'T':
+        shift = 40;
+        break;
+      default:
+        return std::nullopt;
     }
     std::string_view rest = unit.substr(1);
     bool ok = rest.empty() || (shift > 0 && (rest == "B" || rest == "iB"));

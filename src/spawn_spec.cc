@@ -28,15 +28,15 @@ std::string CommandLine(const std::vector<std::string>& argv) {
 
 }  // namespace
 
-AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config,
-                       uint64_t memory_total) {
+AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config, uint64_t memory_total) {
   ValidateAgentName(request.name);
   AgentSpec spec;
   spec.name = request.name;
 
   if (request.argv.empty() || request.argv[0].empty()) {
-    Invalid("no command given; put it after --, e.g. novactl spawn NAME "
-            "--workdir DIR -- cargo build");
+    Invalid(
+        "no command given; put it after --, e.g. novactl spawn NAME "
+        "--workdir DIR -- cargo build");
   }
   if (request.argv[0].front() != '/') {
     Invalid("command " + Quoted(request.argv[0]) +
@@ -58,21 +58,20 @@ AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config,
   spec.memory_max = request.memory_max.value_or(config.memory_max);
   if (spec.memory_max < kMinMemoryMax || spec.memory_max == kInfinity ||
       (memory_total > 0 && spec.memory_max > memory_total)) {
-    Invalid("--memory " + FormatSize(spec.memory_max) +
-            ": out of range; accepted: " + FormatSize(kMinMemoryMax) + " to " +
-            FormatSize(memory_total) + " (the host's memory)");
+    Invalid("--memory " + FormatSize(spec.memory_max) + ": out of range; accepted: " +
+            FormatSize(kMinMemoryMax) + " to " + FormatSize(memory_total) + " (the host's memory)");
   }
 
   spec.tasks_max = request.tasks_max.value_or(config.tasks_max);
   if (spec.tasks_max < 1 || spec.tasks_max > kMaxTasksMax) {
-    Invalid("--tasks " + std::to_string(spec.tasks_max) +
-            ": out of range; accepted: 1 to " + std::to_string(kMaxTasksMax));
+    Invalid("--tasks " + std::to_string(spec.tasks_max) + ": out of range; accepted: 1 to " +
+            std::to_string(kMaxTasksMax));
   }
 
   spec.runtime_max = request.runtime_max.value_or(config.runtime_max);
   if (spec.runtime_max < std::chrono::seconds(1) || spec.runtime_max > kMaxRuntime) {
-    Invalid("--timeout " + FormatDuration(spec.runtime_max) +
-            ": out of range; accepted: 1s to " + FormatDuration(kMaxRuntime));
+    Invalid("--timeout " + FormatDuration(spec.runtime_max) + ": out of range; accepted: 1s to " +
+            FormatDuration(kMaxRuntime));
   }
 
   spec.soft_timeout = request.soft_timeout.value_or(config.soft_timeout);
@@ -82,8 +81,8 @@ AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config,
   if (spec.soft_timeout.count() < 0 ||
       (spec.soft_timeout.count() > 0 && spec.soft_timeout >= spec.runtime_max)) {
     Invalid("--soft-timeout " + FormatDuration(spec.soft_timeout) +
-            ": must be shorter than the hard timeout (" +
-            FormatDuration(spec.runtime_max) + "), or 0 for no warning");
+            ": must be shorter than the hard timeout (" + FormatDuration(spec.runtime_max) +
+            "), or 0 for no warning");
   }
 
   spec.timeout_stop = config.timeout_stop;
@@ -91,8 +90,7 @@ AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config,
   return spec;
 }
 
-UnitProperties AgentUnitProperties(const AgentSpec& spec,
-                                   const SystemdFeatures& features,
+UnitProperties AgentUnitProperties(const AgentSpec& spec, const SystemdFeatures& features,
                                    const std::string& hook_path) {
   std::vector<std::string> environment = spec.environment;
   environment.push_back("NOVA_AGENT_NAME=" + spec.name);
@@ -103,9 +101,8 @@ UnitProperties AgentUnitProperties(const AgentSpec& spec,
       {"Type", std::string("exec")},
       {"ExecStart", std::vector<ExecCommand>{{spec.argv[0], spec.argv, false}}},
       {"ExecStopPostEx",
-       std::vector<ExecCommandEx>{{hook_path,
-                                   {hook_path, "exit", spec.name},
-                                   {"privileged", "ignore-failure"}}}},
+       std::vector<ExecCommandEx>{
+           {hook_path, {hook_path, "exit", spec.name}, {"privileged", "ignore-failure"}}}},
       {"WorkingDirectory", spec.workdir},
       {"User", spec.user},
       {"Environment", environment},
@@ -137,8 +134,9 @@ UnitProperties SoftTimerProperties(const AgentSpec& spec) {
   return {
       {"Description", "Nova agent " + spec.name + ": soft deadline (SIGUSR1 at " +
                           FormatDuration(spec.soft_timeout) + ")"},
-      {"TimersMonotonic", std::vector<MonotonicTimer>{
-                              {"OnActiveSec", static_cast<uint64_t>(spec.soft_timeout.count())}}},
+      {"TimersMonotonic",
+       std::vector<MonotonicTimer>{
+           {"OnActiveSec", static_cast<uint64_t>(spec.soft_timeout.count())}}},
       {"AccuracyUSec", uint64_t{100000}},
       {"RemainAfterElapse", false},
       {"BindsTo", std::vector<std::string>{agent}},
@@ -147,8 +145,7 @@ UnitProperties SoftTimerProperties(const AgentSpec& spec) {
   };
 }
 
-UnitProperties SoftServiceProperties(const AgentSpec& spec,
-                                     const std::string& hook_path) {
+UnitProperties SoftServiceProperties(const AgentSpec& spec, const std::string& hook_path) {
   return {
       {"Description", "Nova agent " + spec.name + ": soft-deadline warning"},
       {"Type", std::string("oneshot")},

@@ -72,8 +72,7 @@ struct MonotonicTimer {
 
 using PropertyValue =
     std::variant<bool, int32_t, uint64_t, std::string, std::vector<std::string>,
-                 std::vector<ExecCommand>, std::vector<ExecCommandEx>,
-                 std::vector<MonotonicTimer>>;
+                 std::vector<ExecCommand>, std::vector<ExecCommandEx>, std::vector<MonotonicTimer>>;
 
 struct UnitProperty {
   std::string name;
@@ -92,18 +91,15 @@ inline constexpr Usec kMaxRuntime = std::chrono::hours(24 * 7);
 // bounds MemoryMax. The user is left empty when the request names none.
 // Throws InvalidArgument with one line naming the option, the value and what
 // is accepted.
-AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config,
-                       uint64_t memory_total);
+AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config, uint64_t memory_total);
 
 // The transient agent service, nova-agent-NAME.service.
-UnitProperties AgentUnitProperties(const AgentSpec& spec,
-                                   const SystemdFeatures& features,
+UnitProperties AgentUnitProperties(const AgentSpec& spec, const SystemdFeatures& features,
                                    const std::string& hook_path);
 
 // The soft-deadline timer and the one-shot service it triggers, which sends
 // SIGUSR1 to the agent's main process once.
 UnitProperties SoftTimerProperties(const AgentSpec& spec);
-UnitProperties SoftServiceProperties(const AgentSpec& spec,
-                                     const std::string& hook_path);
+UnitProperties SoftServiceProperties(const AgentSpec& spec, const std::string& hook_path);
 
 }  // namespace nova

@@ -78,8 +78,9 @@ TEST(ResolveSpawn, RefusesBadInputWithOneClearLine) {
 
   r = Request();
   r.argv = {"cargo"};
-  EXPECT_EQ(Problem(r), "command \"cargo\": not an absolute path; novactl resolves "
-                        "commands on its PATH");
+  EXPECT_EQ(Problem(r),
+            "command \"cargo\": not an absolute path; novactl resolves "
+            "commands on its PATH");
 
   r = Request();
   r.workdir = "";
@@ -104,8 +105,9 @@ TEST(ResolveSpawn, RefusesBadInputWithOneClearLine) {
   r = Request();
   r.runtime_max = std::chrono::minutes(10);
   r.soft_timeout = std::chrono::minutes(10);
-  EXPECT_EQ(Problem(r), "--soft-timeout 10min: must be shorter than the hard timeout "
-                        "(10min), or 0 for no warning");
+  EXPECT_EQ(Problem(r),
+            "--soft-timeout 10min: must be shorter than the hard timeout "
+            "(10min), or 0 for no warning");
 
   r = Request();
   r.environment = {"CODER_PROC_NICE_SCORE=5"};
@@ -121,9 +123,11 @@ TEST(AgentUnitProperties, AreExactlyTheDefaults) {
       {"Description", std::string("Nova agent agent-001: /usr/bin/cargo build")},
       {"Slice", std::string("nova-agents.slice")},
       {"Type", std::string("exec")},
-      {"ExecStart", std::vector<ExecCommand>{{"/usr/bin/cargo", {"/usr/bin/cargo", "build"}, false}}},
+      {"ExecStart",
+       std::vector<ExecCommand>{{"/usr/bin/cargo", {"/usr/bin/cargo", "build"}, false}}},
       {"ExecStopPostEx",
-       std::vector<ExecCommandEx>{{kHook, {kHook, "exit", "agent-001"}, {"privileged", "ignore-failure"}}}},
+       std::vector<ExecCommandEx>{
+           {kHook, {kHook, "exit", "agent-001"}, {"privileged", "ignore-failure"}}}},
       {"WorkingDirectory", std::string("/var/nova-agents/active/ws-001")},
       {"User", std::string("alice")},
       {"Environment", std::vector<std::string>{"A=1", "NOVA_AGENT_NAME=agent-001"}},
@@ -175,8 +179,8 @@ TEST(SoftTimer, FiresOnceAtTheSoftDeadlineAndGoesWithTheAgent) {
             PropertyValue(std::vector<std::string>{"nova-agent-agent-001.service"}));
   UnitProperties service = SoftServiceProperties(s, kHook);
   EXPECT_EQ(*Find(service, "ExecStart"),
-            PropertyValue(std::vector<ExecCommand>{
-                {kHook, {kHook, "soft-warning", "agent-001"}, false}}));
+            PropertyValue(
+                std::vector<ExecCommand>{{kHook, {kHook, "soft-warning", "agent-001"}, false}}));
 }
 
 }  // namespace

@@ -6,11 +6,11 @@
 #include "systemd.h"
 
 #include <poll.h>
+#include <sdbus-c++/sdbus-c++.h>
 #include <time.h>
 
 #include <algorithm>
 #include <map>
-#include <sdbus-c++/sdbus-c++.h>
 
 #include "agent_name.h"
 #include "errors.h"
@@ -26,8 +26,8 @@ constexpr const char* kUnitExists = "org.freedesktop.systemd1.UnitExists";
 
 using DbusProperties = std::vector<sdbus::Struct<std::string, sdbus::Variant>>;
 using ExecStartEntries =
-    std::vector<sdbus::Struct<std::string, std::vector<std::string>, bool, uint64_t,
-                              uint64_t, uint64_t, uint64_t, uint32_t, int32_t, int32_t>>;
+    std::vector<sdbus::Struct<std::string, std::vector<std::string>, bool, uint64_t, uint64_t,
+                              uint64_t, uint64_t, uint32_t, int32_t, int32_t>>;
 
 sdbus::Variant ToVariant(const PropertyValue& value) {
   return std::visit(
@@ -38,8 +38,8 @@ sdbus::Variant ToVariant(const PropertyValue& value) {
           for (const auto& c : v) out.emplace_back(c.path, c.argv, c.ignore_failure);
           return sdbus::Variant(out);
         } else if constexpr (std::is_same_v<T, std::vector<ExecCommandEx>>) {
-          std::vector<sdbus::Struct<std::string, std::vector<std::string>,
-                                    std::vector<std::string>>>
+          std::vector<
+              sdbus::Struct<std::string, std::vector<std::string>, std::vector<std::string>>>
               out;
           for (const auto& c : v) out.emplace_back(c.path, c.argv, c.flags);
           return sdbus::Variant(out);
@@ -61,8 +61,7 @@ DbusProperties ToDbus(const UnitProperties& properties) {
 }
 
 template <typename T>
-T Get(const std::map<std::string, sdbus::Variant>& props, const std::string& name,
-      T fallback) {
+T Get(const std::map<std::string, sdbus::Variant>& props, const std::string& name, T fallback) {
   auto it = props.find(name);
   if (it == props.end() || !it->second.containsValueOfType<T>()) return fallback;
   return it->second.get<T>();
@@ -103,8 +102,7 @@ class ManagerProxy final
 
 class SdbusSystemd final : public Systemd {
  public:
-  SdbusSystemd()
-      : connection_(sdbus::createSystemBusConnection()), manager_(*connection_) {
+  SdbusSystemd() : connection_(sdbus::createSystemBusConnection()), manager_(*connection_) {
     manager_.Subscribe();
   }
 
@@ -113,9 +111,8 @@ class SdbusSystemd final : public Systemd {
     return static_cast<unsigned>(std::strtoul(version.c_str(), nullptr, 10));
   }
 
-  std::string StartTransientUnit(const std::string& unit,
-                                 const UnitProperties& properties, const AuxUnits& aux,
-                                 Usec deadline) override {
+  std::string StartTransientUnit(const std::string& unit, const UnitProperties& properties,
+                                 const AuxUnits& aux, Usec deadline) override {
     std::vector<sdbus::Struct<std::string, DbusProperties>> dbus_aux;
     for (const auto& [name, props] : aux) dbus_aux.emplace_back(name, ToDbus(props));
     sdbus::ObjectPath job;
@@ -127,8 +124,7 @@ class SdbusSystemd final : public Systemd {
       }
       if (e.getName() == "org.freedesktop.DBus.Error.InvalidArgs" ||
           e.getName() == "org.freedesktop.DBus.Error.PropertyReadOnly") {
-        throw Error(ErrorKind::kInvalidArgument,
-                    "systemd refused " + unit + ": " + e.getMessage());
+        throw Error(ErrorKind::kInvalidArgument, "systemd refused " + unit + ": " + e.getMessage());
       }
       throw Translate(e, "starting " + unit);
     }
@@ -251,8 +247,7 @@ class SdbusSystemd final : public Systemd {
       if (now >= end) {
         manager_.awaited_job = {};
         throw Error(ErrorKind::kFailed, "systemd job " + std::string(job) +
-                                            " did not finish within " +
-                                            FormatDuration(deadline));
+                                            " did not finish within " + FormatDuration(deadline));
       }
       auto poll_data = connection_->getEventLoopPollData();
       int timeout_ms = static_cast<int>((end - now + 999) / 1000);
@@ -273,9 +268,8 @@ std::unique_ptr<Systemd> ConnectSystemd() {
   try {
     return std::make_unique<SdbusSystemd>();
   } catch (const sdbus::Error& e) {
-    throw Error(ErrorKind::kUnavailable,
-                "cannot reach systemd on the system bus: " + e.getMessage() +
-                    " (Nova needs systemd as PID 1)");
+    throw Error(ErrorKind::kUnavailable, "cannot reach systemd on the system bus: " +
+                                             e.getMessage() + " (Nova needs systemd as PID 1)");
   }
 }
 

@@ -30,7 +30,7 @@ struct AgentUnitInfo {
   uint64_t tasks_max = kInfinity;
   uint64_t cpu_usage_nsec = kInfinity;
   uint64_t runtime_max_usec = kInfinity;
-  uint64_t active_enter_usec = 0;         // CLOCK_REALTIME; 0 = never active
+  uint64_t active_enter_usec = 0;              // CLOCK_REALTIME; 0 = never active
   std::optional<uint64_t> soft_deadline_usec;  // CLOCK_REALTIME, while pending
   std::string user;
   std::string workdir;
@@ -55,8 +55,7 @@ class Systemd {
   // Creates and starts a transient unit, subscribed to its job before the
   // call, and waits for the job to finish. Returns the job result ("done",
   // "failed", "timeout"...). Throws AlreadyRunning if the unit exists.
-  virtual std::string StartTransientUnit(const std::string& unit,
-                                         const UnitProperties& properties,
+  virtual std::string StartTransientUnit(const std::string& unit, const UnitProperties& properties,
                                          const AuxUnits& aux, Usec deadline) = 0;
 
   // Stops a unit and waits for the job. Returns its result; "done" when the
@@ -64,8 +63,7 @@ class Systemd {
   virtual std::string StopUnit(const std::string& unit, Usec deadline) = 0;
 
   // Sends `signal` to `whom` ("main", "all") of a unit.
-  virtual void KillUnit(const std::string& unit, const std::string& whom,
-                        int signal) = 0;
+  virtual void KillUnit(const std::string& unit, const std::string& whom, int signal) = 0;
 
   // Forgets a failed unit; a unit that is not loaded is not an error.
   virtual void ResetFailedUnit(const std::string& unit) = 0;
