@@ -47,7 +47,8 @@ AgentManager::AgentManager(Systemd& systemd, const Config& config, const Outcome
       config_(config),
       outcomes_(outcomes),
       read_memory_(std::move(read_memory)),
-      hook_path_(std::move(hook_path)) {}
+      hook_path_(std::move(hook_path)),
+      features_{systemd.Version()} {}
 
 std::string AgentManager::ResolveUser(const SpawnRequest& request, const Caller& caller) const {
   std::string caller_name = UserNameForUid(caller.uid);
@@ -73,7 +74,7 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
   spec.user = ResolveUser(request, caller);
   std::string unit = AgentUnit(spec.name);
 
-  if (auto existing = systemd_.GetAgent(spec.name)) {
+  if (auto existing = systemd_.GetUnitState(unit)) {
     if (existing->live()) {
       throw Error(ErrorKind::kAlreadyRunning, "agent \"" + spec.name + "\" is already running (" +
                                                   unit + ", " + existing->active_state +
@@ -82,57 +83,33 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
     systemd_.ResetFailedUnit(unit);  // a leftover from an earlier run
   }
 
-  auto agents = systemd_.ListAgents();
-  uint64_t running =
-      std::count_if(agents.begin(), agents.end(), [](const auto& a) { return a.live(); });
-  if (auto refusal = AdmissionRefusal(config_, memory, running)) {
+  if (auto refusal = AdmissionRefusal(config_, memory, systemd_.CountLiveAgents())) {
     throw Error(ErrorKind::kAdmissionRefused, "agent \"" + spec.name + "\" refused: " + *refusal);
   }
 
   outcomes_.ClearKillMarker(spec.name);
   int64_t started = RealtimeUsec();
-  SystemdFeatures features{systemd_.Version()};
-  std::string result = systemd_.StartTransientUnit(
-      unit, AgentUnitProperties(spec, features, hook_path_), {}, kStartDeadline);
+  // One transaction: the agent, and its soft-deadline timer pulled in by it.
+  std::string result =
+      systemd_.StartTransientUnit(unit, AgentUnitProperties(spec, features_, hook_path_),
+                                  SoftDeadlineUnits(spec, hook_path_), kStartDeadline);
   if (result != "done") FailSpawn(spec, "start job " + result, started);
 
-  if (spec.soft_timeout.count() > 0) {
-    std::string timer_result;
-    try {
-      timer_result = systemd_.StartTransientUnit(
-          SoftTimerUnit(spec.name), SoftTimerProperties(spec),
-          {{SoftServiceUnit(spec.name), SoftServiceProperties(spec, hook_path_)}}, kStartDeadline);
-    } catch (const Error& e) {
-      timer_result = e.what();
-    }
-    if (timer_result != "done") {
-      // The timer is bound to the agent: its start fails with "dependency"
-      // when the agent already finished, which is no failure of the spawn.
-      auto agent = systemd_.GetAgent(spec.name);
-      if (timer_result != "dependency" && agent && agent->live()) {
-        systemd_.StopUnit(unit, config_.timeout_stop + kStopMargin);
-        FailSpawn(spec, "its soft-deadline timer did not start (" + timer_result + ")",
-                  std::nullopt);
-      }
-    }
-  }
-
-  auto info = systemd_.GetAgent(spec.name);
-  if (!info) {
+  auto state = systemd_.GetUnitState(unit);
+  if (!state) {
     // Started, then gone before we looked: the command ran and ended at once.
     return SpawnResult{unit, "inactive", "dead", 0};
   }
-  return SpawnResult{unit, info->active_state, info->sub_state, info->main_pid};
+  return SpawnResult{unit, state->active_state, state->sub_state, systemd_.MainPid(unit)};
 }
 
-void AgentManager::FailSpawn(const AgentSpec& spec, const std::string& what,
-                             std::optional<int64_t> explain_from_outcome_since) {
+void AgentManager::FailSpawn(const AgentSpec& spec, const std::string& what, int64_t started_usec) {
   std::string unit = AgentUnit(spec.name);
   // The agent's exit hook records why it failed; give it a moment to land.
   std::string reason;
-  for (int i = 0; explain_from_outcome_since && i < 20 && reason.empty(); ++i) {
+  for (int i = 0; i < 20 && reason.empty(); ++i) {
     auto outcome = outcomes_.Read(spec.name);
-    if (outcome && outcome->finished_at_usec >= *explain_from_outcome_since) {
+    if (outcome && outcome->finished_at_usec >= started_usec) {
       reason = StartFailureReason(outcome->exit_status);
       if (reason.empty()) reason = DescribeOutcome(*outcome);
     } else {

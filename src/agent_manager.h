@@ -40,16 +40,16 @@ class AgentManager {
 
  private:
   std::string ResolveUser(const SpawnRequest& request, const Caller& caller) const;
-  // Throws SpawnFailed after making sure no unit is left. A failed start is
-  // explained by the outcome the agent's exit hook recorded, if any.
-  [[noreturn]] void FailSpawn(const AgentSpec& spec, const std::string& what,
-                              std::optional<int64_t> explain_from_outcome_since);
+  // Throws SpawnFailed after making sure no unit is left, explained by the
+  // outcome the agent's exit hook recorded since `started_usec`, if any.
+  [[noreturn]] void FailSpawn(const AgentSpec& spec, const std::string& what, int64_t started_usec);
 
   Systemd& systemd_;
   const Config& config_;
   const OutcomeStore& outcomes_;
   std::function<HostMemory()> read_memory_;
   std::string hook_path_;
+  SystemdFeatures features_;  // the manager's version does not change under us
 };
 
 // The name of the user with `uid`; throws if there is none.

@@ -22,13 +22,14 @@ class FakeSystemd : public Systemd {
   std::map<std::string, AgentUnitInfo> agents;  // by agent name
   std::vector<std::string> calls;
   std::string start_result = "done";
-  bool agent_ends_at_once = false;  // the command exits before the timer starts
-  std::string timer_result = "done";
+  bool agent_ends_at_once = false;  // the command exits before novad looks
 
   unsigned Version() override { return 252; }
-  std::string StartTransientUnit(const std::string& unit, const UnitProperties&, const AuxUnits&,
-                                 Usec) override {
-    calls.push_back("start " + unit);
+  std::string StartTransientUnit(const std::string& unit, const UnitProperties&,
+                                 const AuxUnits& aux, Usec) override {
+    std::string call = "start " + unit;
+    for (const auto& [name, props] : aux) call += " +" + name;
+    calls.push_back(call);
     if (auto name = AgentNameFromUnit(unit); name && start_result == "done") {
       AgentUnitInfo info;
       info.name = *name;
@@ -39,7 +40,6 @@ class FakeSystemd : public Systemd {
       info.user = "root";
       if (!agent_ends_at_once) agents[*name] = info;
     }
-    if (unit.ends_with(".timer")) return agent_ends_at_once ? "dependency" : timer_result;
     return start_result;
   }
   std::string StopUnit(const std::string& unit, Usec) override {
@@ -51,10 +51,22 @@ class FakeSystemd : public Systemd {
     calls.push_back("kill " + unit + " " + whom + " " + std::to_string(signal));
   }
   void ResetFailedUnit(const std::string& unit) override { calls.push_back("reset " + unit); }
+  std::optional<UnitState> GetUnitState(const std::string& unit) override {
+    auto agent = GetAgent(AgentNameFromUnit(unit).value_or(""));
+    if (!agent) return std::nullopt;
+    return UnitState{agent->active_state, agent->sub_state};
+  }
+  uint32_t MainPid(const std::string& unit) override {
+    auto agent = GetAgent(AgentNameFromUnit(unit).value_or(""));
+    return agent ? agent->main_pid : 0;
+  }
   std::optional<AgentUnitInfo> GetAgent(const std::string& name) override {
     auto it = agents.find(name);
     if (it == agents.end()) return std::nullopt;
     return it->second;
+  }
+  uint64_t CountLiveAgents() override {
+    return std::count_if(agents.begin(), agents.end(), [](auto& a) { return a.second.live(); });
   }
   std::vector<AgentUnitInfo> ListAgents() override {
     std::vector<AgentUnitInfo> out;
@@ -99,13 +111,20 @@ class AgentManagerTest : public testing::Test {
   AgentManager manager_;
 };
 
-TEST_F(AgentManagerTest, SpawnStartsTheAgentThenItsSoftTimer) {
+TEST_F(AgentManagerTest, SpawnStartsTheAgentWithItsSoftTimerInOneCall) {
   SpawnResult r = manager_.Spawn(Request("a1"), Caller{0});
   EXPECT_EQ(r.unit, "nova-agent-a1.service");
   EXPECT_EQ(r.active_state, "active");
   EXPECT_EQ(r.main_pid, 4242u);
-  EXPECT_THAT(systemd_.calls,
-              testing::ElementsAre("start nova-agent-a1.service", "start nova-soft-a1.timer"));
+  EXPECT_THAT(systemd_.calls, testing::ElementsAre("start nova-agent-a1.service "
+                                                   "+nova-soft-a1.timer +nova-soft-a1.service"));
+}
+
+TEST_F(AgentManagerTest, NoSoftDeadlineNoTimer) {
+  SpawnRequest r = Request("a1");
+  r.soft_timeout = Usec(0);
+  manager_.Spawn(r, Caller{0});
+  EXPECT_THAT(systemd_.calls, testing::ElementsAre("start nova-agent-a1.service"));
 }
 
 TEST_F(AgentManagerTest, ASecondSpawnOfALiveNameIsRefusedAndTouchesNothing) {
@@ -158,26 +177,15 @@ TEST_F(AgentManagerTest, AFailedStartIsReportedAndLeavesNoUnit) {
   EXPECT_THAT(SpawnError(Request("a1"), Caller{0}, ErrorKind::kSpawnFailed),
               testing::StartsWith("agent \"a1\" failed to start: start job failed"));
   EXPECT_THAT(systemd_.calls,
-              testing::ElementsAre("start nova-agent-a1.service", "reset nova-agent-a1.service"));
+              testing::ElementsAre(testing::StartsWith("start nova-agent-a1.service"),
+                                   "reset nova-agent-a1.service"));
 }
 
 TEST_F(AgentManagerTest, AnAgentThatEndsAtOnceIsNotAFailure) {
-  systemd_.agent_ends_at_once = true;  // so its bound soft timer cannot start
+  systemd_.agent_ends_at_once = true;
   SpawnResult r = manager_.Spawn(Request("quick"), Caller{0});
   EXPECT_EQ(r.active_state, "inactive");
-  EXPECT_THAT(systemd_.calls, testing::ElementsAre("start nova-agent-quick.service",
-                                                   "start nova-soft-quick.timer"));
-}
-
-TEST_F(AgentManagerTest, ASoftTimerThatCannotStartUndoesTheSpawn) {
-  systemd_.timer_result = "failed";
-  EXPECT_EQ(SpawnError(Request("a1"), Caller{0}, ErrorKind::kSpawnFailed),
-            "agent \"a1\" failed to start: its soft-deadline timer did not start (failed); "
-            "command: /bin/true, workdir: /tmp, user: root");
-  EXPECT_THAT(systemd_.calls,
-              testing::ElementsAre("start nova-agent-a1.service", "start nova-soft-a1.timer",
-                                   "stop nova-agent-a1.service", "reset nova-agent-a1.service"));
-  EXPECT_TRUE(systemd_.agents.empty());
+  EXPECT_EQ(r.main_pid, 0u);
 }
 
 TEST_F(AgentManagerTest, GracefulKillStopsTheUnitAndRecordsWho) {

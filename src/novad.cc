@@ -30,10 +30,8 @@ int Run(const std::string& config_path) {
   nova::AgentManager manager(*systemd, config, outcomes, nova::ReadHostMemory,
                              nova::kAgentHookPath);
 
-  auto agents = systemd->ListAgents();
-  size_t live = std::count_if(agents.begin(), agents.end(), [](auto& a) { return a.live(); });
   spdlog::info("novad {} starting: systemd {}, {} running agent(s) found", nova::kVersion,
-               systemd->Version(), live);
+               systemd->Version(), systemd->CountLiveAgents());
 
   sigset_t mask;
   sigemptyset(&mask);

@@ -121,12 +121,21 @@ UnitProperties AgentUnitProperties(const AgentSpec& spec, const SystemdFeatures&
       {"SendSIGKILL", true},
       {"CollectMode", std::string("inactive-or-failed")},
   };
+  if (spec.soft_timeout.count() > 0) {
+    props.push_back({"Wants", std::vector<std::string>{SoftTimerUnit(spec.name)}});
+  }
   if (features.exit_type_cgroup()) {
     // The agent lives until its last process exits, so `sh -c 'server &'`
     // keeps running as the agent instead of being killed when sh exits.
     props.push_back({"ExitType", std::string("cgroup")});
   }
   return props;
+}
+
+AuxUnits SoftDeadlineUnits(const AgentSpec& spec, const std::string& hook_path) {
+  if (spec.soft_timeout.count() == 0) return {};
+  return {{SoftTimerUnit(spec.name), SoftTimerProperties(spec)},
+          {SoftServiceUnit(spec.name), SoftServiceProperties(spec, hook_path)}};
 }
 
 UnitProperties SoftTimerProperties(const AgentSpec& spec) {

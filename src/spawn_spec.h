@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -101,5 +102,12 @@ UnitProperties AgentUnitProperties(const AgentSpec& spec, const SystemdFeatures&
 // SIGUSR1 to the agent's main process once.
 UnitProperties SoftTimerProperties(const AgentSpec& spec);
 UnitProperties SoftServiceProperties(const AgentSpec& spec, const std::string& hook_path);
+
+using AuxUnits = std::vector<std::pair<std::string, UnitProperties>>;
+
+// The units created alongside the agent: its soft-deadline timer and
+// service, or none when the spec has no soft deadline. The agent Wants= the
+// timer, so both start in one transaction.
+AuxUnits SoftDeadlineUnits(const AgentSpec& spec, const std::string& hook_path);
 
 }  // namespace nova

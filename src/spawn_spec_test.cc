@@ -146,6 +146,7 @@ TEST(AgentUnitProperties, AreExactlyTheDefaults) {
       {"KillMode", std::string("control-group")},
       {"SendSIGKILL", true},
       {"CollectMode", std::string("inactive-or-failed")},
+      {"Wants", std::vector<std::string>{"nova-soft-agent-001.timer"}},
       {"ExitType", std::string("cgroup")},
   };
   EXPECT_EQ(props, expected);
@@ -167,6 +168,17 @@ TEST(AgentUnitProperties, OverridesLand) {
   EXPECT_EQ(*Find(props, "MemoryMax"), PropertyValue(1 * kGiB));
   EXPECT_EQ(*Find(props, "TasksMax"), PropertyValue(uint64_t{64}));
   EXPECT_EQ(*Find(props, "RuntimeMaxUSec"), PropertyValue(uint64_t{300000000}));
+}
+
+TEST(SoftTimer, IsCreatedWithTheAgentOnlyWhenThereIsASoftDeadline) {
+  AgentSpec s = ResolveSpawn(Request(), Config{}, 64 * kGiB);
+  AuxUnits aux = SoftDeadlineUnits(s, kHook);
+  ASSERT_EQ(aux.size(), 2u);
+  EXPECT_EQ(aux[0].first, "nova-soft-agent-001.timer");
+  EXPECT_EQ(aux[1].first, "nova-soft-agent-001.service");
+  s.soft_timeout = Usec(0);
+  EXPECT_TRUE(SoftDeadlineUnits(s, kHook).empty());
+  EXPECT_EQ(Find(AgentUnitProperties(s, SystemdFeatures{252}, kHook), "Wants"), nullptr);
 }
 
 TEST(SoftTimer, FiresOnceAtTheSoftDeadlineAndGoesWithTheAgent) {

@@ -107,8 +107,11 @@ class SdbusSystemd final : public Systemd {
   }
 
   unsigned Version() override {
-    std::string version = manager_.Version();
-    return static_cast<unsigned>(std::strtoul(version.c_str(), nullptr, 10));
+    if (version_ == 0) {
+      std::string version = manager_.Version();
+      version_ = static_cast<unsigned>(std::strtoul(version.c_str(), nullptr, 10));
+    }
+    return version_;
   }
 
   std::string StartTransientUnit(const std::string& unit, const UnitProperties& properties,
@@ -161,10 +164,34 @@ class SdbusSystemd final : public Systemd {
     }
   }
 
+  std::optional<UnitState> GetUnitState(const std::string& unit) override {
+    auto units = manager_.ListUnitsByPatterns({}, {unit});
+    if (units.empty()) return std::nullopt;
+    return UnitState{units.front().get<3>(), units.front().get<4>()};
+  }
+
+  uint32_t MainPid(const std::string& unit) override {
+    try {
+      auto proxy = sdbus::createProxy(*connection_, kSystemdService, manager_.GetUnit(unit));
+      return proxy->getProperty("MainPID")
+          .onInterface("org.freedesktop.systemd1.Service")
+          .get<uint32_t>();
+    } catch (const sdbus::Error&) {
+      return 0;  // gone meanwhile
+    }
+  }
+
   std::optional<AgentUnitInfo> GetAgent(const std::string& name) override {
     auto units = manager_.ListUnitsByPatterns({}, {AgentUnit(name)});
     if (units.empty()) return std::nullopt;
     return Describe(name, units.front().get<6>());
+  }
+
+  uint64_t CountLiveAgents() override {
+    return manager_
+        .ListUnitsByPatterns({"active", "activating", "deactivating", "reloading"},
+                             {"nova-agent-*.service"})
+        .size();
   }
 
   std::vector<AgentUnitInfo> ListAgents() override {
@@ -260,6 +287,7 @@ class SdbusSystemd final : public Systemd {
 
   std::unique_ptr<sdbus::IConnection> connection_;
   ManagerProxy manager_;
+  unsigned version_ = 0;
 };
 
 }  // namespace

@@ -17,6 +17,12 @@
 
 namespace nova {
 
+// An agent in one of these states exists: it runs, starts or stops.
+inline bool IsLiveState(const std::string& active_state) {
+  return active_state == "active" || active_state == "activating" ||
+         active_state == "deactivating" || active_state == "reloading";
+}
+
 // What Nova reads back about one agent's unit.
 struct AgentUnitInfo {
   std::string name;
@@ -37,13 +43,15 @@ struct AgentUnitInfo {
   std::string control_group;
   std::vector<std::string> argv;
 
-  bool live() const {
-    return active_state == "active" || active_state == "activating" ||
-           active_state == "deactivating" || active_state == "reloading";
-  }
+  bool live() const { return IsLiveState(active_state); }
 };
 
-using AuxUnits = std::vector<std::pair<std::string, UnitProperties>>;
+// A unit's state as ListUnits reports it: one call, no properties.
+struct UnitState {
+  std::string active_state;
+  std::string sub_state;
+  bool live() const { return IsLiveState(active_state); }
+};
 
 class Systemd {
  public:
@@ -52,9 +60,10 @@ class Systemd {
   // The manager's version number, e.g. 252.
   virtual unsigned Version() = 0;
 
-  // Creates and starts a transient unit, subscribed to its job before the
-  // call, and waits for the job to finish. Returns the job result ("done",
-  // "failed", "timeout"...). Throws AlreadyRunning if the unit exists.
+  // Creates and starts a transient unit, with `aux` units created alongside
+  // it, subscribed to its job before the call, and waits for the job to
+  // finish. Returns the job result ("done", "failed", "timeout"...). Throws
+  // AlreadyRunning if the unit exists.
   virtual std::string StartTransientUnit(const std::string& unit, const UnitProperties& properties,
                                          const AuxUnits& aux, Usec deadline) = 0;
 
@@ -68,11 +77,20 @@ class Systemd {
   // Forgets a failed unit; a unit that is not loaded is not an error.
   virtual void ResetFailedUnit(const std::string& unit) = 0;
 
+  // The state of any unit, or nullopt when systemd has no such unit loaded.
+  virtual std::optional<UnitState> GetUnitState(const std::string& unit) = 0;
+
+  // The main process of a service, 0 if none.
+  virtual uint32_t MainPid(const std::string& unit) = 0;
+
   // The agent's unit, or nullopt when systemd has no such unit loaded.
   virtual std::optional<AgentUnitInfo> GetAgent(const std::string& name) = 0;
 
   // Every loaded agent unit.
   virtual std::vector<AgentUnitInfo> ListAgents() = 0;
+
+  // How many agents are live; one call, whatever their number.
+  virtual uint64_t CountLiveAgents() = 0;
 };
 
 // The real thing, on the system bus.

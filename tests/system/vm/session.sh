@@ -26,9 +26,9 @@ console_tail() {
   echo "----- VM console (last ${1:-60} lines) -----"
   tail -n "${1:-60}" "$session/console.log" 2>/dev/null | tr -d '\r' || true
 }
-header() {  # header FIELD TEST DEFAULT: a "# FIELD: value" line of a test
+header() {  # header FIELD TEST DEFAULT: the number in a "# FIELD: N" line of a test
   local v
-  v=$(sed -n "s/^# $1: *\([0-9]*[MG]\{0,1\}\).*/\1/p" "$cases/$2.sh" 2>/dev/null | head -n1)
+  v=$(sed -n "s/^# $1: *\([0-9]*\).*/\1/p" "$share/cases/$2.sh" 2>/dev/null | head -n1)
   echo "${v:-$3}"
 }
 
@@ -46,6 +46,9 @@ start() {
   image=$("$here/build-image.sh")
   cp "$here/guest-run.sh" "$share/"
   cp -r "$cases" "$share/cases"
+  # NOVA_VM_EXTRA: more scripts to offer as cases, e.g. the benchmarks.
+  local extra
+  for extra in ${NOVA_VM_EXTRA:-}; do cp "$extra" "$share/cases/"; done
   [[ -n ${NOVA_VM_HELPERS:-} ]] && cp -r "$NOVA_VM_HELPERS/." "$share/bin/"
   echo "$mode" > "$share/mode"
   qemu-img create -q -f qcow2 -b "$image/rootfs.img" -F raw "$session/disk.qcow2"
@@ -93,7 +96,7 @@ start() {
 
 exec_test() {
   local name=$1
-  [[ -f $cases/$name.sh ]] || die "no such system test: $name (see tests/system/cases/)"
+  [[ -f $share/cases/$name.sh ]] || die "no such system test: $name (see tests/system/cases/)"
   alive || { echo "session.sh: FAIL: the test VM is not running (session.sh start)" >&2; exit 1; }
   rm -f "$share/results/$name".*
   local deadline

@@ -1,0 +1,16 @@
+#!/bin/bash
+# Runs a benchmark inside the test VM (real systemd) and prints its report.
+#   bench/run.sh spawn            RUNS=30 BATCH=100 by default
+# Build and stage first (scripts/nova-vm.sh does both), or set NOVA_VM_STAGE.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+name=${1:?usage: bench/run.sh spawn}
+export NOVA_VM_STAGE=${NOVA_VM_STAGE:-$root/build/vm-stage}
+export NOVA_VM_HELPERS=${NOVA_VM_HELPERS:-$root/build/vm-helpers}
+export NOVA_VM_SESSION=${NOVA_VM_SESSION:-$root/build/vm-bench}
+export NOVA_VM_EXTRA="$here/$name.sh"
+session="$root/tests/system/vm/session.sh"
+trap '"$session" stop' EXIT
+"$session" start
+"$session" exec "$name"
