@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <time.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "admission.h"
@@ -74,16 +75,19 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
   spec.user = ResolveUser(request, caller);
   std::string unit = AgentUnit(spec.name);
 
-  if (auto existing = systemd_.GetUnitState(unit)) {
-    if (existing->live()) {
+  // One listing answers both questions: is the name taken, how many run.
+  auto states = systemd_.AgentStates();
+  if (auto it = states.find(spec.name); it != states.end()) {
+    if (it->second.live()) {
       throw Error(ErrorKind::kAlreadyRunning, "agent \"" + spec.name + "\" is already running (" +
-                                                  unit + ", " + existing->active_state +
+                                                  unit + ", " + it->second.active_state +
                                                   "); kill it first or choose another name");
     }
     systemd_.ResetFailedUnit(unit);  // a leftover from an earlier run
   }
-
-  if (auto refusal = AdmissionRefusal(config_, memory, systemd_.CountLiveAgents())) {
+  uint64_t running =
+      std::count_if(states.begin(), states.end(), [](const auto& s) { return s.second.live(); });
+  if (auto refusal = AdmissionRefusal(config_, memory, running)) {
     throw Error(ErrorKind::kAdmissionRefused, "agent \"" + spec.name + "\" refused: " + *refusal);
   }
 

@@ -65,8 +65,10 @@ class FakeSystemd : public Systemd {
     if (it == agents.end()) return std::nullopt;
     return it->second;
   }
-  uint64_t CountLiveAgents() override {
-    return std::count_if(agents.begin(), agents.end(), [](auto& a) { return a.second.live(); });
+  std::map<std::string, UnitState> AgentStates() override {
+    std::map<std::string, UnitState> states;
+    for (auto& [name, a] : agents) states[name] = UnitState{a.active_state, a.sub_state};
+    return states;
   }
   std::vector<AgentUnitInfo> ListAgents() override {
     std::vector<AgentUnitInfo> out;

@@ -9,6 +9,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 
@@ -30,8 +31,11 @@ int Run(const std::string& config_path) {
   nova::AgentManager manager(*systemd, config, outcomes, nova::ReadHostMemory,
                              nova::kAgentHookPath);
 
+  auto agents = systemd->AgentStates();
   spdlog::info("novad {} starting: systemd {}, {} running agent(s) found", nova::kVersion,
-               systemd->Version(), systemd->CountLiveAgents());
+               systemd->Version(), std::count_if(agents.begin(), agents.end(), [](auto& a) {
+                 return a.second.live();
+               }));
 
   sigset_t mask;
   sigemptyset(&mask);

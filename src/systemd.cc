@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 #include "agent_name.h"
@@ -172,7 +173,7 @@ class SdbusSystemd final : public Systemd {
 
   uint32_t MainPid(const std::string& unit) override {
     try {
-      auto proxy = sdbus::createProxy(*connection_, kSystemdService, manager_.GetUnit(unit));
+      auto proxy = sdbus::createProxy(*connection_, kSystemdService, UnitObjectPath(unit));
       return proxy->getProperty("MainPID")
           .onInterface("org.freedesktop.systemd1.Service")
           .get<uint32_t>();
@@ -187,11 +188,14 @@ class SdbusSystemd final : public Systemd {
     return Describe(name, units.front().get<6>());
   }
 
-  uint64_t CountLiveAgents() override {
-    return manager_
-        .ListUnitsByPatterns({"active", "activating", "deactivating", "reloading"},
-                             {"nova-agent-*.service"})
-        .size();
+  std::map<std::string, UnitState> AgentStates() override {
+    std::map<std::string, UnitState> states;
+    for (const auto& u : manager_.ListUnitsByPatterns({}, {"nova-agent-*.service"})) {
+      if (auto name = AgentNameFromUnit(u.get<0>())) {
+        states[*name] = UnitState{u.get<3>(), u.get<4>()};
+      }
+    }
+    return states;
   }
 
   std::vector<AgentUnitInfo> ListAgents() override {
@@ -291,6 +295,21 @@ class SdbusSystemd final : public Systemd {
 };
 
 }  // namespace
+
+std::string UnitObjectPath(const std::string& unit) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string path = "/org/freedesktop/systemd1/unit/";
+  for (unsigned char c : unit) {
+    if (std::isalnum(c)) {
+      path += static_cast<char>(c);
+    } else {
+      path += '_';
+      path += kHex[c >> 4];
+      path += kHex[c & 15];
+    }
+  }
+  return path;
+}
 
 std::unique_ptr<Systemd> ConnectSystemd() {
   try {

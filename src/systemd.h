@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -89,9 +90,15 @@ class Systemd {
   // Every loaded agent unit.
   virtual std::vector<AgentUnitInfo> ListAgents() = 0;
 
-  // How many agents are live; one call, whatever their number.
-  virtual uint64_t CountLiveAgents() = 0;
+  // The state of every loaded agent unit, by agent name; one call, whatever
+  // their number.
+  virtual std::map<std::string, UnitState> AgentStates() = 0;
 };
+
+// systemd's D-Bus object path for a unit, as sd_bus_path_encode makes it:
+// bytes other than ASCII letters and digits become _XX (unit names never
+// start with a digit, which would be escaped too).
+std::string UnitObjectPath(const std::string& unit);
 
 // The real thing, on the system bus.
 std::unique_ptr<Systemd> ConnectSystemd();
