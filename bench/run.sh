@@ -1,6 +1,6 @@
 #!/bin/bash
 # Runs a benchmark inside the test VM (real systemd) and prints its report.
-#   bench/run.sh spawn            RUNS=30 BATCH=100 by default
+#   bench/run.sh spawn
 # Build and stage first (scripts/nova-vm.sh does both), or set NOVA_VM_STAGE.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

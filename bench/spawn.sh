@@ -8,8 +8,8 @@
 # agent) and with --soft-timeout 0 (one unit, exactly what systemd-run makes).
 # timeout: 3000
 source "$NOVA_TEST_LIB"
-RUNS=${RUNS:-30}
-BATCH=${BATCH:-100}
+RUNS=30
+BATCH=100
 nova_config "MemoryMax=32M" "MaxAgents=400" "TimeoutStop=3s"
 ws=$(workdir bench)
 hook=/usr/libexec/nova/nova-agent-hook
