@@ -7,6 +7,7 @@ set -eu
 packages="cmake g++ make pkg-config
 libsdbus-c++-dev libsdbus-c++-bin nlohmann-json3-dev libcli11-dev libspdlog-dev
 libfmt-dev libgtest-dev libgmock-dev libsystemd-dev
+dpkg-dev debhelper lintian fakeroot build-essential git
 qemu-system-x86 qemu-utils debootstrap e2fsprogs
 clang-format jq"
 

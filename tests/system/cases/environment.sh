@@ -6,6 +6,7 @@
 source "$NOVA_TEST_LIB"
 use_small_agents
 ws=$(workdir env)
+cp /etc/default/novad /tmp/novad.env.orig 2>/dev/null || true
 printf 'CODER_PROC_PRIO_MGMT=1\nCODER_PROC_NICE_SCORE=5\n' > /etc/default/novad
 restart_novad
 expect_contains "novad's environment" "CODER_PROC_PRIO_MGMT=1" \
@@ -24,5 +25,5 @@ expect_not_contains "agent env" "CODER_PROC_" "$env_out"
 run_expect_fail 2 novactl spawn envy2 --workdir "$ws" --env CODER_PROC_OOM_SCORE=5 -- true
 novactl kill --force envy >/dev/null
 systemctl unset-environment CODER_PROC_PRIO_MGMT CODER_PROC_OOM_SCORE FROM_MANAGER
-rm -f /etc/default/novad
+mv /tmp/novad.env.orig /etc/default/novad 2>/dev/null || rm -f /etc/default/novad
 expect_no_agent_units

@@ -19,19 +19,29 @@ setup_failed() {
   exit 0
 }
 
-# The freshly built Nova: the installed tree (cmake --install), then what a
-# package's maintainer scripts do.
+# The freshly built Nova: its .deb, installed the way users install it (apt,
+# offline: the image has every dependency), or else the installed tree
+# (cmake --install) plus what the package's maintainer scripts would do.
 mkdir -p /run/nova-stage
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro nova-stage /run/nova-stage ||
   setup_failed "no nova-stage share"
-cp -a /run/nova-stage/. /
 cp -a "$host/bin/." /usr/local/bin/ 2>/dev/null || true
+install_nova() {
+  local deb
+  deb=$(ls "$host"/debs/nova_*.deb 2>/dev/null | head -n1)
+  if [[ -n $deb ]]; then
+    cp "$deb" /root/
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "/root/$(basename "$deb")"
+  else
+    cp -a /run/nova-stage/. / &&
+      systemd-sysusers && systemd-tmpfiles --create && systemctl daemon-reload &&
+      systemctl reload dbus && systemctl enable --now novad.service
+  fi
+}
+install_nova || setup_failed "installing Nova failed"
+systemctl is-active --quiet novad || setup_failed "novad did not start: $(systemctl status novad --no-pager 2>&1)"
 cp /etc/nova/nova.conf /run/nova-default.conf
-systemd-sysusers
-systemd-tmpfiles --create
-systemctl daemon-reload
-systemctl reload dbus
-systemctl enable --now novad.service || setup_failed "novad did not start: $(systemctl status novad --no-pager 2>&1)"
+cp /etc/default/novad /run/nova-default.env 2>/dev/null || true
 echo "nova-vm: Nova installed, novad $(systemctl show -P ActiveState novad)"
 
 if [[ $mode == shell ]]; then
@@ -40,12 +50,15 @@ if [[ $mode == shell ]]; then
   exit 0
 fi
 
-# Leaves the VM as a test found it: no agents, no swap, default config.
+# Leaves the VM as a test found it: Nova installed, no agents, no swap,
+# default config.
 reset_state() {
+  dpkg-query -W -f='${Status}' nova 2>/dev/null | grep -q "install ok installed" ||
+    [[ -z $(ls "$host"/debs/nova_*.deb 2>/dev/null) ]] || install_nova
   systemctl stop 'nova-agent-*.service' 'nova-soft-*.timer' 'nova-soft-*.service' 2>/dev/null || true
   systemctl reset-failed 'nova-*' 2>/dev/null || true
   swapoff -a 2>/dev/null || true
-  rm -f /etc/default/novad
+  cp /run/nova-default.env /etc/default/novad 2>/dev/null || rm -f /etc/default/novad
   cp /run/nova-default.conf /etc/nova/nova.conf
   systemctl reset-failed novad
   systemctl restart novad
@@ -59,7 +72,7 @@ run_test() {
   local start=$SECONDS since
   since=$(date +%s)
   echo "nova-vm: running $name (deadline ${deadline}s)"
-  (cd /tmp && NOVA_TEST_LIB=$host/cases/lib.sh timeout --kill-after=5 "$deadline" bash "$script") \
+  (cd /tmp && NOVA_TEST_LIB=$host/cases/lib.sh NOVA_DEBS=$host/debs timeout --kill-after=5 "$deadline" bash "$script") \
     > "$results/$name.log.part" 2>&1
   local rc=$? took=$((SECONDS - start))
   mv "$results/$name.log.part" "$results/$name.log"

@@ -5,8 +5,9 @@
 #   run.sh TEST...     e.g. run.sh oom kill
 #   run.sh --shell     a root shell in the VM, Nova installed and running
 #
-# Needs NOVA_VM_STAGE (and NOVA_VM_HELPERS for tests using memhog); see
-# docs/testing.md, or use ctest: ctest --test-dir build -R system.oom
+# Needs NOVA_VM_DEB (the folder scripts/build-deb.sh fills) or NOVA_VM_STAGE,
+# and NOVA_VM_HELPERS for tests using memhog; see docs/testing.md, or use
+# ctest: ctest --test-dir build -R system.oom
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export NOVA_VM_SESSION=${NOVA_VM_SESSION:-$(mktemp -d "${TMPDIR:-/tmp}/nova-vm.XXXXXX")}

@@ -7,8 +7,10 @@
 #                               log (and the guest journal on failure)
 #   session.sh stop             power the VM off
 #
-# Environment: NOVA_VM_SESSION (the session folder, required), NOVA_VM_STAGE
-# (the `cmake --install` tree), NOVA_VM_HELPERS (built test helpers),
+# Environment: NOVA_VM_SESSION (the session folder, required); what to install:
+# NOVA_VM_DEB (a folder holding the built nova_*.deb, installed with apt as a
+# user would) or else NOVA_VM_STAGE (a `cmake --install` tree, copied in);
+# NOVA_VM_HELPERS (built test helpers),
 # NOVA_VM_CACHE (image cache), NOVA_VM_MEMORY (default 6G).
 # Every wait has a deadline: boot 300 s, each test its "# timeout:" header
 # plus 60 s, the whole session 1 hour. Exit status: 0 on success, 1 on a test
@@ -35,13 +37,21 @@ header() {  # header FIELD TEST DEFAULT: the number in a "# FIELD: N" line of a 
 start() {
   command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found; run scripts/install-deps.sh"
   command -v qemu-img >/dev/null || die "qemu-img not found; run scripts/install-deps.sh"
-  local stage=${NOVA_VM_STAGE:-}
-  [[ -n $stage && -x $stage/usr/sbin/novad ]] ||
-    die "NOVA_VM_STAGE must be a 'cmake --install' tree with usr/sbin/novad (got '$stage')"
+  local stage=${NOVA_VM_STAGE:-} debs=${NOVA_VM_DEB:-}
+  if [[ -n $debs ]]; then
+    compgen -G "$debs/nova_*.deb" >/dev/null ||
+      die "NOVA_VM_DEB must be a folder with nova_*.deb (scripts/build-deb.sh); got '$debs'"
+  elif [[ -z $stage || ! -x $stage/usr/sbin/novad ]]; then
+    die "set NOVA_VM_DEB to a folder with nova_*.deb, or NOVA_VM_STAGE to a 'cmake --install' tree"
+  fi
   local mode=${1:-serve}
   alive && stop
   rm -rf "$session"
-  mkdir -p "$share/results" "$share/queue" "$share/bin"
+  mkdir -p "$share/results" "$share/queue" "$share/bin" "$share/debs" "$session/empty"
+  if [[ -n $debs ]]; then
+    cp "$debs"/nova_*.deb "$share/debs/"
+    stage=$session/empty  # nothing to copy in: the package has it all
+  fi
   local image
   image=$("$here/build-image.sh")
   cp "$here/guest-run.sh" "$share/"

@@ -1,0 +1,40 @@
+# bash completion for novactl: subcommands, options, and agent names from the
+# running agent units (the same view `novactl status` has, without novad).
+_novactl_agents() {
+  systemctl list-units --all --no-legend --plain 'nova-agent-*.service' 2>/dev/null |
+    sed -n 's/^nova-agent-\(.*\)\.service .*/\1/p'
+}
+
+_novactl() {
+  local cur prev words cword
+  _init_completion || return
+  local commands="spawn kill status logs"
+  local i cmd=""
+  for ((i = 1; i < cword; i++)); do
+    case ${words[i]} in
+      spawn | kill | status | logs) cmd=${words[i]}; break ;;
+    esac
+  done
+  if [[ -z $cmd ]]; then
+    COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
+    return
+  fi
+  case $prev in
+    --workdir | -w) _filedir -d; return ;;
+    --user | -u) COMPREPLY=($(compgen -u -- "$cur")); return ;;
+    --memory | -m | --tasks | --timeout | --soft-timeout | --env | -e | --lines | -n) return ;;
+  esac
+  case $cmd in
+    spawn)
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "--workdir --memory --tasks --timeout --soft-timeout --env --user --json --help" -- "$cur"))
+      elif [[ " ${words[*]} " == *" -- "* ]]; then
+        COMPREPLY=($(compgen -c -- "$cur"))
+      fi
+      ;;
+    kill) COMPREPLY=($(compgen -W "--force --help $(_novactl_agents)" -- "$cur")) ;;
+    status) COMPREPLY=($(compgen -W "--all --json --help $(_novactl_agents)" -- "$cur")) ;;
+    logs) COMPREPLY=($(compgen -W "--follow --lines --help $(_novactl_agents)" -- "$cur")) ;;
+  esac
+}
+complete -F _novactl novactl
