@@ -10,5 +10,13 @@ void AddSpawnCommand(CLI::App& app);
 void AddKillCommand(CLI::App& app);
 void AddStatusCommand(CLI::App& app);
 void AddLogsCommand(CLI::App& app);
+void AddSetupHostCommand(CLI::App& app);
+void AddDoctorCommand(CLI::App& app);
+
+// Thrown by a command that has said all it has to say and must only set the
+// exit status (doctor on a host that is not ready).
+struct ExitWith {
+  int code;
+};
 
 }  // namespace nova

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   nova::AddKillCommand(app);
   nova::AddStatusCommand(app);
   nova::AddLogsCommand(app);
+  nova::AddSetupHostCommand(app);
+  nova::AddDoctorCommand(app);
 
   try {
     app.parse(argc, argv);
@@ -34,6 +36,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::cerr << "novactl: " << e.what() << "; see novactl --help" << std::endl;
     return nova::ExitCodeFor(nova::ErrorKind::kInvalidArgument);
+  } catch (const nova::ExitWith& e) {
+    return e.code;
   } catch (const nova::Error& e) {
     std::cerr << "novactl: " << e.what() << std::endl;
     return nova::ExitCodeFor(e.kind());

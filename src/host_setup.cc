@@ -1,0 +1,307 @@
+#include "host_setup.h"
+
+#include <grp.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "admission.h"
+#include "errors.h"
+#include "size.h"
+#include "table.h"
+
+namespace nova {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr long kCgroup2Magic = 0x63677270;
+constexpr mode_t kWorkspaceMode = 02775;  // group nova may work there; new files stay nova's
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::set<std::string> Words(const std::string& text) {
+  std::istringstream in(text);
+  std::set<std::string> words;
+  for (std::string w; in >> w;) words.insert(w);
+  return words;
+}
+
+std::string SysctlPath(const std::string& key) {
+  std::string path = "/proc/sys/" + key;
+  for (size_t i = 10; i < path.size(); ++i) {
+    if (path[i] == '.') path[i] = '/';
+  }
+  return path;
+}
+
+std::string WorkspacePath(const SetupPaths& paths, int slot) {
+  char name[16];
+  std::snprintf(name, sizeof name, "ws-%03d", slot);
+  return paths.pool() + "/" + name;
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  if (!out.flush()) throw Error(ErrorKind::kFailed, "cannot write " + path);
+}
+
+void Run(const std::string& command) {
+  if (std::system(command.c_str()) != 0) {
+    throw Error(ErrorKind::kFailed, "\"" + command + "\" failed");
+  }
+}
+
+}  // namespace
+
+std::string MountUnitName(const std::string& path) {
+  std::string name;
+  std::string trimmed = path;
+  while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
+  for (size_t i = 1; i < trimmed.size(); ++i) {
+    unsigned char c = trimmed[i];
+    if (c == '/') {
+      name += '-';
+    } else if (std::isalnum(c) || c == '_' || (c == '.' && i > 1)) {
+      name += static_cast<char>(c);
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      name += hex;
+    }
+  }
+  return name + ".mount";
+}
+
+HostFacts ReadHostFacts(const SetupPaths& paths, int slots) {
+  HostFacts f;
+  struct statfs sfs {};
+  f.cgroup2 = statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == kCgroup2Magic;
+  f.controllers = Words(ReadText("/sys/fs/cgroup/cgroup.controllers"));
+  f.subtree_controllers = Words(ReadText("/sys/fs/cgroup/cgroup.subtree_control"));
+  std::istringstream meminfo(ReadText("/proc/meminfo"));
+  for (std::string key, unit; meminfo >> key;) {
+    uint64_t kib = 0;
+    meminfo >> kib;
+    std::getline(meminfo, unit);
+    if (key == "SwapTotal:") f.swap_total = kib * 1024;
+  }
+  for (const auto& [key, target] : kSysctlTargets) {
+    std::string value = ReadText(SysctlPath(key));
+    if (!value.empty()) f.sysctls[key] = std::strtoull(value.c_str(), nullptr, 10);
+  }
+  std::istringstream mounts(ReadText("/proc/self/mounts"));
+  for (std::string line; std::getline(mounts, line);) {
+    std::istringstream fields(line);
+    std::string device, point, type;
+    fields >> device >> point >> type;
+    if (point == paths.scratch() && type == "tmpfs") {
+      f.scratch_mounted = true;
+      struct statvfs vfs {};
+      if (statvfs(point.c_str(), &vfs) == 0) f.scratch_size = vfs.f_blocks * vfs.f_frsize;
+    }
+  }
+  if (const group* g = getgrnam("nova")) f.nova_gid = g->gr_gid;
+  for (int slot = 1; slot <= slots; ++slot) {
+    struct stat st {};
+    if (stat(WorkspacePath(paths, slot).c_str(), &st) == 0 && S_ISDIR(st.st_mode) && f.nova_gid &&
+        st.st_gid == *f.nova_gid && (st.st_mode & 07777) == kWorkspaceMode) {
+      ++f.workspaces_present;
+    }
+  }
+  return f;
+}
+
+std::vector<Check> HostChecks(const HostFacts& f, const SetupOptions& o) {
+  std::vector<Check> checks;
+  checks.push_back(
+      {"cgroup v2", f.cgroup2 ? Check::kOk : Check::kFail,
+       f.cgroup2 ? "unified hierarchy at /sys/fs/cgroup" : "/sys/fs/cgroup is not cgroup2",
+       f.cgroup2 ? "" : "boot with systemd.unified_cgroup_hierarchy=1 on the kernel command line"});
+  for (const char* controller : {"memory", "pids"}) {
+    bool ok = f.controllers.count(controller) && f.subtree_controllers.count(controller);
+    checks.push_back({std::string(controller) + " controller", ok ? Check::kOk : Check::kFail,
+                      ok ? "available and delegated" : "not enabled for child cgroups",
+                      ok ? ""
+                         : std::string("enable the kernel's ") + controller +
+                               " cgroup controller (cgroup_enable=" + controller + ")"});
+  }
+  checks.push_back({"swap", Check::kOk,
+                    f.swap_total == 0
+                        ? "none on the host: agents and everything else fail fast, never thrash"
+                        : FormatSize(f.swap_total) +
+                              " on the host: agents get none (MemorySwapMax=0) and are "
+                              "OOM-killed at their limit; other processes may still swap",
+                    ""});
+  for (const auto& [key, target] : kSysctlTargets) {
+    auto it = f.sysctls.find(key);
+    uint64_t current = it == f.sysctls.end() ? 0 : it->second;
+    bool ok = current >= target;
+    checks.push_back({key, ok ? Check::kOk : Check::kWarn,
+                      std::to_string(current) + (ok ? "" : ", below " + std::to_string(target)),
+                      ok ? "" : "novactl setup-host --sysctl"});
+  }
+  checks.push_back({"scratch tmpfs", f.scratch_mounted ? Check::kOk : Check::kWarn,
+                    f.scratch_mounted ? "mounted, " + FormatSize(f.scratch_size) : "not mounted",
+                    f.scratch_mounted ? "" : "novactl setup-host --scratch"});
+  bool pool_ok = f.workspaces_present >= o.slots;
+  checks.push_back(
+      {"workspace pool", pool_ok ? Check::kOk : Check::kWarn,
+       std::to_string(f.workspaces_present) + " of " + std::to_string(o.slots) + " slots ready",
+       pool_ok ? "" : "novactl setup-host --workspaces"});
+  checks.push_back({"nova group", f.nova_gid ? Check::kOk : Check::kFail,
+                    f.nova_gid ? "gid " + std::to_string(*f.nova_gid) : "missing",
+                    f.nova_gid ? "" : "install the nova package, or run systemd-sysusers"});
+  return checks;
+}
+
+std::vector<Check> DoctorChecks(const HostFacts& f, const DoctorInputs& in) {
+  std::vector<Check> checks;
+  bool systemd_ok = in.systemd_version >= kMinSystemdVersion;
+  checks.push_back(
+      {"systemd", systemd_ok ? Check::kOk : Check::kFail,
+       in.systemd_version == 0 ? "not reachable on the system bus"
+                               : "version " + std::to_string(in.systemd_version),
+       systemd_ok ? ""
+       : in.systemd_version == 0
+           ? "Nova needs systemd as PID 1"
+           : "upgrade to systemd " + std::to_string(kMinSystemdVersion) + " or later"});
+  for (auto& c : HostChecks(f, SetupOptions{})) {
+    if (c.name == "cgroup v2" || c.name.ends_with(" controller") || c.name == "swap" ||
+        c.name == "nova group") {
+      checks.push_back(c);
+    }
+  }
+  bool novad_ok = in.novad_state == "active";
+  checks.push_back({"novad", novad_ok ? Check::kOk : Check::kFail,
+                    in.novad_state.empty() ? "novad.service is not loaded"
+                                           : "novad.service is " + in.novad_state,
+                    novad_ok ? "" : "systemctl enable --now novad (see journalctl -u novad)"});
+  checks.push_back({"configuration", in.config_error.empty() ? Check::kOk : Check::kFail,
+                    in.config_error.empty() ? "/etc/nova/nova.conf loads" : in.config_error,
+                    in.config_error.empty() ? "" : "correct /etc/nova/nova.conf"});
+  char policy[256];
+  std::snprintf(policy, sizeof policy,
+                "MemoryMax %s, no swap, MemoryHigh=infinity, TasksMax %llu; priority "
+                "management %s",
+                FormatSize(in.config.memory_max).c_str(),
+                static_cast<unsigned long long>(in.config.tasks_max),
+                in.priority_management ? "enabled" : "not enabled");
+  checks.push_back({"policy", Check::kOk, policy, ""});
+  uint64_t max = MaxAgents(in.config, in.memory.total);
+  auto refusal = AdmissionRefusal(in.config, in.memory, in.agents_running);
+  char capacity[256];
+  std::snprintf(capacity, sizeof capacity,
+                "%llu of %llu agents; host memory %.1f%% used (admission closes at %g%%)",
+                static_cast<unsigned long long>(in.agents_running),
+                static_cast<unsigned long long>(max), in.memory.used_percent(),
+                in.config.admission_percent);
+  checks.push_back({"capacity", refusal ? Check::kFail : Check::kOk, capacity,
+                    refusal ? "new agents are refused: " + *refusal : ""});
+  return checks;
+}
+
+std::vector<Step> PlanSetup(const HostFacts& f, const SetupOptions& o, const SetupPaths& paths) {
+  std::vector<Step> steps;
+  if (o.sysctl) {
+    std::string file = "# Written by novactl setup-host: limits for many agents' processes.\n";
+    std::vector<std::pair<std::string, uint64_t>> raise;
+    for (const auto& [key, target] : kSysctlTargets) {
+      auto it = f.sysctls.find(key);
+      if (it == f.sysctls.end() || it->second < target) raise.emplace_back(key, target);
+    }
+    if (!raise.empty()) {
+      std::string list;
+      for (const auto& [key, value] : raise) {
+        file += key + " = " + std::to_string(value) + "\n";
+        list += (list.empty() ? "" : ", ") + key + "=" + std::to_string(value);
+      }
+      steps.push_back({"raise " + list + " in " + paths.sysctl_file + " and apply it",
+                       [file, raise, path = paths.sysctl_file] {
+                         WriteFile(path, file);
+                         for (const auto& [key, value] : raise) {
+                           WriteFile(SysctlPath(key), std::to_string(value) + "\n");
+                         }
+                       }});
+    }
+  }
+  if (o.scratch && !f.scratch_mounted) {
+    std::string unit = MountUnitName(paths.scratch());
+    std::string text =
+        "# Written by novactl setup-host: scratch space for agents, in memory.\n"
+        "[Unit]\nDescription=Nova agents' scratch space\n\n"
+        "[Mount]\nWhat=tmpfs\nWhere=" +
+        paths.scratch() +
+        "\nType=tmpfs\n"
+        "Options=mode=1777,nosuid,nodev,size=" +
+        o.scratch_size +
+        "\n\n"
+        "[Install]\nWantedBy=local-fs.target\n";
+    steps.push_back({"mount a tmpfs (size=" + o.scratch_size + ", mode 1777) at " +
+                         paths.scratch() + " with /etc/systemd/system/" + unit,
+                     [unit, text] {
+                       WriteFile("/etc/systemd/system/" + unit, text);
+                       Run("systemctl daemon-reload");
+                       Run("systemctl enable --now --quiet '" + unit + "'");
+                     }});
+  }
+  if (o.workspaces && f.workspaces_present < o.slots) {
+    std::optional<uint32_t> gid = f.nova_gid;
+    steps.push_back(
+        {"create " + paths.pool() + "/ws-001 to ws-" + std::to_string(o.slots) +
+             " (root:nova, mode 2775), " + std::to_string(o.slots - f.workspaces_present) +
+             " missing or not set right",
+         [gid, paths, slots = o.slots] {
+           if (!gid) {
+             throw Error(ErrorKind::kFailed,
+                         "the nova group does not exist; install the package or run "
+                         "systemd-sysusers");
+           }
+           for (int slot = 1; slot <= slots; ++slot) {
+             std::string dir = WorkspacePath(paths, slot);
+             fs::create_directories(dir);
+             if (chown(dir.c_str(), 0, *gid) != 0 || chmod(dir.c_str(), kWorkspaceMode) != 0) {
+               throw Error(ErrorKind::kFailed, "cannot set owner and mode of " + dir);
+             }
+           }
+         }});
+  }
+  return steps;
+}
+
+std::string FormatChecks(const std::vector<Check>& checks) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& c : checks) {
+    const char* mark = c.status == Check::kOk ? "ok" : c.status == Check::kWarn ? "warn" : "FAIL";
+    rows.push_back({mark, c.name, c.detail + (c.fix.empty() ? "" : "; fix: " + c.fix)});
+  }
+  return RenderTable({"", "CHECK", "STATE"}, rows);
+}
+
+nlohmann::json ChecksToJson(const std::vector<Check>& checks) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& c : checks) {
+    out.push_back({{"check", c.name},
+                   {"status", c.status == Check::kOk     ? "ok"
+                              : c.status == Check::kWarn ? "warn"
+                                                         : "fail"},
+                   {"detail", c.detail},
+                   {"fix", c.fix.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.fix)}});
+  }
+  return out;
+}
+
+}  // namespace nova

@@ -1,0 +1,106 @@
+// Host set-up and readiness: the operations guide's setup-agent-host.sh done
+// safely. Facts are read from the host once; what to report and what to do
+// are pure functions of them, so every decision is unit-tested and applying
+// is a list of small, idempotent steps that --dry-run only prints.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "meminfo.h"
+
+namespace nova {
+
+struct HostFacts {
+  bool cgroup2 = false;                       // /sys/fs/cgroup is cgroup2fs
+  std::set<std::string> controllers;          // cgroup.controllers of the root
+  std::set<std::string> subtree_controllers;  // enabled for children
+  uint64_t swap_total = 0;                    // bytes, from /proc/meminfo
+  std::map<std::string, uint64_t> sysctls;    // current values of kSysctlTargets
+  bool scratch_mounted = false;               // a tmpfs at the scratch path
+  uint64_t scratch_size = 0;
+  int workspaces_present = 0;        // ws-NNN folders in the pool, right owner and mode
+  std::optional<uint32_t> nova_gid;  // the nova group
+};
+
+// Kernel limits for many processes, raised (never lowered) by --sysctl.
+inline const std::map<std::string, uint64_t> kSysctlTargets = {
+    {"kernel.pid_max", 4194304},
+    {"fs.inotify.max_user_watches", 1048576},
+    {"fs.inotify.max_user_instances", 8192},
+    {"fs.file-max", 9223372036854775807ULL},
+    {"fs.nr_open", 1048576},
+};
+
+struct SetupPaths {
+  std::string agents_root = "/var/nova-agents";  // the guide's layout
+  std::string sysctl_file = "/etc/sysctl.d/60-nova.conf";
+  std::string scratch() const { return agents_root + "/scratch"; }
+  std::string pool() const { return agents_root + "/pool"; }
+};
+
+struct SetupOptions {
+  bool sysctl = false;
+  bool scratch = false;
+  bool workspaces = false;
+  bool dry_run = false;
+  int slots = 500;                   // the guide's pool
+  std::string scratch_size = "10%";  // tmpfs size=, of RAM
+};
+
+// One line of a report: what was checked, whether it is fine, what to do.
+struct Check {
+  std::string name;
+  enum Status { kOk, kWarn, kFail } status = kOk;
+  std::string detail;
+  std::string fix;  // empty when nothing to do
+};
+
+// A step of set-up: what it does, and the work itself.
+struct Step {
+  std::string description;
+  std::function<void()> apply;
+};
+
+HostFacts ReadHostFacts(const SetupPaths& paths, int slots);
+
+// What setup-host reports about a host (cgroups, controllers, swap, limits,
+// scratch, workspaces), before it does anything.
+std::vector<Check> HostChecks(const HostFacts& facts, const SetupOptions& options);
+
+// What `novactl doctor` knows beyond the host facts.
+struct DoctorInputs {
+  unsigned systemd_version = 0;  // 0 when systemd cannot be reached
+  std::string novad_state;       // ActiveState of novad.service; empty if not loaded
+  std::string config_error;      // empty when the configuration loads
+  Config config;
+  HostMemory memory;
+  uint64_t agents_running = 0;
+  bool priority_management = false;  // CODER_PROC_PRIO_MGMT in novad's environment file
+};
+
+inline constexpr unsigned kMinSystemdVersion = 249;
+
+// Is this host ready to run agents, and if not, what to fix.
+std::vector<Check> DoctorChecks(const HostFacts& facts, const DoctorInputs& in);
+
+// The steps that bring the host to what `options` asks for; none when it is
+// there already (so a second run does nothing).
+std::vector<Step> PlanSetup(const HostFacts& facts, const SetupOptions& options,
+                            const SetupPaths& paths);
+
+// The systemd mount unit name for a path ("/var/nova-agents/scratch" ->
+// "var-nova\x2dagents-scratch.mount").
+std::string MountUnitName(const std::string& path);
+
+std::string FormatChecks(const std::vector<Check>& checks);
+nlohmann::json ChecksToJson(const std::vector<Check>& checks);
+
+}  // namespace nova

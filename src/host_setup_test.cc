@@ -1,0 +1,118 @@
+#include "host_setup.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace nova {
+namespace {
+
+HostFacts ReadyHost() {
+  HostFacts f;
+  f.cgroup2 = true;
+  f.controllers = {"cpu", "io", "memory", "pids"};
+  f.subtree_controllers = {"memory", "pids"};
+  f.sysctls = kSysctlTargets;
+  f.scratch_mounted = true;
+  f.scratch_size = 1ULL << 30;
+  f.workspaces_present = 500;
+  f.nova_gid = 997;
+  return f;
+}
+
+const Check& Find(const std::vector<Check>& checks, const std::string& name) {
+  for (const auto& c : checks) {
+    if (c.name == name) return c;
+  }
+  static Check none{"(missing)", Check::kFail, "", ""};
+  return none;
+}
+
+TEST(HostChecks, AReadyHostIsAllOk) {
+  for (const auto& c : HostChecks(ReadyHost(), SetupOptions{})) {
+    EXPECT_EQ(c.status, Check::kOk) << c.name << ": " << c.detail;
+  }
+}
+
+TEST(HostChecks, SaysWhatIsMissingAndHowToFixIt) {
+  HostFacts f = ReadyHost();
+  f.cgroup2 = false;
+  f.subtree_controllers = {"pids"};
+  f.sysctls["kernel.pid_max"] = 32768;
+  f.scratch_mounted = false;
+  f.workspaces_present = 12;
+  auto checks = HostChecks(f, SetupOptions{});
+  EXPECT_EQ(Find(checks, "cgroup v2").status, Check::kFail);
+  EXPECT_EQ(Find(checks, "memory controller").status, Check::kFail);
+  EXPECT_EQ(Find(checks, "pids controller").status, Check::kOk);
+  EXPECT_EQ(Find(checks, "kernel.pid_max").detail, "32768, below 4194304");
+  EXPECT_EQ(Find(checks, "kernel.pid_max").fix, "novactl setup-host --sysctl");
+  EXPECT_EQ(Find(checks, "scratch tmpfs").fix, "novactl setup-host --scratch");
+  EXPECT_EQ(Find(checks, "workspace pool").detail, "12 of 500 slots ready");
+}
+
+TEST(HostChecks, SwapIsExplainedNotRefused) {
+  HostFacts f = ReadyHost();
+  f.swap_total = 2ULL << 30;
+  auto checks = HostChecks(f, SetupOptions{});
+  const Check& swap = Find(checks, "swap");
+  EXPECT_EQ(swap.status, Check::kOk);
+  EXPECT_THAT(swap.detail, testing::HasSubstr("2G on the host: agents get none (MemorySwapMax=0)"));
+}
+
+TEST(PlanSetup, DoesOnlyWhatWasAskedAndOnlyWhatIsMissing) {
+  HostFacts f = ReadyHost();
+  f.sysctls["kernel.pid_max"] = 32768;
+  f.sysctls["fs.nr_open"] = 2000000;  // above the target: never lowered
+  f.scratch_mounted = false;
+  f.workspaces_present = 499;
+  SetupPaths paths;
+  EXPECT_TRUE(PlanSetup(f, SetupOptions{}, paths).empty());
+
+  SetupOptions all;
+  all.sysctl = all.scratch = all.workspaces = true;
+  auto steps = PlanSetup(f, all, paths);
+  ASSERT_EQ(steps.size(), 3u);
+  EXPECT_EQ(steps[0].description,
+            "raise kernel.pid_max=4194304 in /etc/sysctl.d/60-nova.conf and apply it");
+  EXPECT_THAT(steps[1].description, testing::HasSubstr("/var/nova-agents/scratch"));
+  EXPECT_THAT(steps[2].description, testing::HasSubstr("1 missing or not set right"));
+}
+
+TEST(PlanSetup, ASecondRunFindsNothingToDo) {
+  SetupOptions all;
+  all.sysctl = all.scratch = all.workspaces = true;
+  EXPECT_TRUE(PlanSetup(ReadyHost(), all, SetupPaths{}).empty());
+}
+
+TEST(MountUnitName, EscapesLikeSystemd) {
+  EXPECT_EQ(MountUnitName("/var/nova-agents/scratch"), "var-nova\\x2dagents-scratch.mount");
+  EXPECT_EQ(MountUnitName("/srv/a_b/"), "srv-a_b.mount");
+}
+
+TEST(Doctor, ReadyWhenEverythingIsInPlace) {
+  DoctorInputs in;
+  in.systemd_version = 252;
+  in.novad_state = "active";
+  in.memory = HostMemory{64ULL << 30, 48ULL << 30};
+  for (const auto& c : DoctorChecks(ReadyHost(), in)) {
+    EXPECT_NE(c.status, Check::kFail) << c.name << ": " << c.detail;
+  }
+}
+
+TEST(Doctor, NamesEachProblemAndItsFix) {
+  DoctorInputs in;
+  in.systemd_version = 245;
+  in.novad_state = "inactive";
+  in.config_error = "/etc/nova/nova.conf:3: unknown key \"Foo\"";
+  in.memory = HostMemory{64ULL << 30, 4ULL << 30};  // 93.8% used
+  auto checks = DoctorChecks(ReadyHost(), in);
+  EXPECT_EQ(Find(checks, "systemd").fix, "upgrade to systemd 249 or later");
+  EXPECT_EQ(Find(checks, "novad").detail, "novad.service is inactive");
+  EXPECT_EQ(Find(checks, "novad").fix, "systemctl enable --now novad (see journalctl -u novad)");
+  EXPECT_EQ(Find(checks, "configuration").status, Check::kFail);
+  EXPECT_EQ(Find(checks, "capacity").status, Check::kFail);
+  EXPECT_THAT(Find(checks, "capacity").fix, testing::HasSubstr("new agents are refused"));
+}
+
+}  // namespace
+}  // namespace nova
