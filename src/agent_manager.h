@@ -32,6 +32,7 @@ class AgentManager {
                std::function<HostMemory()> read_memory, std::string hook_path);
 
   SpawnResult Spawn(const SpawnRequest& request, const Caller& caller);
+  // Sends the kill and queues the stop; returns without waiting for it.
   void Kill(const std::string& name, bool force, const Caller& caller);
 
   // How long a start or stop job may take before the call fails.

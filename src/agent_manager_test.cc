@@ -42,7 +42,7 @@ class FakeSystemd : public Systemd {
     }
     return start_result;
   }
-  std::string StopUnit(const std::string& unit, Usec) override {
+  std::string StopUnit(const std::string& unit, std::optional<Usec>) override {
     calls.push_back("stop " + unit);
     if (auto name = AgentNameFromUnit(unit)) agents.erase(*name);
     return "done";

@@ -135,7 +135,7 @@ class SdbusSystemd final : public Systemd {
     return WaitForJob(job, deadline);
   }
 
-  std::string StopUnit(const std::string& unit, Usec deadline) override {
+  std::string StopUnit(const std::string& unit, std::optional<Usec> deadline) override {
     sdbus::ObjectPath job;
     try {
       job = manager_.StopUnit(unit, "replace");
@@ -143,7 +143,7 @@ class SdbusSystemd final : public Systemd {
       if (e.getName() == kNoSuchUnit) return "done";
       throw Translate(e, "stopping " + unit);
     }
-    return WaitForJob(job, deadline);
+    return deadline ? WaitForJob(job, *deadline) : "queued";
   }
 
   void KillUnit(const std::string& unit, const std::string& whom, int signal) override {

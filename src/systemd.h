@@ -68,9 +68,10 @@ class Systemd {
   virtual std::string StartTransientUnit(const std::string& unit, const UnitProperties& properties,
                                          const AuxUnits& aux, Usec deadline) = 0;
 
-  // Stops a unit and waits for the job. Returns its result; "done" when the
-  // unit is already gone.
-  virtual std::string StopUnit(const std::string& unit, Usec deadline) = 0;
+  // Stops a unit and waits for the job until `deadline`, or not at all when
+  // there is none ("queued"). Returns the job's result; "done" when the unit
+  // is already gone.
+  virtual std::string StopUnit(const std::string& unit, std::optional<Usec> deadline) = 0;
 
   // Sends `signal` to `whom` ("main", "all") of a unit.
   virtual void KillUnit(const std::string& unit, const std::string& whom, int signal) = 0;

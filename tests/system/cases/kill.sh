@@ -30,6 +30,21 @@ expect_eq "unit after forced kill" yes "$(is_gone forced && echo yes)"
 expect_contains "status" "killed by root (kill --force)" "$(novactl status forced)"
 expect_eq "status --json" "kill --force" "$(novactl status forced --json | jq -r .agent.kill_reason)"
 
+# A graceful kill that has to wait for the stop timeout does not hold novad up.
+novactl spawn stubborn --workdir "$ws" -- bash -c 'trap "" TERM; while :; do sleep 0.1; done' >/dev/null
+start=$SECONDS
+novactl kill stubborn > "$ws/stubborn.out" 2>&1 &
+killer=$!
+sleep 0.5
+novactl spawn meanwhile --workdir "$ws" -- sleep 600 >/dev/null
+((SECONDS - start < 3)) || fail "a spawn waited $((SECONDS - start))s behind a graceful kill"
+echo "ok: spawned while another agent was stopping"
+wait $killer
+((SECONDS - start >= 3)) || fail "the TERM-ignoring agent was gone before the 3s stop timeout"
+expect_eq "stubborn gone after SIGKILL" yes "$(is_gone stubborn && echo yes)"
+expect_contains "kill told it was waiting" "Waiting for agent stubborn to stop (SIGKILL after 3s)" "$(cat "$ws/stubborn.out")"
+novactl kill --force meanwhile >/dev/null
+
 run_expect_fail 5 novactl kill forced
 expect_contains "error" 'no running agent named "forced"' "$ERR"
 expect_no_agent_units
