@@ -43,13 +43,15 @@ std::string UserNameForUid(uint32_t uid) {
 }
 
 AgentManager::AgentManager(Systemd& systemd, const Config& config, const OutcomeStore& outcomes,
-                           std::function<HostMemory()> read_memory, std::string hook_path)
+                           std::function<HostMemory()> read_memory, std::string hook_path,
+                           PriorityPolicy priority)
     : systemd_(systemd),
       config_(config),
       outcomes_(outcomes),
       read_memory_(std::move(read_memory)),
       hook_path_(std::move(hook_path)),
-      features_{systemd.Version()} {}
+      features_{systemd.Version()},
+      priority_(std::move(priority)) {}
 
 std::string AgentManager::ResolveUser(const SpawnRequest& request, const Caller& caller) const {
   std::string caller_name = UserNameForUid(caller.uid);
@@ -73,6 +75,10 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
   HostMemory memory = read_memory_();
   AgentSpec spec = ResolveSpawn(request, config_, memory.total);
   spec.user = ResolveUser(request, caller);
+  if (priority_.enabled) {
+    spec.nice = priority_.nice;
+    spec.oom_score_adjust = priority_.oom_score_adj;
+  }
   std::string unit = AgentUnit(spec.name);
 
   // One listing answers both questions: is the name taken, how many run.

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "meminfo.h"
 #include "outcome.h"
+#include "priority_policy.h"
 #include "spawn_spec.h"
 #include "systemd.h"
 
@@ -29,7 +30,8 @@ struct SpawnResult {
 class AgentManager {
  public:
   AgentManager(Systemd& systemd, const Config& config, const OutcomeStore& outcomes,
-               std::function<HostMemory()> read_memory, std::string hook_path);
+               std::function<HostMemory()> read_memory, std::string hook_path,
+               PriorityPolicy priority = {});
 
   SpawnResult Spawn(const SpawnRequest& request, const Caller& caller);
   // Sends the kill and queues the stop; returns without waiting for it.
@@ -51,6 +53,7 @@ class AgentManager {
   std::function<HostMemory()> read_memory_;
   std::string hook_path_;
   SystemdFeatures features_;  // the manager's version does not change under us
+  PriorityPolicy priority_;
 };
 
 // The name of the user with `uid`; throws if there is none.

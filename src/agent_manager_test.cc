@@ -25,8 +25,13 @@ class FakeSystemd : public Systemd {
   bool agent_ends_at_once = false;  // the command exits before novad looks
 
   unsigned Version() override { return 252; }
-  std::string StartTransientUnit(const std::string& unit, const UnitProperties&,
+  std::optional<int32_t> last_properties_nice, last_properties_oom;
+  std::string StartTransientUnit(const std::string& unit, const UnitProperties& props,
                                  const AuxUnits& aux, Usec) override {
+    for (const auto& p : props) {
+      if (p.name == "Nice") last_properties_nice = std::get<int32_t>(p.value);
+      if (p.name == "OOMScoreAdjust") last_properties_oom = std::get<int32_t>(p.value);
+    }
     std::string call = "start " + unit;
     for (const auto& [name, props] : aux) call += " +" + name;
     calls.push_back(call);
@@ -188,6 +193,18 @@ TEST_F(AgentManagerTest, AnAgentThatEndsAtOnceIsNotAFailure) {
   SpawnResult r = manager_.Spawn(Request("quick"), Caller{0});
   EXPECT_EQ(r.active_state, "inactive");
   EXPECT_EQ(r.main_pid, 0u);
+}
+
+TEST_F(AgentManagerTest, ThePriorityPolicyLandsOnEverySpawn) {
+  PriorityPolicy policy;
+  policy.enabled = true;
+  policy.nice = 5;
+  policy.oom_score_adj = 998;
+  AgentManager manager(
+      systemd_, config_, store_, [this] { return memory_; }, "/hook", policy);
+  manager.Spawn(Request("a1"), Caller{0});
+  EXPECT_EQ(systemd_.last_properties_nice, 5);
+  EXPECT_EQ(systemd_.last_properties_oom, 998);
 }
 
 TEST_F(AgentManagerTest, GracefulKillStopsTheUnitAndRecordsWho) {

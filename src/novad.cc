@@ -20,6 +20,7 @@
 #include "meminfo.h"
 #include "nova_service.h"
 #include "outcome.h"
+#include "priority_policy.h"
 #include "systemd.h"
 
 namespace {
@@ -28,8 +29,21 @@ int Run(const std::string& config_path) {
   nova::Config config = nova::LoadConfig(config_path);
   auto systemd = nova::ConnectSystemd();
   nova::OutcomeStore outcomes(nova::kStateDir, nova::kRuntimeDir);
-  nova::AgentManager manager(*systemd, config, outcomes, nova::ReadHostMemory,
-                             nova::kAgentHookPath);
+  nova::PriorityPolicy priority = nova::ReadPriorityPolicy();
+  const char* prio_mgmt = std::getenv("CODER_PROC_PRIO_MGMT");
+  if (priority.enabled) {
+    spdlog::info(
+        "process priority management enabled (CODER_PROC_PRIO_MGMT=\"{}\", os linux): "
+        "agents get oom_score_adj {} and nice {}",
+        prio_mgmt, priority.oom_score_adj, priority.nice);
+  } else {
+    spdlog::info(
+        "process priority management not enabled (linux-only) (CODER_PROC_PRIO_MGMT unset, "
+        "os linux)");
+  }
+  for (const auto& problem : priority.problems) spdlog::error("{}", problem);
+  nova::AgentManager manager(*systemd, config, outcomes, nova::ReadHostMemory, nova::kAgentHookPath,
+                             priority);
 
   auto agents = systemd->AgentStates();
   spdlog::info("novad {} starting: systemd {}, {} running agent(s) found", nova::kVersion,

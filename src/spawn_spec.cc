@@ -121,6 +121,8 @@ UnitProperties AgentUnitProperties(const AgentSpec& spec, const SystemdFeatures&
       {"SendSIGKILL", true},
       {"CollectMode", std::string("inactive-or-failed")},
   };
+  if (spec.nice) props.push_back({"Nice", int32_t{*spec.nice}});
+  if (spec.oom_score_adjust) props.push_back({"OOMScoreAdjust", int32_t{*spec.oom_score_adjust}});
   if (spec.soft_timeout.count() > 0) {
     props.push_back({"Wants", std::vector<std::string>{SoftTimerUnit(spec.name)}});
   }

@@ -40,6 +40,9 @@ struct AgentSpec {
   Usec soft_timeout{0};
   Usec timeout_stop{0};
   std::string user;
+  // The priority policy's values (CODER_PROC_*), when it is enabled.
+  std::optional<int> nice;
+  std::optional<int> oom_score_adjust;
 };
 
 // What the running systemd can do, which decides a few properties.

@@ -152,6 +152,17 @@ TEST(AgentUnitProperties, AreExactlyTheDefaults) {
   EXPECT_EQ(props, expected);
 }
 
+TEST(AgentUnitProperties, ThePriorityPolicyBecomesNiceAndOOMScoreAdjust) {
+  AgentSpec s = ResolveSpawn(Request(), Config{}, 64 * kGiB);
+  EXPECT_EQ(Find(AgentUnitProperties(s, SystemdFeatures{252}, kHook), "Nice"), nullptr);
+  EXPECT_EQ(Find(AgentUnitProperties(s, SystemdFeatures{252}, kHook), "OOMScoreAdjust"), nullptr);
+  s.nice = 7;
+  s.oom_score_adjust = 998;
+  UnitProperties props = AgentUnitProperties(s, SystemdFeatures{252}, kHook);
+  EXPECT_EQ(*Find(props, "Nice"), PropertyValue(int32_t{7}));
+  EXPECT_EQ(*Find(props, "OOMScoreAdjust"), PropertyValue(int32_t{998}));
+}
+
 TEST(AgentUnitProperties, ExitTypeCgroupOnlyWhereSystemdHasIt) {
   AgentSpec s = ResolveSpawn(Request(), Config{}, 64 * kGiB);
   EXPECT_NE(Find(AgentUnitProperties(s, SystemdFeatures{250}, kHook), "ExitType"), nullptr);

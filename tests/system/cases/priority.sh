@@ -1,0 +1,53 @@
+#!/bin/bash
+# Coder's priority policy, set in novad's environment file: off unless
+# CODER_PROC_PRIO_MGMT is present (even empty); then every new agent's
+# processes start with the policy's oom_score_adj and nice (unit properties
+# OOMScoreAdjust= and Nice=); bad values are reported and the defaults apply.
+# timeout: 120
+source "$NOVA_TEST_LIB"
+use_small_agents
+ws=$(workdir prio)
+cp /etc/default/novad /tmp/novad.env.orig
+restore() { cp /tmp/novad.env.orig /etc/default/novad; }
+trap restore EXIT
+
+with_env() {  # with_env LINE...: novad's environment file, then restart
+  printf '%s\n' "$@" > /etc/default/novad
+  since=$(date +%s)
+  restart_novad
+}
+novad_log() { journalctl -u novad -b --no-pager -o cat --since "@$since"; }
+# agent_values NAME: "oom_score_adj nice" of the main process and of its child
+agent_values() {
+  local main child
+  main=$(prop "$1" MainPID)
+  wait_until 10 "$1 has its child" pgrep -P "$main" >&2
+  child=$(pgrep -P "$main" | head -n1)
+  echo "$(cat /proc/"$main"/oom_score_adj) $(ps -o nice= -p "$main" | tr -d ' ')" \
+    "$(cat /proc/"$child"/oom_score_adj) $(ps -o nice= -p "$child" | tr -d ' ')"
+}
+spawn() { novactl spawn "$1" --workdir "$ws" -- sh -c 'sleep 600 & wait' >/dev/null; }
+
+with_env "# nothing" "CODER_PROC_OOM_SCORE=500"
+expect_contains "journal" "process priority management not enabled (linux-only) (CODER_PROC_PRIO_MGMT unset, os linux)" "$(novad_log)"
+spawn off
+expect_eq "off: main and child (oom nice)" "0 0 0 0" "$(agent_values off)"
+expect_eq "off: no OOMScoreAdjust" 0 "$(prop off OOMScoreAdjust)"
+
+with_env "CODER_PROC_PRIO_MGMT=1" "CODER_PROC_OOM_SCORE=500" "CODER_PROC_NICE_SCORE=7"
+expect_contains "journal" 'process priority management enabled (CODER_PROC_PRIO_MGMT="1", os linux): agents get oom_score_adj 500 and nice 7' "$(novad_log)"
+spawn on
+expect_eq "on: unit properties" "500 7" "$(prop on OOMScoreAdjust) $(prop on Nice)"
+expect_eq "on: main and child (oom nice)" "500 7 500 7" "$(agent_values on)"
+expect_eq "the agent started earlier is as it was" "0 0 0 0" "$(agent_values off)"
+
+# Present but empty still enables it; defaults from novad's own values
+# (oom_score_adj -900 -> 0; nice -5 -> 0); an invalid value is reported.
+with_env "CODER_PROC_PRIO_MGMT=" "CODER_PROC_NICE_SCORE=99"
+expect_contains "journal" 'process priority management enabled (CODER_PROC_PRIO_MGMT="", os linux): agents get oom_score_adj 0 and nice 0' "$(novad_log)"
+expect_contains "journal" 'invalid CODER_PROC_NICE_SCORE="99": out of range; accepted: -20 to 19; using the default 0' "$(novad_log)"
+spawn empty
+expect_eq "empty: unit properties" "0 0" "$(prop empty OOMScoreAdjust) $(prop empty Nice)"
+expect_eq "novad itself is not deprioritised" "-900 -5" \
+  "$(cat /proc/"$(systemctl show -P MainPID novad)"/oom_score_adj) $(ps -o nice= -p "$(systemctl show -P MainPID novad)" | tr -d ' ')"
+for a in off on empty; do novactl kill --force $a >/dev/null; done
