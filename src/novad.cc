@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 
 #include "agent_manager.h"
@@ -21,9 +23,13 @@
 #include "nova_service.h"
 #include "outcome.h"
 #include "priority_policy.h"
+#include "priority_sweep.h"
 #include "systemd.h"
 
 namespace {
+
+// How often the priority sweep re-checks agents' processes (when enabled).
+constexpr std::chrono::seconds kSweepInterval(2);
 
 int Run(const std::string& config_path) {
   nova::Config config = nova::LoadConfig(config_path);
@@ -63,12 +69,28 @@ int Run(const std::string& config_path) {
   connection->requestName(nova::kBusName);
   spdlog::info("serving {} on the system bus", nova::kBusName);
 
+  int own_oom = 0;
+  std::ifstream("/proc/self/oom_score_adj") >> own_oom;
+  nova::PrioritySweeper sweeper(priority, own_oom);
+  auto next_sweep = std::chrono::steady_clock::now();
+
   for (;;) {
     while (connection->processPendingRequest()) {
     }
+    int timeout = connection->getEventLoopPollData().getPollTimeout();
+    if (priority.enabled) {
+      auto now = std::chrono::steady_clock::now();
+      if (now >= next_sweep) {
+        sweeper.Sweep();
+        next_sweep = now + kSweepInterval;
+      }
+      int until_sweep = static_cast<int>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(next_sweep - now).count());
+      if (timeout < 0 || until_sweep < timeout) timeout = std::max(until_sweep, 0);
+    }
     auto poll_data = connection->getEventLoopPollData();
     pollfd fds[2] = {{poll_data.fd, poll_data.events, 0}, {signal_fd, POLLIN, 0}};
-    if (::poll(fds, 2, poll_data.getPollTimeout()) < 0 && errno != EINTR) {
+    if (::poll(fds, 2, timeout) < 0 && errno != EINTR) {
       throw nova::Error(nova::ErrorKind::kFailed, std::string("poll: ") + std::strerror(errno));
     }
     if (fds[1].revents & POLLIN) {

@@ -7,7 +7,7 @@ use_small_agents
 ws=$(workdir escape)
 novactl spawn escape --workdir "$ws" -- sh -c \
   'sleep 1001 & sleep 1002 & setsid sleep 1003 & (sleep 1004 &) ; nohup sleep 1005 >/dev/null 2>&1 &' >/dev/null
-wait_until 10 "five sleeps started" test "$(pgrep -c -f '^sleep 100[1-5]$')" -eq 5
+wait_until 10 "five sleeps started" eval '(($(pgrep -c -f "^sleep 100[1-5]$") == 5))'
 sleep 1  # the shell has exited by now; the agent lives on (ExitType=cgroup)
 expect_eq "agent active after its main process exited" active "$(systemctl is-active nova-agent-escape.service)"
 procs=$(cat "$(agent_cgroup escape)/cgroup.procs")

@@ -13,7 +13,7 @@ wait
 BOMB
 chmod +x "$ws/bomb"
 novactl spawn bomb --workdir "$ws" --tasks 64 -- "$ws/bomb" >/dev/null
-wait_until 30 "the bomb reaches TasksMax" test "$(cat "$(agent_cgroup bomb)/pids.events" | awk '/max/ {print $2}')" -gt 0
+wait_until 30 "the bomb reaches TasksMax" eval '(($(awk "/max/ {print \$2}" "$(agent_cgroup bomb)/pids.events") > 0))'
 for i in 1 2 3; do
   tasks=$(cat "$(agent_cgroup bomb)/pids.current")
   ((tasks <= 64)) || fail "pids.current $tasks above TasksMax 64"

@@ -12,7 +12,7 @@ sh -c "trap \"echo child >> '"$ws"'/graceful.term; exit 0\" TERM; while :; do sl
 while :; do sleep 0.1; done'
 printf '%s\n' "$agent_script" > "$ws/graceful"
 novactl spawn graceful --workdir "$ws" -- bash "$ws/graceful" >/dev/null
-wait_until 10 "graceful has its child" test "$(prop graceful TasksCurrent)" -ge 3
+wait_until 10 "graceful has its child" eval '(($(prop graceful TasksCurrent) >= 3))'
 novactl kill graceful
 expect_eq "unit after graceful kill" yes "$(is_gone graceful && echo yes)"
 expect_contains "TERM handlers ran" "main" "$(cat "$ws/graceful.term")"
@@ -21,7 +21,7 @@ expect_contains "status" "killed by root (kill)" "$(novactl status graceful)"
 
 printf '%s\n' "${agent_script//graceful/forced}" > "$ws/forced"
 novactl spawn forced --workdir "$ws" -- bash "$ws/forced" >/dev/null
-wait_until 10 "forced has its child" test "$(prop forced TasksCurrent)" -ge 3
+wait_until 10 "forced has its child" eval '(($(prop forced TasksCurrent) >= 3))'
 start=$SECONDS
 novactl kill --force forced
 expect_eq "unit after forced kill" yes "$(is_gone forced && echo yes)"

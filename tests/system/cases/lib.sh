@@ -23,7 +23,8 @@ expect_not_contains() {
   echo "ok: $1 does not contain '$2'"
 }
 
-# wait_until SECONDS DESCRIPTION COMMAND...: polls every 0.2 s.
+# wait_until SECONDS DESCRIPTION COMMAND...: runs COMMAND every 0.2 s until it
+# succeeds. A condition with $(...) must be deferred: eval '(($(cmd) > 0))'.
 wait_until() {
   local limit=$1 what=$2
   shift 2

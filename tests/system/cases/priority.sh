@@ -2,7 +2,8 @@
 # Coder's priority policy, set in novad's environment file: off unless
 # CODER_PROC_PRIO_MGMT is present (even empty); then every new agent's
 # processes start with the policy's oom_score_adj and nice (unit properties
-# OOMScoreAdjust= and Nice=); bad values are reported and the defaults apply.
+# OOMScoreAdjust= and Nice=), and a sweep keeps them right without touching
+# values a user chose; bad values are reported and the defaults apply.
 # timeout: 120
 source "$NOVA_TEST_LIB"
 use_small_agents
@@ -39,7 +40,29 @@ expect_contains "journal" 'process priority management enabled (CODER_PROC_PRIO_
 spawn on
 expect_eq "on: unit properties" "500 7" "$(prop on OOMScoreAdjust) $(prop on Nice)"
 expect_eq "on: main and child (oom nice)" "500 7 500 7" "$(agent_values on)"
-expect_eq "the agent started earlier is as it was" "0 0 0 0" "$(agent_values off)"
+# The agent started before the policy sits at the defaults: the sweep brings it in line.
+wait_until 10 "the sweep applied the policy to the earlier agent" \
+  eval '[[ $(agent_values off 2>/dev/null) == "500 7 500 7" ]]'
+
+
+# The sweep keeps it right: a process put back at the default nice (0) or at
+# an oom_score_adj the policy would set (0, 998, 1000, novad's own) gets the
+# policy again; a nice a user chose and a custom oom_score_adj stay.
+novactl spawn swept --workdir "$ws" -- sh -c 'sleep 601 & sleep 602 & sleep 603 & wait' >/dev/null
+wait_until 10 "three children" eval '(($(pgrep -c -f "^sleep 60[123]$") == 3))'
+reset=$(pgrep -f '^sleep 601$'); chosen=$(pgrep -f '^sleep 602$'); custom=$(pgrep -f '^sleep 603$')
+renice -n 0 -p "$reset" >/dev/null
+echo 1000 > /proc/"$reset"/oom_score_adj
+renice -n 3 -p "$chosen" >/dev/null
+echo 300 > /proc/"$custom"/oom_score_adj
+values() { echo "$(cat /proc/"$1"/oom_score_adj) $(ps -o nice= -p "$1" | tr -d ' ')"; }
+wait_until 10 "the sweep restored the policy on the reset process" \
+  eval '[[ $(values "$reset") == "500 7" ]]'
+sleep 3  # more sweeps: the others must stay as they were set
+expect_eq "a user-chosen nice is kept" "500 3" "$(values "$chosen")"
+expect_eq "a custom oom_score_adj is kept" "300 7" "$(values "$custom")"
+expect_eq "the reset process" "500 7" "$(values "$reset")"
+novactl kill --force swept >/dev/null
 
 # Present but empty still enables it; defaults from novad's own values
 # (oom_score_adj -900 -> 0; nice -5 -> 0); an invalid value is reported.

@@ -1,0 +1,79 @@
+#include "priority_sweep.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+namespace nova {
+namespace fs = std::filesystem;
+
+SweepDecision DecideSweep(const ProcessPriority& p, const PriorityPolicy& policy, int own_oom) {
+  SweepDecision d;
+  if (!policy.enabled) return d;
+  d.set_nice = p.nice == 0 && policy.nice != 0;
+  d.set_oom_score_adj =
+      p.oom_score_adj != policy.oom_score_adj && !IsCustomOomScore(p.oom_score_adj, own_oom);
+  return d;
+}
+
+PrioritySweeper::PrioritySweeper(PriorityPolicy policy, int own_oom_score_adj,
+                                 std::string agents_cgroup)
+    : policy_(std::move(policy)),
+      own_oom_score_adj_(own_oom_score_adj),
+      agents_cgroup_(std::move(agents_cgroup)) {}
+
+void PrioritySweeper::Fail(int pid, const std::string& what, const std::string& reason) {
+  auto now = std::chrono::steady_clock::now();
+  auto [it, fresh] = last_logged_.try_emplace(what + ": " + reason, now);
+  if (!fresh && now - it->second < std::chrono::minutes(1)) return;
+  it->second = now;
+  std::string comm;
+  std::ifstream("/proc/" + std::to_string(pid) + "/comm") >> comm;
+  spdlog::warn("{} (pid {}, command {}): {}", what, pid, comm, reason);
+}
+
+SweepStats PrioritySweeper::Sweep() {
+  SweepStats stats;
+  if (!policy_.enabled) return stats;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(agents_cgroup_, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (!it->is_directory(ec)) continue;
+    std::ifstream procs(it->path() / "cgroup.procs");
+    for (int pid; procs >> pid;) {
+      ++stats.processes;
+      ProcessPriority p;
+      errno = 0;
+      p.nice = getpriority(PRIO_PROCESS, pid);
+      if (errno != 0) continue;  // gone meanwhile
+      std::ifstream oom("/proc/" + std::to_string(pid) + "/oom_score_adj");
+      if (!(oom >> p.oom_score_adj)) continue;
+      SweepDecision d = DecideSweep(p, policy_, own_oom_score_adj_);
+      if (d.set_nice) {
+        if (setpriority(PRIO_PROCESS, pid, policy_.nice) == 0) {
+          ++stats.niced;
+        } else {
+          ++stats.failures;
+          Fail(pid, "failed to adjust niceness", std::strerror(errno));
+        }
+      }
+      if (d.set_oom_score_adj) {
+        std::ofstream out("/proc/" + std::to_string(pid) + "/oom_score_adj");
+        out << policy_.oom_score_adj << std::flush;
+        if (out) {
+          ++stats.oom_adjusted;
+        } else {
+          ++stats.failures;
+          Fail(pid, "failed to adjust oom score", std::strerror(errno));
+        }
+      }
+    }
+  }
+  return stats;
+}
+
+}  // namespace nova
