@@ -37,9 +37,8 @@ class AgentManager {
   // Sends the kill and queues the stop; returns without waiting for it.
   void Kill(const std::string& name, bool force, const Caller& caller);
 
-  // How long a start or stop job may take before the call fails.
+  // How long a start job may take before the spawn fails.
   static constexpr Usec kStartDeadline = std::chrono::seconds(60);
-  static constexpr Usec kStopMargin = std::chrono::seconds(30);
 
  private:
   std::string ResolveUser(const SpawnRequest& request, const Caller& caller) const;

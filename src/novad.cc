@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 
 #include "agent_manager.h"
@@ -69,9 +68,7 @@ int Run(const std::string& config_path) {
   connection->requestName(nova::kBusName);
   spdlog::info("serving {} on the system bus", nova::kBusName);
 
-  int own_oom = 0;
-  std::ifstream("/proc/self/oom_score_adj") >> own_oom;
-  nova::PrioritySweeper sweeper(priority, own_oom);
+  nova::PrioritySweeper sweeper(priority);
   auto next_sweep = std::chrono::steady_clock::now();
 
   for (;;) {

@@ -51,6 +51,7 @@ PriorityPolicy ComputePriorityPolicy(
     const std::function<std::optional<std::string>(const std::string&)>& getenv,
     int own_oom_score_adj, int own_nice) {
   PriorityPolicy policy;
+  policy.own_oom_score_adj = own_oom_score_adj;
   policy.enabled = getenv("CODER_PROC_PRIO_MGMT").has_value();
   if (!policy.enabled) return policy;
   policy.oom_score_adj = Setting(getenv, "CODER_PROC_OOM_SCORE", -1000, 1000,

@@ -14,6 +14,7 @@ namespace nova {
 
 struct PriorityPolicy {
   bool enabled = false;
+  int own_oom_score_adj = 0;  // the supervisor's, which decides what counts as custom
   int oom_score_adj = 0;
   int nice = 0;
   std::vector<std::string> problems;  // invalid variables, each one line

@@ -11,20 +11,17 @@
 namespace nova {
 namespace fs = std::filesystem;
 
-SweepDecision DecideSweep(const ProcessPriority& p, const PriorityPolicy& policy, int own_oom) {
+SweepDecision DecideSweep(const ProcessPriority& p, const PriorityPolicy& policy) {
   SweepDecision d;
   if (!policy.enabled) return d;
   d.set_nice = p.nice == 0 && policy.nice != 0;
-  d.set_oom_score_adj =
-      p.oom_score_adj != policy.oom_score_adj && !IsCustomOomScore(p.oom_score_adj, own_oom);
+  d.set_oom_score_adj = p.oom_score_adj != policy.oom_score_adj &&
+                        !IsCustomOomScore(p.oom_score_adj, policy.own_oom_score_adj);
   return d;
 }
 
-PrioritySweeper::PrioritySweeper(PriorityPolicy policy, int own_oom_score_adj,
-                                 std::string agents_cgroup)
-    : policy_(std::move(policy)),
-      own_oom_score_adj_(own_oom_score_adj),
-      agents_cgroup_(std::move(agents_cgroup)) {}
+PrioritySweeper::PrioritySweeper(PriorityPolicy policy, std::string agents_cgroup)
+    : policy_(std::move(policy)), agents_cgroup_(std::move(agents_cgroup)) {}
 
 void PrioritySweeper::Fail(int pid, const std::string& what, const std::string& reason) {
   auto now = std::chrono::steady_clock::now();
@@ -52,7 +49,7 @@ SweepStats PrioritySweeper::Sweep() {
       if (errno != 0) continue;  // gone meanwhile
       std::ifstream oom("/proc/" + std::to_string(pid) + "/oom_score_adj");
       if (!(oom >> p.oom_score_adj)) continue;
-      SweepDecision d = DecideSweep(p, policy_, own_oom_score_adj_);
+      SweepDecision d = DecideSweep(p, policy_);
       if (d.set_nice) {
         if (setpriority(PRIO_PROCESS, pid, policy_.nice) == 0) {
           ++stats.niced;

@@ -25,8 +25,7 @@ struct SweepDecision {
 
 // Coder's rules: nice only where it is 0 (unset); oom_score_adj where it
 // differs from the policy and is not custom (see IsCustomOomScore).
-SweepDecision DecideSweep(const ProcessPriority& process, const PriorityPolicy& policy,
-                          int own_oom_score_adj);
+SweepDecision DecideSweep(const ProcessPriority& process, const PriorityPolicy& policy);
 
 struct SweepStats {
   int processes = 0;
@@ -37,8 +36,9 @@ struct SweepStats {
 
 class PrioritySweeper {
  public:
-  PrioritySweeper(PriorityPolicy policy, int own_oom_score_adj,
-                  std::string agents_cgroup = "/sys/fs/cgroup/nova.slice/nova-agents.slice");
+  explicit PrioritySweeper(
+      PriorityPolicy policy,
+      std::string agents_cgroup = "/sys/fs/cgroup/nova.slice/nova-agents.slice");
 
   // One pass over every process of every agent. Failures are logged with pid,
   // command and reason, each distinct cause at most once a minute.
@@ -48,7 +48,6 @@ class PrioritySweeper {
   void Fail(int pid, const std::string& what, const std::string& reason);
 
   PriorityPolicy policy_;
-  int own_oom_score_adj_;
   std::string agents_cgroup_;
   std::map<std::string, std::chrono::steady_clock::time_point> last_logged_;
 };

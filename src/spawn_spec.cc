@@ -1,7 +1,5 @@
 #include "spawn_spec.h"
 
-#include <filesystem>
-
 #include "agent_name.h"
 #include "environment.h"
 #include "errors.h"

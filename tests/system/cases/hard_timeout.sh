@@ -8,8 +8,10 @@ use_small_agents
 ws=$(workdir hard)
 cat > "$ws/agent" <<AGENT
 #!/bin/bash
-trap 'echo main \$(date +%s.%N) >> $ws/term' TERM
-bash -c 'trap "echo stubborn \\\$(date +%s.%N) >> $ws/term" TERM; while :; do sleep 0.1; done' &
+# Timestamps from bash's own clock: a process forked in a trap can itself be
+# caught by systemd's SIGTERM sweep of the cgroup.
+trap 'echo main \$EPOCHREALTIME >> $ws/term' TERM
+bash -c 'trap "echo stubborn \\\$EPOCHREALTIME >> $ws/term" TERM; while :; do sleep 0.1; done' &
 echo \$! > $ws/stubborn.pid
 while :; do sleep 0.1; done
 AGENT
