@@ -18,8 +18,24 @@ uint64_t AutoMaxAgents(const Config& config, uint64_t memory_total);
 // config.max_agents, or AutoMaxAgents when it is 0 (auto).
 uint64_t MaxAgents(const Config& config, uint64_t memory_total);
 
-// A one-line reason to refuse a new agent, or nullopt to admit it.
+// Admission with hysteresis, so that it does not flap around one number: it
+// closes when host memory reaches AdmissionPercent and reopens only once it
+// is below AdmissionReopenPercent. novad's watcher feeds it.
+class AdmissionGate {
+ public:
+  enum class Change { kNone, kClosed, kReopened };
+  explicit AdmissionGate(const Config& config) : config_(config) {}
+  Change Observe(double used_percent);
+  bool open() const { return open_; }
+
+ private:
+  const Config& config_;
+  bool open_ = true;
+};
+
+// A one-line reason to refuse a new agent, or nullopt to admit it. Memory at
+// or above AdmissionPercent refuses even before the gate has seen it.
 std::optional<std::string> AdmissionRefusal(const Config& config, const HostMemory& memory,
-                                            uint64_t agents_running);
+                                            uint64_t agents_running, bool gate_open = true);
 
 }  // namespace nova

@@ -43,5 +43,31 @@ TEST(Admission, RefusesAtTheAgentMaximum) {
             "finish or kill one");
 }
 
+TEST(AdmissionGate, ClosesAtTheThresholdAndReopensOnlyBelowTheLowerMark) {
+  Config c;  // closes at 85, reopens below 80
+  AdmissionGate gate(c);
+  EXPECT_TRUE(gate.open());
+  EXPECT_EQ(gate.Observe(84.9), AdmissionGate::Change::kNone);
+  EXPECT_EQ(gate.Observe(85.0), AdmissionGate::Change::kClosed);
+  EXPECT_FALSE(gate.open());
+  // Hovering between the two marks does not flap.
+  for (double used : {84.0, 86.0, 80.0, 84.9}) {
+    EXPECT_EQ(gate.Observe(used), AdmissionGate::Change::kNone) << used;
+    EXPECT_FALSE(gate.open()) << used;
+  }
+  EXPECT_EQ(gate.Observe(79.9), AdmissionGate::Change::kReopened);
+  EXPECT_TRUE(gate.open());
+  EXPECT_EQ(gate.Observe(84.0), AdmissionGate::Change::kNone);
+  EXPECT_TRUE(gate.open());
+}
+
+TEST(Admission, AClosedGateRefusesBetweenTheMarksAndSaysWhenItReopens) {
+  Config c;
+  EXPECT_EQ(AdmissionRefusal(c, UsedPercent(82), 0, /*gate_open=*/false),
+            "host memory is 82.0% used; admission closed at 85% and reopens below 80% "
+            "(AdmissionReopenPercent); wait for agents to finish or free memory");
+  EXPECT_EQ(AdmissionRefusal(c, UsedPercent(82), 0, /*gate_open=*/true), std::nullopt);
+}
+
 }  // namespace
 }  // namespace nova

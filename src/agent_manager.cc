@@ -44,14 +44,15 @@ std::string UserNameForUid(uint32_t uid) {
 
 AgentManager::AgentManager(Systemd& systemd, const Config& config, const OutcomeStore& outcomes,
                            std::function<HostMemory()> read_memory, std::string hook_path,
-                           PriorityPolicy priority)
+                           PriorityPolicy priority, const AdmissionGate* admission_gate)
     : systemd_(systemd),
       config_(config),
       outcomes_(outcomes),
       read_memory_(std::move(read_memory)),
       hook_path_(std::move(hook_path)),
       features_{systemd.Version()},
-      priority_(std::move(priority)) {}
+      priority_(std::move(priority)),
+      admission_gate_(admission_gate) {}
 
 std::string AgentManager::ResolveUser(const SpawnRequest& request, const Caller& caller) const {
   std::string caller_name = UserNameForUid(caller.uid);
@@ -93,7 +94,8 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
   }
   uint64_t running =
       std::count_if(states.begin(), states.end(), [](const auto& s) { return s.second.live(); });
-  if (auto refusal = AdmissionRefusal(config_, memory, running)) {
+  if (auto refusal = AdmissionRefusal(config_, memory, running,
+                                          !admission_gate_ || admission_gate_->open())) {
     throw Error(ErrorKind::kAdmissionRefused, "agent \"" + spec.name + "\" refused: " + *refusal);
   }
 

@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "admission.h"
 #include "config.h"
 #include "meminfo.h"
 #include "outcome.h"
@@ -31,7 +32,7 @@ class AgentManager {
  public:
   AgentManager(Systemd& systemd, const Config& config, const OutcomeStore& outcomes,
                std::function<HostMemory()> read_memory, std::string hook_path,
-               PriorityPolicy priority = {});
+               PriorityPolicy priority = {}, const AdmissionGate* admission_gate = nullptr);
 
   SpawnResult Spawn(const SpawnRequest& request, const Caller& caller);
   // Sends the kill and queues the stop; returns without waiting for it.
@@ -53,6 +54,7 @@ class AgentManager {
   std::string hook_path_;
   SystemdFeatures features_;  // the manager's version does not change under us
   PriorityPolicy priority_;
+  const AdmissionGate* admission_gate_;  // novad's watcher keeps it; null = no hysteresis
 };
 
 // The name of the user with `uid`; throws if there is none.

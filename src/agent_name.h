@@ -11,6 +11,8 @@ namespace nova {
 
 inline constexpr size_t kMaxAgentNameLength = 64;
 inline constexpr std::string_view kAgentsSlice = "nova-agents.slice";
+// The agents slice's cgroup (nova-agents.slice sits in nova.slice).
+inline constexpr const char* kAgentsCgroup = "/sys/fs/cgroup/nova.slice/nova-agents.slice";
 
 // Throws InvalidArgument unless `name` is 1-64 letters, digits, '-' or '_',
 // starting with a letter or digit.

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <charconv>
+#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -34,6 +35,12 @@ std::optional<uint64_t> ParseCount(std::string_view text) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return value;
+}
+
+std::optional<bool> ParseBool(std::string_view text) {
+  if (text == "yes" || text == "true" || text == "on" || text == "1") return true;
+  if (text == "no" || text == "false" || text == "off" || text == "0") return false;
+  return std::nullopt;
 }
 
 using Setter = std::function<bool(Config&, std::string_view)>;
@@ -85,7 +92,28 @@ const std::map<std::string, Key, std::less<>>& Keys() {
         "a duration such as 15min, or 0 for none"}},
       {"TimeoutStop", {Duration(&Config::timeout_stop), "a duration such as 10s"}},
       {"AdmissionPercent", {Percent(&Config::admission_percent), "a percentage 0-100"}},
+      {"AdmissionReopenPercent",
+       {Percent(&Config::admission_reopen_percent), "a percentage 0-100"}},
       {"ReliefPercent", {Percent(&Config::relief_percent), "a percentage 0-100"}},
+      {"ReliefDryRun",
+       {[](Config& c, std::string_view v) {
+          auto b = ParseBool(v);
+          if (b) c.relief_dry_run = *b;
+          return b.has_value();
+        },
+        "yes or no"}},
+      {"WatchIntervalMax", {Duration(&Config::watch_interval_max), "a duration such as 1s"}},
+      {"WatchIntervalMin", {Duration(&Config::watch_interval_min), "a duration such as 20ms"}},
+      {"ReliefConfirmTimeout",
+       {Duration(&Config::relief_confirm_timeout), "a duration such as 5s"}},
+      {"PressureStall",
+       {[](Config& c, std::string_view v) {
+          auto d = ParseDuration(v);
+          bool ok = d && *d < std::chrono::seconds(1);
+          if (ok) c.pressure_stall = *d;
+          return ok;
+        },
+        "a duration under 1s such as 100ms, or 0 for no PSI trigger"}},
       {"ReliefTargetPercent", {Percent(&Config::relief_target_percent), "a percentage 0-100"}},
       {"MaxAgents",
        {[](Config& c, std::string_view v) {
@@ -102,6 +130,12 @@ const std::map<std::string, Key, std::less<>>& Keys() {
       {"HeadroomPercent", {Percent(&Config::headroom_percent), "a percentage 0-100"}},
   };
   return keys;
+}
+
+std::string FormatPercent(double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g%%", value);
+  return buf;
 }
 
 std::string KnownKeys() {
@@ -148,9 +182,22 @@ Config ParseConfig(std::string_view text, std::string_view origin) {
     throw Error(ErrorKind::kInvalidArgument, std::string(origin) +
                                                  ": thresholds must satisfy ReliefTargetPercent < "
                                                  "AdmissionPercent < ReliefPercent; got " +
-                                                 std::to_string(config.relief_target_percent) +
-                                                 " / " + std::to_string(config.admission_percent) +
-                                                 " / " + std::to_string(config.relief_percent));
+                                                 FormatPercent(config.relief_target_percent) +
+                                                 " / " + FormatPercent(config.admission_percent) +
+                                                 " / " + FormatPercent(config.relief_percent));
+  }
+  if (config.admission_reopen_percent >= config.admission_percent) {
+    throw Error(ErrorKind::kInvalidArgument,
+                std::string(origin) + ": AdmissionReopenPercent (" +
+                    FormatPercent(config.admission_reopen_percent) +
+                    ") must be below AdmissionPercent (" +
+                    FormatPercent(config.admission_percent) + ")");
+  }
+  if (config.watch_interval_min > config.watch_interval_max) {
+    throw Error(ErrorKind::kInvalidArgument, std::string(origin) + ": WatchIntervalMin (" +
+                                                 FormatDuration(config.watch_interval_min) +
+                                                 ") must not exceed WatchIntervalMax (" +
+                                                 FormatDuration(config.watch_interval_max) + ")");
   }
   if (config.soft_timeout >= config.runtime_max) {
     throw Error(ErrorKind::kInvalidArgument, std::string(origin) + ": SoftTimeout (" +

@@ -21,8 +21,19 @@ struct Config {
   Usec timeout_stop = std::chrono::seconds(10);
   // Host memory thresholds, percent of MemTotal used (MemTotal - MemAvailable).
   double admission_percent = 85;
+  double admission_reopen_percent = 80;  // hysteresis: closed admission reopens below this
   double relief_percent = 95;
   double relief_target_percent = 75;
+  // The watcher: report relief instead of killing; how often it reads
+  // /proc/meminfo (the interval shrinks from max to min as the headroom to
+  // ReliefPercent shrinks); how long a killed agent may take to give its
+  // memory back before relief moves on; the PSI stall (per 1 s window) that
+  // wakes it at once, 0 for none.
+  bool relief_dry_run = false;
+  Usec watch_interval_max = std::chrono::seconds(1);
+  Usec watch_interval_min = std::chrono::milliseconds(20);
+  Usec relief_confirm_timeout = std::chrono::seconds(5);
+  Usec pressure_stall = std::chrono::milliseconds(100);
   // 0 = derive from memory: (total - system share - headroom) / memory_max.
   uint64_t max_agents = 0;
   double system_share_percent = 2;  // guide: 32 GB of 1.5 TB

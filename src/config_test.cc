@@ -27,6 +27,12 @@ TEST(Config, DefaultsAreTheBriefs) {
   EXPECT_EQ(c.relief_percent, 95);
   EXPECT_EQ(c.relief_target_percent, 75);
   EXPECT_EQ(c.max_agents, 0u);
+  EXPECT_EQ(c.admission_reopen_percent, 80);
+  EXPECT_FALSE(c.relief_dry_run);
+  EXPECT_EQ(c.watch_interval_max, std::chrono::seconds(1));
+  EXPECT_EQ(c.watch_interval_min, std::chrono::milliseconds(20));
+  EXPECT_EQ(c.relief_confirm_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(c.pressure_stall, std::chrono::milliseconds(100));
 }
 
 TEST(Config, TheShippedFileIsAllDefaults) {
@@ -35,6 +41,9 @@ TEST(Config, TheShippedFileIsAllDefaults) {
   EXPECT_EQ(shipped.memory_max, defaults.memory_max);
   EXPECT_EQ(shipped.runtime_max, defaults.runtime_max);
   EXPECT_EQ(shipped.admission_percent, defaults.admission_percent);
+  EXPECT_EQ(shipped.admission_reopen_percent, defaults.admission_reopen_percent);
+  EXPECT_EQ(shipped.relief_dry_run, defaults.relief_dry_run);
+  EXPECT_EQ(shipped.watch_interval_min, defaults.watch_interval_min);
 }
 
 TEST(Config, ParsesEveryKey) {
@@ -46,6 +55,12 @@ TEST(Config, ParsesEveryKey) {
       "SoftTimeout=0\n"
       "TimeoutStop=5s\n"
       "AdmissionPercent=80\n"
+      "AdmissionReopenPercent=72.5\n"
+      "ReliefDryRun=yes\n"
+      "WatchIntervalMax=500ms\n"
+      "WatchIntervalMin=5ms\n"
+      "ReliefConfirmTimeout=2s\n"
+      "PressureStall=0\n"
       "ReliefPercent=90%\n"
       "ReliefTargetPercent=70\n"
       "MaxAgents=12\n"
@@ -63,15 +78,22 @@ TEST(Config, ParsesEveryKey) {
   EXPECT_EQ(c.max_agents, 12u);
   EXPECT_EQ(c.system_share_percent, 5);
   EXPECT_EQ(c.headroom_percent, 10);
+  EXPECT_EQ(c.admission_reopen_percent, 72.5);
+  EXPECT_TRUE(c.relief_dry_run);
+  EXPECT_EQ(c.watch_interval_max, std::chrono::milliseconds(500));
+  EXPECT_EQ(c.watch_interval_min, std::chrono::milliseconds(5));
+  EXPECT_EQ(c.relief_confirm_timeout, std::chrono::seconds(2));
+  EXPECT_EQ(c.pressure_stall, Usec(0));
   EXPECT_EQ(ParseConfig("MaxAgents=auto", "x").max_agents, 0u);
 }
 
 TEST(Config, UnknownKeyNamesTheLineAndTheKnownKeys) {
   EXPECT_EQ(Problem("\nMemoryMaxx=4G\n"),
             "/etc/nova/nova.conf:2: unknown key \"MemoryMaxx\"; known keys: "
-            "AdmissionPercent, HeadroomPercent, MaxAgents, MemoryMax, ReliefPercent, "
+            "AdmissionPercent, AdmissionReopenPercent, HeadroomPercent, MaxAgents, MemoryMax, "
+            "PressureStall, ReliefConfirmTimeout, ReliefDryRun, ReliefPercent, "
             "ReliefTargetPercent, RuntimeMax, SoftTimeout, SystemSharePercent, "
-            "TasksMax, TimeoutStop");
+            "TasksMax, TimeoutStop, WatchIntervalMax, WatchIntervalMin");
 }
 
 TEST(Config, BadValueNamesKeyValueAndAccepted) {
@@ -84,12 +106,23 @@ TEST(Config, BadValueNamesKeyValueAndAccepted) {
   EXPECT_NE(Problem("RuntimeMax=0"), "");
   EXPECT_NE(Problem("MaxAgents=-1"), "");
   EXPECT_NE(Problem("just words"), "");
+  EXPECT_EQ(Problem("ReliefDryRun=maybe"),
+            "/etc/nova/nova.conf:1: ReliefDryRun=\"maybe\" is not valid; expected yes or no");
+  EXPECT_NE(Problem("PressureStall=2s"), "");
+  EXPECT_NE(Problem("WatchIntervalMin=0"), "");
 }
 
 TEST(Config, ThresholdsMustBeOrdered) {
   EXPECT_NE(Problem("AdmissionPercent=96"), "");
   EXPECT_NE(Problem("ReliefTargetPercent=90"), "");
   EXPECT_NE(Problem("SoftTimeout=30min"), "");
+  EXPECT_EQ(Problem("AdmissionReopenPercent=85"),
+            "/etc/nova/nova.conf: AdmissionReopenPercent (85%) must be below AdmissionPercent "
+            "(85%)");
+  EXPECT_EQ(Problem("AdmissionPercent=90\nReliefPercent=88"),
+            "/etc/nova/nova.conf: thresholds must satisfy ReliefTargetPercent < "
+            "AdmissionPercent < ReliefPercent; got 75% / 90% / 88%");
+  EXPECT_NE(Problem("WatchIntervalMin=2s"), "");
   EXPECT_NE(Problem("SystemSharePercent=50\nHeadroomPercent=50"), "");
 }
 

@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 
+#include "agent_name.h"
 #include "priority_policy.h"
 
 namespace nova {
@@ -38,7 +39,7 @@ class PrioritySweeper {
  public:
   explicit PrioritySweeper(
       PriorityPolicy policy,
-      std::string agents_cgroup = "/sys/fs/cgroup/nova.slice/nova-agents.slice");
+      std::string agents_cgroup = kAgentsCgroup);
 
   // One pass over every process of every agent. Failures are logged with pid,
   // command and reason, each distinct cause at most once a minute.

@@ -1,0 +1,220 @@
+#include "memory_watch.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "size.h"
+
+namespace nova {
+namespace {
+
+std::string Percent(double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", value);
+  return buf;
+}
+
+std::string Threshold(double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g%%", value);
+  return buf;
+}
+
+std::string HostFigure(const HostMemory& m) {
+  return "host memory " + Percent(m.used_percent()) + " used (" + FormatSize(m.used()) + " of " +
+         FormatSize(m.total) + ")";
+}
+
+}  // namespace
+
+std::vector<AgentMemory> VictimOrder(std::vector<AgentMemory> agents) {
+  std::sort(agents.begin(), agents.end(), [](const AgentMemory& a, const AgentMemory& b) {
+    if (a.current != b.current) return a.current > b.current;
+    return a.agent < b.agent;
+  });
+  return agents;
+}
+
+std::vector<AgentMemory> PlanRelief(const HostMemory& memory, double target_percent,
+                                    std::vector<AgentMemory> agents) {
+  std::vector<AgentMemory> plan;
+  HostMemory after = memory;
+  for (const AgentMemory& victim : VictimOrder(std::move(agents))) {
+    if (after.used_percent() < target_percent) break;
+    plan.push_back(victim);
+    after.available = std::min(after.total, after.available + victim.current);
+  }
+  return plan;
+}
+
+Usec PollInterval(const Config& config, double used_percent) {
+  double span = config.relief_percent - config.relief_target_percent;
+  double headroom = config.relief_percent - used_percent;
+  double fraction = span > 0 ? std::clamp(headroom / span, 0.0, 1.0) : 0.0;
+  auto min = config.watch_interval_min.count();
+  auto max = config.watch_interval_max.count();
+  return Usec(min + static_cast<int64_t>(static_cast<double>(max - min) * fraction));
+}
+
+MemoryWatcher::MemoryWatcher(const Config& config, WatchHost& host, AdmissionGate& gate)
+    : config_(config), host_(host), gate_(gate) {}
+
+void MemoryWatcher::Emit(std::string action, const HostMemory& host, double threshold,
+                         const std::string& trigger, bool dry_run, const AgentMemory* agent) {
+  WatchEvent e;
+  e.action = std::move(action);
+  e.host = host;
+  e.threshold_percent = threshold;
+  e.trigger = trigger;
+  e.dry_run = dry_run;
+  if (agent) {
+    e.agent = agent->agent;
+    e.agent_memory = agent->current;
+  }
+  std::string who = agent ? "agent " + agent->agent + " (" + FormatSize(agent->current) + ")" : "";
+  const std::string figure = HostFigure(host);
+  if (e.action == "admission-closed") {
+    e.message = "admission closed: " + figure + ", at or above " + Threshold(threshold);
+  } else if (e.action == "admission-reopened") {
+    e.message = "admission reopened: " + figure + ", below " + Threshold(threshold);
+  } else if (e.action == "relief-started") {
+    e.message = "relief started by " + trigger + (dry_run ? " (dry run)" : "") + ": " + figure +
+                ", target below " + Threshold(threshold);
+  } else if (e.action == "kill") {
+    e.message = "relief killed " + who + ": " + figure + ", target below " + Threshold(threshold);
+  } else if (e.action == "would-kill") {
+    e.message =
+        "relief would kill " + who + " (dry run): " + figure + ", target below " + Threshold(threshold);
+  } else if (e.action == "relief-done") {
+    e.message = "relief done: " + figure + ", below " + Threshold(threshold);
+  } else if (e.action == "relief-incomplete") {
+    e.message = "relief stopped with no agent left to kill: " + figure + ", target below " +
+                Threshold(threshold);
+  } else if (e.action == "confirm-timeout") {
+    e.message = who + " did not give its memory back within " +
+                FormatDuration(config_.relief_confirm_timeout) +
+                " (ReliefConfirmTimeout); relief moves on: " + figure;
+  } else {
+    e.message = e.action + (who.empty() ? "" : " " + who) + ": " + figure;
+  }
+  host_.Emit(e);
+}
+
+bool MemoryWatcher::AwaitMemoryBack(const std::string& victim) {
+  auto deadline = host_.Now() + config_.relief_confirm_timeout;
+  for (;;) {
+    auto anon = host_.AgentAnonMemory(victim);
+    if (!anon || *anon <= kResidualAnonMemory) return true;
+    if (host_.Now() >= deadline) return false;
+    host_.Sleep(std::chrono::milliseconds(5));
+  }
+}
+
+ReliefResult MemoryWatcher::Relieve(double target_percent, bool dry_run,
+                                    const std::string& trigger) {
+  ReliefResult result;
+  result.dry_run = dry_run;
+  result.before = host_.ReadMemory();
+  result.after = result.before;
+  if (result.before.used_percent() < target_percent) {
+    result.reached_target = true;
+    return result;
+  }
+  Emit("relief-started", result.before, target_percent, trigger, dry_run);
+  if (dry_run) {
+    result.victims = PlanRelief(result.before, target_percent, host_.ReadAgents());
+    for (const AgentMemory& victim : result.victims) {
+      Emit("would-kill", result.before, target_percent, trigger, true, &victim);
+    }
+    return result;
+  }
+  std::vector<std::string> tried;
+  for (;;) {
+    HostMemory now = host_.ReadMemory();
+    result.after = now;
+    if (now.used_percent() < target_percent) {
+      result.reached_target = true;
+      Emit("relief-done", now, target_percent, trigger, false);
+      return result;
+    }
+    std::vector<AgentMemory> candidates;
+    for (AgentMemory& a : host_.ReadAgents()) {
+      if (std::find(tried.begin(), tried.end(), a.agent) == tried.end()) {
+        candidates.push_back(std::move(a));
+      }
+    }
+    if (candidates.empty()) {
+      Emit("relief-incomplete", now, target_percent, trigger, false);
+      return result;
+    }
+    AgentMemory victim = VictimOrder(std::move(candidates)).front();
+    tried.push_back(victim.agent);
+    char reason[256];
+    std::snprintf(reason, sizeof reason,
+                  "relief (%s): host memory %.1f%% used, target below %g%%; agent used %s",
+                  trigger.c_str(), now.used_percent(), target_percent,
+                  FormatSize(victim.current).c_str());
+    try {
+      host_.KillAgent(victim.agent, KillMarker{"novad", reason});
+    } catch (const std::exception& e) {
+      WatchEvent failed;
+      failed.action = "kill-failed";
+      failed.agent = victim.agent;
+      failed.agent_memory = victim.current;
+      failed.host = now;
+      failed.threshold_percent = target_percent;
+      failed.trigger = trigger;
+      failed.message = "relief could not kill agent " + victim.agent + ": " + e.what();
+      host_.Emit(failed);
+      continue;
+    }
+    Emit("kill", now, target_percent, trigger, false, &victim);
+    result.victims.push_back(victim);
+    if (!AwaitMemoryBack(victim.agent)) {
+      Emit("confirm-timeout", host_.ReadMemory(), target_percent, trigger, false, &victim);
+    }
+  }
+}
+
+Usec MemoryWatcher::Check() {
+  HostMemory memory = host_.ReadMemory();
+  double used = memory.used_percent();
+  switch (gate_.Observe(used)) {
+    case AdmissionGate::Change::kClosed:
+      Emit("admission-closed", memory, config_.admission_percent, "watcher", false);
+      break;
+    case AdmissionGate::Change::kReopened:
+      Emit("admission-reopened", memory, config_.admission_reopen_percent, "watcher", false);
+      break;
+    case AdmissionGate::Change::kNone:
+      break;
+  }
+  if (used < config_.relief_percent) {
+    last_dry_run_report_.reset();
+    return PollInterval(config_, used);
+  }
+  if (config_.relief_dry_run) {
+    auto now = host_.Now();
+    if (!last_dry_run_report_ || now - *last_dry_run_report_ >= std::chrono::minutes(1)) {
+      last_dry_run_report_ = now;
+      Relieve(config_.relief_target_percent, true, "watcher");
+    }
+    return PollInterval(config_, used);
+  }
+  // With nothing left to kill, memory is not the agents'; retrying every
+  // few milliseconds would only flood the journal.
+  auto now = host_.Now();
+  if (next_relief_ && now < *next_relief_) return PollInterval(config_, used);
+  ReliefResult relief = Relieve(config_.relief_target_percent, false, "watcher");
+  if (relief.reached_target) {
+    next_relief_.reset();
+  } else {
+    next_relief_ = now + kReliefRetryDelay;
+  }
+  if (gate_.Observe(relief.after.used_percent()) == AdmissionGate::Change::kReopened) {
+    Emit("admission-reopened", relief.after, config_.admission_reopen_percent, "watcher", false);
+  }
+  return PollInterval(config_, relief.after.used_percent());
+}
+
+}  // namespace nova

@@ -1,0 +1,116 @@
+// novad's host-memory watcher: the decisions, apart from the OS. It keeps
+// admission closed while the host is short of memory and, at ReliefPercent,
+// kills whole agents, the largest memory.current first, one at a time,
+// confirming each one's memory came back before choosing the next, until
+// host memory is below the target. Everything it reads, kills and reports
+// goes through WatchHost, so the policy is tested exactly on a fake host and
+// proved on a real one by the system tests.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "admission.h"
+#include "config.h"
+#include "meminfo.h"
+#include "outcome.h"
+
+namespace nova {
+
+struct AgentMemory {
+  std::string agent;     // NAME of nova-agent-NAME.service
+  uint64_t current = 0;  // memory.current, bytes
+  uint64_t max = 0;      // memory.max, bytes (kInfinity for "max")
+};
+
+// One decision of the watcher, as it goes to the journal and `novactl events`.
+struct WatchEvent {
+  // admission-closed, admission-reopened, relief-started, kill, would-kill,
+  // kill-failed, confirm-timeout, relief-done, relief-incomplete
+  std::string action;
+  std::string agent;  // empty for host-wide events
+  uint64_t agent_memory = 0;
+  HostMemory host;
+  double threshold_percent = 0;  // the threshold the action answers to
+  std::string trigger;           // "watcher", or who asked for relief
+  bool dry_run = false;
+  std::string message;  // one line for humans
+};
+
+// The OS boundary of the watcher.
+class WatchHost {
+ public:
+  virtual ~WatchHost() = default;
+  virtual HostMemory ReadMemory() = 0;
+  // Every agent's cgroup under the agents slice.
+  virtual std::vector<AgentMemory> ReadAgents() = 0;
+  // Kills every process of the agent at once, after recording `marker` as
+  // the reason. Throws on failure.
+  virtual void KillAgent(const std::string& agent, const KillMarker& marker) = 0;
+  // The agent's anonymous memory (what cannot be reclaimed without swap), or
+  // nullopt once its cgroup is gone.
+  virtual std::optional<uint64_t> AgentAnonMemory(const std::string& agent) = 0;
+  virtual std::chrono::steady_clock::time_point Now() = 0;
+  virtual void Sleep(std::chrono::milliseconds duration) = 0;
+  virtual void Emit(const WatchEvent& event) = 0;
+};
+
+// Kill order: largest memory.current first; equal sizes by name, so the
+// order is reproducible.
+std::vector<AgentMemory> VictimOrder(std::vector<AgentMemory> agents);
+
+// What relief would kill: victims in order, each assumed to give back its
+// memory.current, until used memory would be below `target_percent`.
+std::vector<AgentMemory> PlanRelief(const HostMemory& memory, double target_percent,
+                                    std::vector<AgentMemory> agents);
+
+// How long until the next read of /proc/meminfo: WatchIntervalMax with
+// (ReliefPercent - ReliefTargetPercent) points or more of headroom, shrinking
+// linearly to WatchIntervalMin at ReliefPercent.
+Usec PollInterval(const Config& config, double used_percent);
+
+// A killed agent counts as gone once its anonymous memory is at most this
+// (the exit hook systemd runs in its cgroup holds a little).
+inline constexpr uint64_t kResidualAnonMemory = 16ULL << 20;
+
+// After a relief that ran out of agents, the watcher waits this long before
+// it tries again.
+inline constexpr std::chrono::seconds kReliefRetryDelay(10);
+
+struct ReliefResult {
+  HostMemory before;
+  HostMemory after;
+  std::vector<AgentMemory> victims;  // killed, or would be in a dry run
+  bool dry_run = false;
+  bool reached_target = false;
+};
+
+class MemoryWatcher {
+ public:
+  MemoryWatcher(const Config& config, WatchHost& host, AdmissionGate& gate);
+
+  // One look at the host: updates admission; at ReliefPercent runs relief
+  // (or, with ReliefDryRun, reports it at most once a minute). Returns the
+  // time until the next look.
+  Usec Check();
+
+  // Kills agents, largest first, one at a time, until host memory is below
+  // `target_percent` or no agent is left. A dry run only reports.
+  ReliefResult Relieve(double target_percent, bool dry_run, const std::string& trigger);
+
+ private:
+  void Emit(std::string action, const HostMemory& host, double threshold,
+            const std::string& trigger, bool dry_run, const AgentMemory* agent = nullptr);
+  // Waits until `victim` has given its memory back, up to ReliefConfirmTimeout.
+  bool AwaitMemoryBack(const std::string& victim);
+
+  const Config& config_;
+  WatchHost& host_;
+  AdmissionGate& gate_;
+  std::optional<std::chrono::steady_clock::time_point> last_dry_run_report_;
+  std::optional<std::chrono::steady_clock::time_point> next_relief_;
+};
+
+}  // namespace nova
