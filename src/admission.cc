@@ -42,8 +42,7 @@ std::optional<std::string> AdmissionRefusal(const Config& config, const HostMemo
     std::snprintf(buf, sizeof buf,
                   "host memory is %.1f%% used; admission closed at %g%% and reopens below "
                   "%g%% (AdmissionReopenPercent); wait for agents to finish or free memory",
-                  memory.used_percent(), config.admission_percent,
-                  config.admission_reopen_percent);
+                  memory.used_percent(), config.admission_percent, config.admission_reopen_percent);
     return buf;
   }
   uint64_t max = MaxAgents(config, memory.total);

@@ -94,8 +94,8 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
   }
   uint64_t running =
       std::count_if(states.begin(), states.end(), [](const auto& s) { return s.second.live(); });
-  if (auto refusal = AdmissionRefusal(config_, memory, running,
-                                          !admission_gate_ || admission_gate_->open())) {
+  if (auto refusal =
+          AdmissionRefusal(config_, memory, running, !admission_gate_ || admission_gate_->open())) {
     throw Error(ErrorKind::kAdmissionRefused, "agent \"" + spec.name + "\" refused: " + *refusal);
   }
 

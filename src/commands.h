@@ -12,6 +12,9 @@ void AddStatusCommand(CLI::App& app);
 void AddLogsCommand(CLI::App& app);
 void AddSetupHostCommand(CLI::App& app);
 void AddDoctorCommand(CLI::App& app);
+void AddWatchCommand(CLI::App& app);
+void AddEventsCommand(CLI::App& app);
+void AddRelieveCommand(CLI::App& app);
 
 // Thrown by a command that has said all it has to say and must only set the
 // exit status (doctor on a host that is not ready).

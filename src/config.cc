@@ -187,11 +187,10 @@ Config ParseConfig(std::string_view text, std::string_view origin) {
                                                  " / " + FormatPercent(config.relief_percent));
   }
   if (config.admission_reopen_percent >= config.admission_percent) {
-    throw Error(ErrorKind::kInvalidArgument,
-                std::string(origin) + ": AdmissionReopenPercent (" +
-                    FormatPercent(config.admission_reopen_percent) +
-                    ") must be below AdmissionPercent (" +
-                    FormatPercent(config.admission_percent) + ")");
+    throw Error(ErrorKind::kInvalidArgument, std::string(origin) + ": AdmissionReopenPercent (" +
+                                                 FormatPercent(config.admission_reopen_percent) +
+                                                 ") must be below AdmissionPercent (" +
+                                                 FormatPercent(config.admission_percent) + ")");
   }
   if (config.watch_interval_min > config.watch_interval_max) {
     throw Error(ErrorKind::kInvalidArgument, std::string(origin) + ": WatchIntervalMin (" +

@@ -83,8 +83,8 @@ void MemoryWatcher::Emit(std::string action, const HostMemory& host, double thre
   } else if (e.action == "kill") {
     e.message = "relief killed " + who + ": " + figure + ", target below " + Threshold(threshold);
   } else if (e.action == "would-kill") {
-    e.message =
-        "relief would kill " + who + " (dry run): " + figure + ", target below " + Threshold(threshold);
+    e.message = "relief would kill " + who + " (dry run): " + figure + ", target below " +
+                Threshold(threshold);
   } else if (e.action == "relief-done") {
     e.message = "relief done: " + figure + ", below " + Threshold(threshold);
   } else if (e.action == "relief-incomplete") {

@@ -142,9 +142,8 @@ TEST(Relieve, KillsTheLargestOneAtATimeUntilBelowTheTarget) {
   // 97 - 15 (mid) = 82, - 12 (big2) = 70, - 5 (small) = 65: all three, largest first.
   EXPECT_EQ(host.kills, std::vector<std::string>({"mid", "big2", "small"}));
   EXPECT_FALSE(r.reached_target);
-  EXPECT_EQ(host.Actions(),
-            std::vector<std::string>({"relief-started", "kill mid", "kill big2", "kill small",
-                                      "relief-incomplete"}));
+  EXPECT_EQ(host.Actions(), std::vector<std::string>({"relief-started", "kill mid", "kill big2",
+                                                      "kill small", "relief-incomplete"}));
   EXPECT_EQ(host.events[1].agent_memory, 15 * kGiB);
   EXPECT_NEAR(host.events[1].host.used_percent(), 97, 0.01);
   EXPECT_EQ(host.events[1].threshold_percent, 40);
@@ -272,8 +271,8 @@ TEST(MemoryWatcherCheck, RelievesAtTheReliefThresholdNotBelow) {
   Usec next = watcher.Check();
   EXPECT_EQ(host.kills, std::vector<std::string>({"a"}));
   EXPECT_EQ(host.Actions(),
-            std::vector<std::string>({"admission-closed", "relief-started", "kill a",
-                                      "relief-done", "admission-reopened"}));
+            std::vector<std::string>({"admission-closed", "relief-started", "kill a", "relief-done",
+                                      "admission-reopened"}));
   EXPECT_TRUE(gate.open());  // 65% after relief
   EXPECT_EQ(next, std::chrono::seconds(1));
 }
@@ -308,8 +307,8 @@ TEST(MemoryWatcherCheck, WithNothingLeftToKillRetriesOnlyAfterADelay) {
     watcher.Check();
     host.Sleep(std::chrono::milliseconds(20));
   }
-  EXPECT_EQ(host.Actions(), std::vector<std::string>(
-                                {"admission-closed", "relief-started", "relief-incomplete"}));
+  EXPECT_EQ(host.Actions(),
+            std::vector<std::string>({"admission-closed", "relief-started", "relief-incomplete"}));
   host.Sleep(kReliefRetryDelay);
   watcher.Check();
   EXPECT_EQ(host.events.size(), 5u);

@@ -12,6 +12,9 @@ namespace {
 // Spawn and Kill wait for systemd jobs (a graceful kill up to the stop
 // timeout), so the call deadline is generous; novad has its own deadlines.
 constexpr uint64_t kCallTimeoutUsec = 180ULL * 1000000;
+// Relief waits for each victim to give its memory back (ReliefConfirmTimeout
+// at most, each): allow for many victims.
+constexpr uint64_t kReliefTimeoutUsec = 900ULL * 1000000;
 
 Error FromDbus(const sdbus::Error& e) {
   ErrorKind kind = ErrorKindFromDbusName(e.getName());
@@ -94,6 +97,26 @@ void NovaClient::Kill(const std::string& name, bool force) {
   } catch (const sdbus::Error& e) {
     throw FromDbus(e);
   }
+}
+
+ReliefReport NovaClient::Relieve(double target_percent, bool dry_run) {
+  ReliefReport report;
+  report.target_percent = target_percent;
+  report.dry_run = dry_run;
+  try {
+    std::vector<sdbus::Struct<std::string, uint64_t>> victims;
+    proxy_->getProxy()
+        .callMethod("Relieve")
+        .onInterface(org::nova::Nova1::Manager_proxy::INTERFACE_NAME)
+        .withTimeout(kReliefTimeoutUsec)
+        .withArguments(target_percent, dry_run)
+        .storeResultsTo(report.used_percent_before, report.used_percent_after, victims,
+                        report.reached_target);
+    for (const auto& v : victims) report.victims.push_back({v.get<0>(), v.get<1>(), 0});
+  } catch (const sdbus::Error& e) {
+    throw FromDbus(e);
+  }
+  return report;
 }
 
 }  // namespace nova

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "agent_manager.h"
+#include "memory_report.h"
 #include "spawn_spec.h"
 
 namespace nova {
@@ -16,6 +17,7 @@ class NovaClient {
 
   SpawnResult Spawn(const SpawnRequest& request);
   void Kill(const std::string& name, bool force);
+  ReliefReport Relieve(double target_percent, bool dry_run);
 
  private:
   class Proxy;

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
+
 #include "errors.h"
 #include "nova_manager_adaptor.h"
 
@@ -55,11 +57,22 @@ SpawnRequest SpawnRequestFromOptions(const std::string& name, const std::vector<
   return request;
 }
 
+void ValidateReliefTarget(double target) {
+  if (!(target > 0 && target < 100)) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf,
+                  "relief target %g%% is not valid; expected a percentage of host memory above "
+                  "0 and below 100",
+                  target);
+    throw Error(ErrorKind::kInvalidArgument, buf);
+  }
+}
+
 class NovaService::Adaptor final
     : public sdbus::AdaptorInterfaces<org::nova::Nova1::Manager_adaptor> {
  public:
-  Adaptor(sdbus::IConnection& connection, AgentManager& manager)
-      : AdaptorInterfaces(connection, kObjectPath), manager_(manager) {
+  Adaptor(sdbus::IConnection& connection, AgentManager& manager, MemoryWatcher& watcher)
+      : AdaptorInterfaces(connection, kObjectPath), manager_(manager), watcher_(watcher) {
     registerAdaptor();
   }
   ~Adaptor() { unregisterAdaptor(); }
@@ -103,11 +116,37 @@ class NovaService::Adaptor final
     }
   }
 
+  std::tuple<double, double, std::vector<sdbus::Struct<std::string, uint64_t>>, bool> Relieve(
+      const double& target_percent, const bool& dry_run) override {
+    Caller caller{};
+    try {
+      caller = CurrentCaller();
+      if (caller.uid != 0) {
+        throw Error(ErrorKind::kPermissionDenied,
+                    "relief kills other users' agents; only root may ask for it");
+      }
+      ValidateReliefTarget(target_percent);
+      std::string trigger = "novactl relieve (uid " + std::to_string(caller.uid) + ")";
+      ReliefResult r = watcher_.Relieve(target_percent, dry_run, trigger);
+      std::vector<sdbus::Struct<std::string, uint64_t>> victims;
+      for (const auto& v : r.victims) victims.emplace_back(v.agent, v.current);
+      return {r.before.used_percent(), r.after.used_percent(), victims, r.reached_target};
+    } catch (const Error& e) {
+      spdlog::warn("relief for uid {} refused: {}", caller.uid, e.what());
+      throw ToDbusError(e);
+    } catch (const std::exception& e) {
+      spdlog::error("relief for uid {} failed: {}", caller.uid, e.what());
+      throw sdbus::Error(DbusErrorNameFor(ErrorKind::kFailed), e.what());
+    }
+  }
+
   AgentManager& manager_;
+  MemoryWatcher& watcher_;
 };
 
-NovaService::NovaService(sdbus::IConnection& connection, AgentManager& manager)
-    : adaptor_(std::make_unique<Adaptor>(connection, manager)) {}
+NovaService::NovaService(sdbus::IConnection& connection, AgentManager& manager,
+                         MemoryWatcher& watcher)
+    : adaptor_(std::make_unique<Adaptor>(connection, manager, watcher)) {}
 
 NovaService::~NovaService() = default;
 

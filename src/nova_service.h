@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "agent_manager.h"
+#include "memory_watch.h"
 
 namespace nova {
 
@@ -16,7 +17,7 @@ inline constexpr const char* kObjectPath = "/org/nova/Nova1";
 
 class NovaService {
  public:
-  NovaService(sdbus::IConnection& connection, AgentManager& manager);
+  NovaService(sdbus::IConnection& connection, AgentManager& manager, MemoryWatcher& watcher);
   ~NovaService();
 
  private:
@@ -28,5 +29,8 @@ class NovaService {
 // are InvalidArgument errors.
 SpawnRequest SpawnRequestFromOptions(const std::string& name, const std::vector<std::string>& argv,
                                      const std::map<std::string, sdbus::Variant>& options);
+
+// Throws InvalidArgument unless 0 < target < 100.
+void ValidateReliefTarget(double target_percent);
 
 }  // namespace nova

@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
   nova::AddKillCommand(app);
   nova::AddStatusCommand(app);
   nova::AddLogsCommand(app);
+  nova::AddWatchCommand(app);
+  nova::AddEventsCommand(app);
+  nova::AddRelieveCommand(app);
   nova::AddSetupHostCommand(app);
   nova::AddDoctorCommand(app);
 

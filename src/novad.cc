@@ -13,48 +13,89 @@
 #include <chrono>
 #include <cstring>
 #include <iostream>
+#include <optional>
 
 #include "agent_manager.h"
 #include "build_config.h"
 #include "config.h"
 #include "errors.h"
 #include "meminfo.h"
+#include "memory_watch.h"
 #include "nova_service.h"
 #include "outcome.h"
 #include "priority_policy.h"
 #include "priority_sweep.h"
+#include "psi.h"
 #include "systemd.h"
+#include "watch_host.h"
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 // How often the priority sweep re-checks agents' processes (when enabled).
 constexpr std::chrono::seconds kSweepInterval(2);
+// The PSI window the PressureStall threshold is measured in.
+constexpr std::chrono::seconds kPressureWindow(1);
 
-int Run(const std::string& config_path) {
-  nova::Config config = nova::LoadConfig(config_path);
-  auto systemd = nova::ConnectSystemd();
-  nova::OutcomeStore outcomes(nova::kStateDir, nova::kRuntimeDir);
-  nova::PriorityPolicy priority = nova::ReadPriorityPolicy();
-  const char* prio_mgmt = std::getenv("CODER_PROC_PRIO_MGMT");
+int MillisecondsUntil(Clock::time_point when, Clock::time_point now) {
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(when - now).count();
+  return static_cast<int>(std::max<int64_t>(ms, 0));
+}
+
+void LogPriorityPolicy(const nova::PriorityPolicy& priority) {
   if (priority.enabled) {
     spdlog::info(
         "process priority management enabled (CODER_PROC_PRIO_MGMT=\"{}\", os linux): "
         "agents get oom_score_adj {} and nice {}",
-        prio_mgmt, priority.oom_score_adj, priority.nice);
+        std::getenv("CODER_PROC_PRIO_MGMT"), priority.oom_score_adj, priority.nice);
   } else {
     spdlog::info(
         "process priority management not enabled (linux-only) (CODER_PROC_PRIO_MGMT unset, "
         "os linux)");
   }
   for (const auto& problem : priority.problems) spdlog::error("{}", problem);
+}
+
+std::optional<nova::PressureTrigger> ArmPressureTrigger(const nova::Config& config) {
+  if (config.pressure_stall.count() == 0) return std::nullopt;
+  std::string why;
+  auto trigger = nova::PressureTrigger::Open(config.pressure_stall, kPressureWindow, &why);
+  if (!trigger) {
+    spdlog::warn("memory PSI trigger unavailable ({}); the watcher relies on polling", why);
+  }
+  return trigger;
+}
+
+int Run(const std::string& config_path) {
+  nova::Config config = nova::LoadConfig(config_path);
+  auto systemd = nova::ConnectSystemd();
+  nova::OutcomeStore outcomes(nova::kStateDir, nova::kRuntimeDir);
+  nova::PriorityPolicy priority = nova::ReadPriorityPolicy();
+  LogPriorityPolicy(priority);
+
+  nova::AdmissionGate gate(config);
+  nova::LinuxWatchHost watch_host(*systemd, outcomes);
+  nova::MemoryWatcher watcher(config, watch_host, gate);
   nova::AgentManager manager(*systemd, config, outcomes, nova::ReadHostMemory, nova::kAgentHookPath,
-                             priority);
+                             priority, &gate);
 
   auto agents = systemd->AgentStates();
   spdlog::info("novad {} starting: systemd {}, {} running agent(s) found", nova::kVersion,
                systemd->Version(), std::count_if(agents.begin(), agents.end(), [](auto& a) {
                  return a.second.live();
                }));
+
+  auto pressure = ArmPressureTrigger(config);
+  spdlog::info(
+      "memory watcher: admission closes at {}% (reopens below {}%), relief at {}% down to "
+      "below {}%{}; /proc/meminfo every {} to {}, {}",
+      config.admission_percent, config.admission_reopen_percent, config.relief_percent,
+      config.relief_target_percent, config.relief_dry_run ? " (dry run: reports only)" : "",
+      nova::FormatDuration(config.watch_interval_max),
+      nova::FormatDuration(config.watch_interval_min),
+      pressure ? "PSI trigger at " + nova::FormatDuration(config.pressure_stall) + " stall per 1s"
+               : std::string("no PSI trigger"));
 
   sigset_t mask;
   sigemptyset(&mask);
@@ -64,30 +105,37 @@ int Run(const std::string& config_path) {
   int signal_fd = signalfd(-1, &mask, SFD_CLOEXEC);
 
   auto connection = sdbus::createSystemBusConnection();
-  nova::NovaService service(*connection, manager);
+  nova::NovaService service(*connection, manager, watcher);
   connection->requestName(nova::kBusName);
   spdlog::info("serving {} on the system bus", nova::kBusName);
 
   nova::PrioritySweeper sweeper(priority);
-  auto next_sweep = std::chrono::steady_clock::now();
+  auto next_sweep = Clock::now();
+  auto next_check = Clock::now();
 
   for (;;) {
+    auto now = Clock::now();
+    if (now >= next_check) {
+      next_check = Clock::now() + watcher.Check();
+      now = Clock::now();
+    }
+    if (priority.enabled && now >= next_sweep) {
+      sweeper.Sweep();
+      next_sweep = now + kSweepInterval;
+    }
     while (connection->processPendingRequest()) {
     }
-    int timeout = connection->getEventLoopPollData().getPollTimeout();
-    if (priority.enabled) {
-      auto now = std::chrono::steady_clock::now();
-      if (now >= next_sweep) {
-        sweeper.Sweep();
-        next_sweep = now + kSweepInterval;
-      }
-      int until_sweep = static_cast<int>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(next_sweep - now).count());
-      if (timeout < 0 || until_sweep < timeout) timeout = std::max(until_sweep, 0);
-    }
+
+    now = Clock::now();
+    int timeout = MillisecondsUntil(next_check, now);
+    if (priority.enabled) timeout = std::min(timeout, MillisecondsUntil(next_sweep, now));
     auto poll_data = connection->getEventLoopPollData();
-    pollfd fds[2] = {{poll_data.fd, poll_data.events, 0}, {signal_fd, POLLIN, 0}};
-    if (::poll(fds, 2, timeout) < 0 && errno != EINTR) {
+    int bus_timeout = poll_data.getPollTimeout();
+    if (bus_timeout >= 0) timeout = std::min(timeout, bus_timeout);
+    pollfd fds[3] = {{poll_data.fd, poll_data.events, 0},
+                     {signal_fd, POLLIN, 0},
+                     {pressure ? pressure->fd() : -1, POLLPRI, 0}};
+    if (::poll(fds, 3, timeout) < 0 && errno != EINTR) {
       throw nova::Error(nova::ErrorKind::kFailed, std::string("poll: ") + std::strerror(errno));
     }
     if (fds[1].revents & POLLIN) {
@@ -96,6 +144,12 @@ int Run(const std::string& config_path) {
         spdlog::info("received signal {}, stopping; agents keep running", info.ssi_signo);
       }
       return 0;
+    }
+    if (fds[2].revents & POLLPRI) {
+      next_check = Clock::now();  // memory pressure: look now
+    } else if (fds[2].revents & (POLLERR | POLLNVAL)) {
+      spdlog::warn("memory PSI trigger failed; the watcher relies on polling");
+      pressure.reset();
     }
   }
 }

@@ -37,9 +37,7 @@ struct SweepStats {
 
 class PrioritySweeper {
  public:
-  explicit PrioritySweeper(
-      PriorityPolicy policy,
-      std::string agents_cgroup = kAgentsCgroup);
+  explicit PrioritySweeper(PriorityPolicy policy, std::string agents_cgroup = kAgentsCgroup);
 
   // One pass over every process of every agent. Failures are logged with pid,
   // command and reason, each distinct cause at most once a minute.

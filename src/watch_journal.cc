@@ -1,0 +1,122 @@
+#include "watch_journal.h"
+
+#include <syslog.h>
+#include <systemd/sd-journal.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "errors.h"
+
+namespace nova {
+namespace {
+
+int PriorityFor(const std::string& action) {
+  if (action == "kill" || action == "kill-failed" || action == "relief-incomplete" ||
+      action == "confirm-timeout") {
+    return LOG_WARNING;
+  }
+  return LOG_NOTICE;
+}
+
+std::string Field(sd_journal* j, const char* name) {
+  const void* data = nullptr;
+  size_t length = 0;
+  if (sd_journal_get_data(j, name, &data, &length) < 0) return "";
+  std::string_view field(static_cast<const char*>(data), length);
+  size_t eq = field.find('=');
+  return eq == std::string_view::npos ? "" : std::string(field.substr(eq + 1));
+}
+
+uint64_t Number(const std::string& text) {
+  try {
+    return text.empty() ? 0 : std::stoull(text);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+double Real(const std::string& text) {
+  try {
+    return text.empty() ? 0 : std::stod(text);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+}  // namespace
+
+void JournalWatchEvent(const WatchEvent& e) {
+  char percent[32];
+  std::snprintf(percent, sizeof percent, "%.2f", e.host.used_percent());
+  char threshold[32];
+  std::snprintf(threshold, sizeof threshold, "%g", e.threshold_percent);
+  int r = sd_journal_send(
+      "MESSAGE=%s", e.message.c_str(), "MESSAGE_ID=%s", kWatchMessageId, "PRIORITY=%d",
+      PriorityFor(e.action), "SYSLOG_IDENTIFIER=novad", "NOVA_ACTION=%s", e.action.c_str(),
+      "NOVA_AGENT=%s", e.agent.c_str(), "NOVA_AGENT_MEMORY=%llu",
+      static_cast<unsigned long long>(e.agent_memory), "NOVA_HOST_MEMORY_PERCENT=%s", percent,
+      "NOVA_HOST_MEMORY_USED=%llu", static_cast<unsigned long long>(e.host.used()),
+      "NOVA_HOST_MEMORY_TOTAL=%llu", static_cast<unsigned long long>(e.host.total),
+      "NOVA_THRESHOLD_PERCENT=%s", threshold, "NOVA_TRIGGER=%s", e.trigger.c_str(),
+      "NOVA_DRY_RUN=%d", e.dry_run ? 1 : 0, nullptr);
+  if (r < 0) std::cerr << "novad: " << e.message << std::endl;
+}
+
+std::vector<RecordedWatchEvent> ReadWatchEvents(size_t count) {
+  sd_journal* j = nullptr;
+  int r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+  if (r < 0) {
+    throw Error(ErrorKind::kUnavailable,
+                std::string("cannot open the system journal: ") + std::strerror(-r));
+  }
+  std::unique_ptr<sd_journal, decltype(&sd_journal_close)> guard(j, sd_journal_close);
+  std::string match = std::string("MESSAGE_ID=") + kWatchMessageId;
+  sd_journal_add_match(j, match.data(), match.size());
+  std::vector<RecordedWatchEvent> events;
+  sd_journal_seek_tail(j);
+  while (events.size() < count && sd_journal_previous(j) > 0) {
+    RecordedWatchEvent rec;
+    uint64_t usec = 0;
+    sd_journal_get_realtime_usec(j, &usec);
+    rec.realtime_usec = static_cast<int64_t>(usec);
+    WatchEvent& e = rec.event;
+    e.action = Field(j, "NOVA_ACTION");
+    e.agent = Field(j, "NOVA_AGENT");
+    e.agent_memory = Number(Field(j, "NOVA_AGENT_MEMORY"));
+    e.host.total = Number(Field(j, "NOVA_HOST_MEMORY_TOTAL"));
+    uint64_t used = Number(Field(j, "NOVA_HOST_MEMORY_USED"));
+    e.host.available = e.host.total > used ? e.host.total - used : 0;
+    e.threshold_percent = Real(Field(j, "NOVA_THRESHOLD_PERCENT"));
+    e.trigger = Field(j, "NOVA_TRIGGER");
+    e.dry_run = Field(j, "NOVA_DRY_RUN") == "1";
+    e.message = Field(j, "MESSAGE");
+    events.push_back(std::move(rec));
+  }
+  std::reverse(events.begin(), events.end());
+  return events;
+}
+
+nlohmann::json WatchEventToJson(const RecordedWatchEvent& r) {
+  const WatchEvent& e = r.event;
+  nlohmann::json j = {{"time_usec", r.realtime_usec},
+                      {"action", e.action},
+                      {"host_memory_used", e.host.used()},
+                      {"host_memory_total", e.host.total},
+                      {"host_memory_percent", e.host.used_percent()},
+                      {"threshold_percent", e.threshold_percent},
+                      {"trigger", e.trigger},
+                      {"dry_run", e.dry_run},
+                      {"message", e.message}};
+  if (!e.agent.empty()) {
+    j["agent"] = e.agent;
+    j["agent_memory"] = e.agent_memory;
+  }
+  return j;
+}
+
+}  // namespace nova

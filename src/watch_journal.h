@@ -1,0 +1,33 @@
+// The watcher's decisions in the journal: one structured entry each, under
+// one MESSAGE_ID, with the agent, its memory, host memory, the threshold and
+// the action as fields. `journalctl MESSAGE_ID=…` and `novactl events` read
+// them back; nothing else needs to keep a history.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
+
+#include "memory_watch.h"
+
+namespace nova {
+
+inline constexpr const char* kWatchMessageId = "04e3b80fca2848339fcc32052574fbd2";
+
+// Sends `event` to the journal; prints it on stderr if there is no journal.
+void JournalWatchEvent(const WatchEvent& event);
+
+struct RecordedWatchEvent {
+  int64_t realtime_usec = 0;
+  WatchEvent event;
+};
+
+// The last `count` watcher events, oldest first. Throws Unavailable when the
+// system journal cannot be read (the caller needs root or group adm or
+// systemd-journal).
+std::vector<RecordedWatchEvent> ReadWatchEvents(size_t count);
+
+nlohmann::json WatchEventToJson(const RecordedWatchEvent& event);
+
+}  // namespace nova
