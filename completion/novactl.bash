@@ -8,11 +8,11 @@ _novactl_agents() {
 _novactl() {
   local cur prev words cword
   _init_completion || return
-  local commands="spawn kill status logs setup-host doctor"
+  local commands="spawn kill status logs watch events relieve setup-host doctor"
   local i cmd=""
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
-      spawn | kill | status | logs | setup-host | doctor) cmd=${words[i]}; break ;;
+      spawn | kill | status | logs | watch | events | relieve | setup-host | doctor) cmd=${words[i]}; break ;;
     esac
   done
   if [[ -z $cmd ]]; then
@@ -22,7 +22,7 @@ _novactl() {
   case $prev in
     --workdir | -w) _filedir -d; return ;;
     --user | -u) COMPREPLY=($(compgen -u -- "$cur")); return ;;
-    --memory | -m | --tasks | --timeout | --soft-timeout | --env | -e | --lines | -n | --scratch-size | --slots) return ;;
+    --memory | -m | --tasks | --timeout | --soft-timeout | --env | -e | --lines | -n | --scratch-size | --slots | --interval | -i | --count | -c | --target | -t) return ;;
   esac
   case $cmd in
     spawn)
@@ -36,6 +36,9 @@ _novactl() {
     status) COMPREPLY=($(compgen -W "--all --json --help $(_novactl_agents)" -- "$cur")) ;;
     logs) COMPREPLY=($(compgen -W "--follow --lines --help $(_novactl_agents)" -- "$cur")) ;;
     setup-host) COMPREPLY=($(compgen -W "--sysctl --scratch --scratch-size --workspaces --slots --all --dry-run --json --help" -- "$cur")) ;;
+    watch) COMPREPLY=($(compgen -W "--interval --count --json --help" -- "$cur")) ;;
+    events) COMPREPLY=($(compgen -W "--lines --json --help" -- "$cur")) ;;
+    relieve) COMPREPLY=($(compgen -W "--target --dry-run --json --help" -- "$cur")) ;;
     doctor) COMPREPLY=($(compgen -W "--json --help" -- "$cur")) ;;
   esac
 }

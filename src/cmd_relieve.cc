@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -35,7 +37,7 @@ void AddRelieveCommand(CLI::App& app) {
     double target = o->target ? *o->target : LoadConfig(kConfigPath).relief_target_percent;
     ValidateReliefTarget(target);
     NovaClient client;
-    if (!o->json) {
+    if (!o->json && isatty(STDERR_FILENO)) {  // errors stay one line in scripts
       std::cerr << (o->dry_run ? "Planning" : "Running") << " relief to below " << target
                 << "% host memory..." << std::endl;
     }

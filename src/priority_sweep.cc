@@ -33,9 +33,14 @@ void PrioritySweeper::Fail(int pid, const std::string& what, const std::string& 
   spdlog::warn("{} (pid {}, command {}): {}", what, pid, comm, reason);
 }
 
-SweepStats PrioritySweeper::Sweep() {
+SweepStats PrioritySweeper::Sweep(bool full) {
   SweepStats stats;
   if (!policy_.enabled) return stats;
+  auto now = std::chrono::steady_clock::now();
+  if (!last_full_ || now - *last_full_ >= kFullSweepInterval) full = true;
+  if (full) last_full_ = now;
+  std::unordered_set<int> seen;
+  seen.reserve(known_.size());
   std::error_code ec;
   for (fs::recursive_directory_iterator it(agents_cgroup_, ec), end; !ec && it != end;
        it.increment(ec)) {
@@ -43,6 +48,9 @@ SweepStats PrioritySweeper::Sweep() {
     std::ifstream procs(it->path() / "cgroup.procs");
     for (int pid; procs >> pid;) {
       ++stats.processes;
+      seen.insert(pid);
+      if (!full && known_.count(pid)) continue;
+      ++stats.examined;
       ProcessPriority p;
       errno = 0;
       p.nice = getpriority(PRIO_PROCESS, pid);
@@ -70,6 +78,7 @@ SweepStats PrioritySweeper::Sweep() {
       }
     }
   }
+  known_ = std::move(seen);
   return stats;
 }
 

@@ -7,7 +7,9 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
+#include <unordered_set>
 
 #include "agent_name.h"
 #include "priority_policy.h"
@@ -29,7 +31,8 @@ struct SweepDecision {
 SweepDecision DecideSweep(const ProcessPriority& process, const PriorityPolicy& policy);
 
 struct SweepStats {
-  int processes = 0;
+  int processes = 0;  // in agent units
+  int examined = 0;   // read and decided on (new since the last sweep, or all in a full one)
   int niced = 0;
   int oom_adjusted = 0;
   int failures = 0;
@@ -39,9 +42,16 @@ class PrioritySweeper {
  public:
   explicit PrioritySweeper(PriorityPolicy policy, std::string agents_cgroup = kAgentsCgroup);
 
-  // One pass over every process of every agent. Failures are logged with pid,
-  // command and reason, each distinct cause at most once a minute.
-  SweepStats Sweep();
+  // One pass over the agents' cgroups. A process is examined the first time
+  // it is seen: the policy is applied at spawn and inherited, and what a
+  // process later does to its own values is its user's choice, so there is
+  // nothing to re-read each time. A full pass (every kFullSweepInterval, or
+  // when asked) re-examines everything, which also covers reused pids.
+  // Failures are logged with pid, command and reason, each distinct cause at
+  // most once a minute.
+  SweepStats Sweep(bool full = false);
+
+  static constexpr std::chrono::seconds kFullSweepInterval{60};
 
  private:
   void Fail(int pid, const std::string& what, const std::string& reason);
@@ -49,6 +59,8 @@ class PrioritySweeper {
   PriorityPolicy policy_;
   std::string agents_cgroup_;
   std::map<std::string, std::chrono::steady_clock::time_point> last_logged_;
+  std::unordered_set<int> known_;  // processes seen in the last sweep
+  std::optional<std::chrono::steady_clock::time_point> last_full_;
 };
 
 }  // namespace nova

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 namespace nova {
 namespace {
 
@@ -36,6 +39,31 @@ TEST(Sweep, NothingWhenThePolicyIsOff) {
   SweepDecision d = DecideSweep({0, 0}, PriorityPolicy{});
   EXPECT_FALSE(d.set_nice);
   EXPECT_FALSE(d.set_oom_score_adj);
+}
+
+// Pids above the kernel's pid_max never exist, so the sweep decides on them
+// without touching any process; what matters here is which it looks at.
+TEST(Sweeper, ExaminesOnlyNewProcessesBetweenFullSweeps) {
+  namespace fs = std::filesystem;
+  fs::path slice = fs::path(testing::TempDir()) / "sweep-agents.slice";
+  fs::remove_all(slice);
+  fs::create_directories(slice / "nova-agent-a.service");
+  fs::create_directories(slice / "nova-agent-b.service");
+  std::ofstream(slice / "nova-agent-a.service" / "cgroup.procs") << "5000001\n5000002\n";
+  std::ofstream(slice / "nova-agent-b.service" / "cgroup.procs") << "5000003\n";
+  PrioritySweeper sweeper(Policy(998, 5), slice.string());
+
+  SweepStats first = sweeper.Sweep();
+  EXPECT_EQ(first.processes, 3);
+  EXPECT_EQ(first.examined, 3);
+  EXPECT_EQ(sweeper.Sweep().examined, 0);
+  std::ofstream(slice / "nova-agent-b.service" / "cgroup.procs") << "5000003\n5000004\n";
+  SweepStats after_fork = sweeper.Sweep();
+  EXPECT_EQ(after_fork.processes, 4);
+  EXPECT_EQ(after_fork.examined, 1);
+  EXPECT_EQ(sweeper.Sweep(/*full=*/true).examined, 4);
+  EXPECT_EQ(PrioritySweeper(PriorityPolicy{}, slice.string()).Sweep().examined, 0);  // disabled
+  fs::remove_all(slice);
 }
 
 }  // namespace
