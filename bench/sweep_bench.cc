@@ -82,9 +82,12 @@ int main(int argc, char** argv) {
   double steady_us = PerCall(rounds, [&] { sweeper.Sweep(); });
   double full_us = PerCall(rounds, [&] { sweeper.Sweep(true); });
   double scan_us = PerCall(rounds, [] { ScanProc(); });
-  // novad sweeps every 2 s and re-examines everything once a minute.
-  double per_minute = 29 * steady_us + full_us;
-  double scan_per_minute = 30 * scan_us;
+  // novad sweeps every kInterval and re-examines everything every
+  // kFullSweepInterval; a scanner would scan at each tick.
+  const int per_full = nova::PrioritySweeper::kFullSweepInterval / nova::PrioritySweeper::kInterval;
+  double per_minute = 60.0 / per_full / nova::PrioritySweeper::kInterval.count() *
+                      ((per_full - 1) * steady_us + full_us);
+  double scan_per_minute = 60.0 / nova::PrioritySweeper::kInterval.count() * scan_us;
 
   std::printf("processes: %d in agent units (scan found %d), %d on the host\n", cold.processes,
               scanned, all_processes);

@@ -33,8 +33,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// How often the priority sweep re-checks agents' processes (when enabled).
-constexpr std::chrono::seconds kSweepInterval(2);
 // The PSI window the PressureStall threshold is measured in.
 constexpr std::chrono::seconds kPressureWindow(1);
 
@@ -121,7 +119,7 @@ int Run(const std::string& config_path) {
     }
     if (priority.enabled && now >= next_sweep) {
       sweeper.Sweep();
-      next_sweep = now + kSweepInterval;
+      next_sweep = now + nova::PrioritySweeper::kInterval;
     }
     while (connection->processPendingRequest()) {
     }

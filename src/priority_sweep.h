@@ -51,7 +51,10 @@ class PrioritySweeper {
   // most once a minute.
   SweepStats Sweep(bool full = false);
 
-  static constexpr std::chrono::seconds kFullSweepInterval{60};
+  // novad sweeps every kInterval; a process reset to the defaults gets the
+  // policy back within kFullSweepInterval.
+  static constexpr std::chrono::seconds kInterval{2};
+  static constexpr std::chrono::seconds kFullSweepInterval{10};
 
  private:
   void Fail(int pid, const std::string& what, const std::string& reason);

@@ -1,6 +1,7 @@
 #!/bin/bash
 # The README's tour, run for real: agents spawned, one outgrows its memory and
-# is killed alone, status and logs, a kill. Its output is the README's example.
+# is killed alone, status and logs, a kill, the memory watcher's view and an
+# on-demand relief. Its output is the README's example.
 # timeout: 120
 source "$NOVA_TEST_LIB"
 use_small_agents
@@ -18,6 +19,17 @@ show novactl logs agent-001
 show novactl kill agent-001
 show novactl spawn agent-002 --workdir /srv/ws-002 -- sleep 1 || true
 show novactl status --all
+show novactl spawn agent-004 --workdir /srv/ws-003 --memory 512M -- memhog 300
+wait_until 60 "agent-004 holds its memory" \
+  eval "journalctl -u nova-agent-agent-004.service --no-pager | grep -q holding" >/dev/null
+show novactl watch --count 1
+# agent-004 holds about 5 points of the VM's memory: 2 below now needs it alone.
+target=$(($(novactl watch --json --count 1 | jq '.host.memory_used_percent | floor') - 2))
+show novactl relieve --target "$target" --dry-run
+show novactl relieve --target "$target"
+show novactl events -n 4
 expect_contains "status" "oom-killed (memory limit)" "$(novactl status agent-003)"
 expect_contains "status --all" "killed by root (kill)" "$(novactl status --all)"
-novactl kill --force agent-002 >/dev/null
+expect_contains "events" "relief killed agent agent-004" "$(novactl events -n 4)"
+expect_eq "agent-002 survives relief" active "$(systemctl is-active nova-agent-agent-002.service)"
+novactl kill --force agent-002 >/dev/null 2>&1 || true

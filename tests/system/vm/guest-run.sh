@@ -33,7 +33,8 @@ install_nova() {
     cp "$deb" /root/
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q "/root/$(basename "$deb")"
   else
-    cp -a /run/nova-stage/. / &&
+    # tar keeps /lib and friends the symlinks they are on a merged-/usr system.
+    tar -C /run/nova-stage -cf - . | tar -C / -xf - --keep-directory-symlink &&
       systemd-sysusers && systemd-tmpfiles --create && systemctl daemon-reload &&
       systemctl reload dbus && systemctl enable --now novad.service
   fi
