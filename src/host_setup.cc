@@ -92,6 +92,8 @@ HostFacts ReadHostFacts(const SetupPaths& paths, int slots) {
   f.cgroup2 = statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == kCgroup2Magic;
   f.controllers = Words(ReadText("/sys/fs/cgroup/cgroup.controllers"));
   f.subtree_controllers = Words(ReadText("/sys/fs/cgroup/cgroup.subtree_control"));
+  f.memory_pressure = access("/proc/pressure/memory", R_OK) == 0;
+  f.cgroup_kill = access("/sys/fs/cgroup/system.slice/cgroup.kill", F_OK) == 0;
   std::istringstream meminfo(ReadText("/proc/meminfo"));
   for (std::string key, unit; meminfo >> key;) {
     uint64_t kib = 0;
@@ -201,6 +203,16 @@ std::vector<Check> DoctorChecks(const HostFacts& f, const DoctorInputs& in) {
                 static_cast<unsigned long long>(in.config.tasks_max),
                 in.priority_management ? "enabled" : "not enabled");
   checks.push_back({"policy", Check::kOk, policy, ""});
+  bool watcher_ok = f.memory_pressure && f.cgroup_kill;
+  std::string watcher = std::string(f.memory_pressure ? "PSI trigger" : "no memory PSI") + ", " +
+                        (f.cgroup_kill ? "cgroup.kill" : "no cgroup.kill");
+  checks.push_back(
+      {"memory watcher", watcher_ok ? Check::kOk : Check::kWarn, watcher,
+       watcher_ok ? ""
+       : !f.memory_pressure
+           ? "boot with psi=1 (CONFIG_PSI), or novad relies on polling /proc/meminfo alone"
+           : "Linux 5.14 or later kills an agent atomically; older kernels use systemd's "
+             "KillUnit"});
   uint64_t max = MaxAgents(in.config, in.memory.total);
   auto refusal = AdmissionRefusal(in.config, in.memory, in.agents_running);
   char capacity[256];

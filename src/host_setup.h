@@ -28,6 +28,8 @@ struct HostFacts {
   uint64_t scratch_size = 0;
   int workspaces_present = 0;        // ws-NNN folders in the pool, right owner and mode
   std::optional<uint32_t> nova_gid;  // the nova group
+  bool memory_pressure = false;      // /proc/pressure/memory (PSI) is there
+  bool cgroup_kill = false;          // cgroup.kill exists (Linux >= 5.14)
 };
 
 // Kernel limits for many processes, raised (never lowered) by --sysctl.

@@ -16,6 +16,8 @@ HostFacts ReadyHost() {
   f.scratch_size = 1ULL << 30;
   f.workspaces_present = 500;
   f.nova_gid = 997;
+  f.memory_pressure = true;
+  f.cgroup_kill = true;
   return f;
 }
 
@@ -112,6 +114,21 @@ TEST(Doctor, NamesEachProblemAndItsFix) {
   EXPECT_EQ(Find(checks, "configuration").status, Check::kFail);
   EXPECT_EQ(Find(checks, "capacity").status, Check::kFail);
   EXPECT_THAT(Find(checks, "capacity").fix, testing::HasSubstr("new agents are refused"));
+  EXPECT_EQ(Find(checks, "memory watcher").status, Check::kOk);
+}
+
+TEST(Doctor, WarnsWhenTheWatcherMustDoWithoutPsi) {
+  HostFacts f = ReadyHost();
+  f.memory_pressure = false;
+  DoctorInputs in;
+  in.systemd_version = 252;
+  in.novad_state = "active";
+  in.memory = HostMemory{64ULL << 30, 48ULL << 30};
+  auto checks = DoctorChecks(f, in);
+  const Check& c = Find(checks, "memory watcher");
+  EXPECT_EQ(c.status, Check::kWarn);
+  EXPECT_EQ(c.detail, "no memory PSI, cgroup.kill");
+  EXPECT_THAT(c.fix, testing::HasSubstr("psi=1"));
 }
 
 }  // namespace
