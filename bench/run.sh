@@ -1,11 +1,11 @@
 #!/bin/bash
 # Runs a benchmark inside the test VM (real systemd) and prints its report.
-#   bench/run.sh spawn
+#   bench/run.sh spawn | sweep | reaction
 # Build the package first (scripts/nova-vm.sh does), or set NOVA_VM_DEB.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-name=${1:?usage: bench/run.sh spawn}
+name=${1:?usage: bench/run.sh spawn|sweep|reaction}
 export NOVA_VM_DEB=${NOVA_VM_DEB:-$root/build/deb}
 export NOVA_VM_HELPERS=${NOVA_VM_HELPERS:-$root/build/vm-helpers}
 export NOVA_VM_SESSION=${NOVA_VM_SESSION:-$root/build/vm-bench}
