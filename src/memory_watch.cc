@@ -47,13 +47,18 @@ std::vector<AgentMemory> PlanRelief(const HostMemory& memory, double target_perc
   return plan;
 }
 
-Usec PollInterval(const Config& config, double used_percent) {
+Usec PollInterval(const Config& config, double used_percent, double rise_per_second) {
   double span = config.relief_percent - config.relief_target_percent;
   double headroom = config.relief_percent - used_percent;
   double fraction = span > 0 ? std::clamp(headroom / span, 0.0, 1.0) : 0.0;
   auto min = config.watch_interval_min.count();
   auto max = config.watch_interval_max.count();
-  return Usec(min + static_cast<int64_t>(static_cast<double>(max - min) * fraction));
+  auto interval = min + static_cast<int64_t>(static_cast<double>(max - min) * fraction);
+  if (rise_per_second > 0 && headroom > 0) {
+    auto before_crossing = static_cast<int64_t>(headroom / rise_per_second / 2 * 1e6);
+    interval = std::clamp<int64_t>(before_crossing, min, interval);
+  }
+  return Usec(interval);
 }
 
 MemoryWatcher::MemoryWatcher(const Config& config, WatchHost& host, AdmissionGate& gate)
@@ -179,6 +184,13 @@ ReliefResult MemoryWatcher::Relieve(double target_percent, bool dry_run,
 Usec MemoryWatcher::Check() {
   HostMemory memory = host_.ReadMemory();
   double used = memory.used_percent();
+  auto now = host_.Now();
+  double rise_per_second = 0;
+  if (last_sample_ && now > last_sample_->when) {
+    double seconds = std::chrono::duration<double>(now - last_sample_->when).count();
+    rise_per_second = (used - last_sample_->used_percent) / seconds;
+  }
+  last_sample_ = Sample{now, used};
   switch (gate_.Observe(used)) {
     case AdmissionGate::Change::kClosed:
       Emit("admission-closed", memory, config_.admission_percent, "watcher", false);
@@ -191,10 +203,9 @@ Usec MemoryWatcher::Check() {
   }
   if (used < config_.relief_percent) {
     last_dry_run_report_.reset();
-    return PollInterval(config_, used);
+    return PollInterval(config_, used, rise_per_second);
   }
   if (config_.relief_dry_run) {
-    auto now = host_.Now();
     if (!last_dry_run_report_ || now - *last_dry_run_report_ >= std::chrono::minutes(1)) {
       last_dry_run_report_ = now;
       Relieve(config_.relief_target_percent, true, "watcher");
@@ -203,9 +214,9 @@ Usec MemoryWatcher::Check() {
   }
   // With nothing left to kill, memory is not the agents'; retrying every
   // few milliseconds would only flood the journal.
-  auto now = host_.Now();
   if (next_relief_ && now < *next_relief_) return PollInterval(config_, used);
   ReliefResult relief = Relieve(config_.relief_target_percent, false, "watcher");
+  last_sample_.reset();  // memory fell by design; it says nothing about the next rise
   if (relief.reached_target) {
     next_relief_.reset();
   } else {

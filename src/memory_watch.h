@@ -68,8 +68,11 @@ std::vector<AgentMemory> PlanRelief(const HostMemory& memory, double target_perc
 
 // How long until the next read of /proc/meminfo: WatchIntervalMax with
 // (ReliefPercent - ReliefTargetPercent) points or more of headroom, shrinking
-// linearly to WatchIntervalMin at ReliefPercent.
-Usec PollInterval(const Config& config, double used_percent);
+// linearly to WatchIntervalMin at ReliefPercent. When memory is rising (in
+// points per second, since the last read) the next read also comes before
+// half the time the rise would take to reach ReliefPercent, so a fast hog
+// cannot cross it unseen between two reads far apart.
+Usec PollInterval(const Config& config, double used_percent, double rise_per_second = 0);
 
 // A killed agent counts as gone once its anonymous memory is at most this
 // (the exit hook systemd runs in its cgroup holds a little).
@@ -111,6 +114,11 @@ class MemoryWatcher {
   AdmissionGate& gate_;
   std::optional<std::chrono::steady_clock::time_point> last_dry_run_report_;
   std::optional<std::chrono::steady_clock::time_point> next_relief_;
+  struct Sample {
+    std::chrono::steady_clock::time_point when;
+    double used_percent;
+  };
+  std::optional<Sample> last_sample_;
 };
 
 }  // namespace nova

@@ -118,6 +118,30 @@ TEST(PollInterval, ShrinksWithTheHeadroomToRelief) {
   }
 }
 
+TEST(PollInterval, ARiseLooksAgainBeforeItCouldCrossRelief) {
+  Config c;
+  // 80% used: 755 ms by headroom alone.
+  EXPECT_EQ(PollInterval(c, 80, 0), std::chrono::milliseconds(755));
+  EXPECT_EQ(PollInterval(c, 80, -5), std::chrono::milliseconds(755));  // falling
+  // Rising 20 points/s: relief in 750 ms, so look within 375 ms.
+  EXPECT_EQ(PollInterval(c, 80, 20), std::chrono::milliseconds(375));
+  // Slow rises change nothing; very fast ones stop at WatchIntervalMin.
+  EXPECT_EQ(PollInterval(c, 80, 1), std::chrono::milliseconds(755));
+  EXPECT_EQ(PollInterval(c, 80, 10000), std::chrono::milliseconds(20));
+}
+
+TEST(MemoryWatcherCheck, AFastRiseShortensTheNextLook) {
+  Config c;
+  FakeHost host;
+  AdmissionGate gate(c);
+  MemoryWatcher watcher(c, host, gate);
+  host.SetUsedPercent(40);
+  EXPECT_EQ(watcher.Check(), std::chrono::seconds(1));
+  host.Sleep(std::chrono::seconds(1));
+  host.SetUsedPercent(70);  // 30 points/s: relief (95) in 833 ms
+  EXPECT_EQ(watcher.Check(), std::chrono::microseconds(416666));
+}
+
 TEST(Relieve, KillsTheLargestOneAtATimeUntilBelowTheTarget) {
   Config c;
   FakeHost host;
