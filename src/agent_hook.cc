@@ -10,6 +10,7 @@
 
 #include "agent_name.h"
 #include "build_config.h"
+#include "duration.h"
 #include "errors.h"
 #include "systemd.h"
 
@@ -30,9 +31,7 @@ int RecordExit(const std::string& name) {
   }
   std::string cgroup = CgroupFromProcSelf(ReadFile("/proc/self/cgroup"));
   uint64_t oom_kills = ParseOomKills(ReadFile("/sys/fs/cgroup" + cgroup + "/memory.events"));
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  int64_t now = static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+  int64_t now = RealtimeUsec();
   OutcomeStore store(kStateDir, kRuntimeDir);
   Outcome outcome = OutcomeFromServiceEnvironment(name, env, oom_kills, now);
   outcome.killed = store.TakeKillMarker(name);

@@ -14,12 +14,6 @@
 namespace nova {
 namespace {
 
-int64_t RealtimeUsec() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
-}
-
 std::optional<passwd> LookupUser(const std::string* name, uint32_t uid, std::string& buffer) {
   buffer.resize(16384);
   passwd pw{};

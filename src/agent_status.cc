@@ -13,12 +13,6 @@
 namespace nova {
 namespace {
 
-std::string Percent(double value) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f%%", value);
-  return buf;
-}
-
 std::string Known(uint64_t value, const std::string& text) {
   return value == kInfinity ? "-" : text;
 }
@@ -56,7 +50,7 @@ std::string Memory(const AgentUnitInfo& u) {
 
 std::string HostShare(const AgentUnitInfo& u, const HostMemory& m) {
   if (u.memory_current == kInfinity || m.total == 0) return "-";
-  return Percent(100.0 * static_cast<double>(u.memory_current) / m.total);
+  return FormatPercent(100.0 * static_cast<double>(u.memory_current) / m.total);
 }
 
 std::string Tasks(const AgentUnitInfo& u) {
@@ -114,11 +108,11 @@ std::string Header(const StatusReport& r) {
       "Host memory: %s of %s used (%s); admission closes at %g%%, relief "
       "at %g%% (down to %g%%)\nAgents: %zu running, maximum %llu%s\n",
       FormatSize(r.memory.used()).c_str(), FormatSize(r.memory.total).c_str(),
-      Percent(r.memory.used_percent()).c_str(), r.config.admission_percent, r.config.relief_percent,
-      r.config.relief_target_percent, r.agents.size(),
+      FormatPercent(r.memory.used_percent()).c_str(), r.config.admission_percent,
+      r.config.relief_percent, r.config.relief_target_percent, r.agents.size(),
       static_cast<unsigned long long>(r.max_agents),
       r.config.max_agents == 0
-          ? (" (" + Percent(100 - r.config.system_share_percent - r.config.headroom_percent) +
+          ? (" (" + FormatPercent(100 - r.config.system_share_percent - r.config.headroom_percent) +
              " of memory / " + FormatSize(r.config.memory_max) + " per agent)")
                 .c_str()
           : " (MaxAgents)");

@@ -8,6 +8,7 @@
 #include "build_config.h"
 #include "commands.h"
 #include "config.h"
+#include "duration.h"
 #include "meminfo.h"
 #include "outcome.h"
 #include "systemd.h"
@@ -33,9 +34,7 @@ void AddStatusCommand(CLI::App& app) {
     Config config = LoadConfig(kConfigPath);
     auto systemd = ConnectSystemd();
     OutcomeStore outcomes(kStateDir, kRuntimeDir);
-    timespec ts{};
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t now = static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+    int64_t now = RealtimeUsec();
     std::vector<AgentUnitInfo> units = systemd->ListAgents();
     std::vector<Outcome> finished = outcomes.ReadAll();
     StatusReport report = BuildStatusReport(ReadHostMemory(), config, units, finished, now);

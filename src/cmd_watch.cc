@@ -1,4 +1,3 @@
-#include <time.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -8,21 +7,12 @@
 #include "build_config.h"
 #include "commands.h"
 #include "config.h"
+#include "duration.h"
 #include "errors.h"
 #include "memory_report.h"
 #include "watch_host.h"
 
 namespace nova {
-namespace {
-
-int64_t RealtimeUsec() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
-}
-
-}  // namespace
-
 void AddWatchCommand(CLI::App& app) {
   struct Options {
     std::string interval = "1s";

@@ -1,5 +1,7 @@
 #include "duration.h"
 
+#include <time.h>
+
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
@@ -98,6 +100,12 @@ std::string FormatDuration(Usec duration) {
     }
   }
   return out;
+}
+
+int64_t RealtimeUsec() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
 
 }  // namespace nova

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,5 +21,8 @@ Usec ParseDurationOrThrow(std::string_view what, std::string_view text);
 
 // Short human form, largest units first: "30min", "1h 30min", "2.5s", "0".
 std::string FormatDuration(Usec duration);
+
+// CLOCK_REALTIME in microseconds, as systemd and the journal stamp events.
+int64_t RealtimeUsec();
 
 }  // namespace nova

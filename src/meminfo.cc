@@ -1,5 +1,6 @@
 #include "meminfo.h"
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -31,6 +32,12 @@ HostMemory ParseMeminfo(std::string_view text) {
                 "is required)");
   }
   return memory;
+}
+
+std::string FormatPercent(double percent) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", percent);
+  return buf;
 }
 
 HostMemory ReadHostMemory() {

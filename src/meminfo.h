@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace nova {
@@ -20,6 +21,9 @@ struct HostMemory {
 
 // Parses the text of /proc/meminfo; throws if MemTotal or MemAvailable is missing.
 HostMemory ParseMeminfo(std::string_view text);
+
+// "85.2%": a share of host memory, one decimal.
+std::string FormatPercent(double percent);
 HostMemory ReadHostMemory();
 
 }  // namespace nova

@@ -12,12 +12,6 @@
 namespace nova {
 namespace {
 
-std::string Percent(double value) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f%%", value);
-  return buf;
-}
-
 // A 40-column gauge with the thresholds marked: | admission, ! relief.
 std::string Gauge(const HostMemory& m, const Config& c) {
   constexpr int kWidth = 40;
@@ -54,7 +48,7 @@ std::string FormatWatchFrame(const WatchFrame& f, const Config& c) {
                 "%s  host memory %s of %s used (%s): %s\n%s  | admission %g%% (reopens below "
                 "%g%%)  ! relief %g%% (down to %g%%)\n\n",
                 LocalTime(f.realtime_usec).c_str(), FormatSize(f.memory.used()).c_str(),
-                FormatSize(f.memory.total).c_str(), Percent(f.memory.used_percent()).c_str(),
+                FormatSize(f.memory.total).c_str(), FormatPercent(f.memory.used_percent()).c_str(),
                 state.c_str(), Gauge(f.memory, c).c_str(), c.admission_percent,
                 c.admission_reopen_percent, c.relief_percent, c.relief_target_percent);
   std::string out = head;
@@ -65,7 +59,7 @@ std::string FormatWatchFrame(const WatchFrame& f, const Config& c) {
     sum += a.current;
     double of_host = f.memory.total ? 100.0 * static_cast<double>(a.current) / f.memory.total : 0;
     rows.push_back({a.agent, FormatSize(a.current), a.max == kInfinity ? "-" : FormatSize(a.max),
-                    Percent(of_host)});
+                    FormatPercent(of_host)});
   }
   out += RenderTable({"AGENT", "MEMORY", "LIMIT", "OF HOST"}, rows);
   return out + "\n" + std::to_string(f.agents.size()) + " agent(s), " + FormatSize(sum) +
@@ -108,11 +102,11 @@ std::string FormatRelief(const ReliefReport& r) {
   if (r.victims.empty() && r.reached_target) {
     std::snprintf(line, sizeof line,
                   "Host memory is %s used, already below %g%%; no agent was killed.\n",
-                  Percent(r.used_percent_before).c_str(), target);
+                  FormatPercent(r.used_percent_before).c_str(), target);
     return line;
   }
   std::snprintf(line, sizeof line, "Host memory was %s used; target below %g%%.\n",
-                Percent(r.used_percent_before).c_str(), target);
+                FormatPercent(r.used_percent_before).c_str(), target);
   out += line;
   for (const AgentMemory& v : r.victims) {
     out += (r.dry_run ? "Would kill agent " : "Killed agent ") + v.agent + " (" +
@@ -122,7 +116,7 @@ std::string FormatRelief(const ReliefReport& r) {
     out += "Dry run: nothing was killed.\n";
   } else {
     std::snprintf(line, sizeof line, "Host memory is now %s used%s.\n",
-                  Percent(r.used_percent_after).c_str(),
+                  FormatPercent(r.used_percent_after).c_str(),
                   r.reached_target ? "" : "; no agent is left to kill, the rest is not Nova's");
     out += line;
   }

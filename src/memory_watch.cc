@@ -8,12 +8,6 @@
 namespace nova {
 namespace {
 
-std::string Percent(double value) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f%%", value);
-  return buf;
-}
-
 std::string Threshold(double value) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g%%", value);
@@ -21,8 +15,8 @@ std::string Threshold(double value) {
 }
 
 std::string HostFigure(const HostMemory& m) {
-  return "host memory " + Percent(m.used_percent()) + " used (" + FormatSize(m.used()) + " of " +
-         FormatSize(m.total) + ")";
+  return "host memory " + FormatPercent(m.used_percent()) + " used (" + FormatSize(m.used()) +
+         " of " + FormatSize(m.total) + ")";
 }
 
 }  // namespace
