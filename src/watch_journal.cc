@@ -10,6 +10,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "duration.h"
 #include "errors.h"
 
 namespace nova {
@@ -63,7 +64,8 @@ void JournalWatchEvent(const WatchEvent& e) {
       "NOVA_HOST_MEMORY_USED=%llu", static_cast<unsigned long long>(e.host.used()),
       "NOVA_HOST_MEMORY_TOTAL=%llu", static_cast<unsigned long long>(e.host.total),
       "NOVA_THRESHOLD_PERCENT=%s", threshold, "NOVA_TRIGGER=%s", e.trigger.c_str(),
-      "NOVA_DRY_RUN=%d", e.dry_run ? 1 : 0, nullptr);
+      "NOVA_DRY_RUN=%d", e.dry_run ? 1 : 0, "NOVA_TIME_USEC=%lld",
+      static_cast<long long>(RealtimeUsec()), nullptr);
   if (r < 0) std::cerr << "novad: " << e.message << std::endl;
 }
 
@@ -83,7 +85,9 @@ std::vector<RecordedWatchEvent> ReadWatchEvents(size_t count) {
     RecordedWatchEvent rec;
     uint64_t usec = 0;
     sd_journal_get_realtime_usec(j, &usec);
-    rec.realtime_usec = static_cast<int64_t>(usec);
+    // When novad acted; the journal's own stamp is when it received the entry.
+    uint64_t acted = Number(Field(j, "NOVA_TIME_USEC"));
+    rec.realtime_usec = static_cast<int64_t>(acted ? acted : usec);
     WatchEvent& e = rec.event;
     e.action = Field(j, "NOVA_ACTION");
     e.agent = Field(j, "NOVA_AGENT");

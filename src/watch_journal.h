@@ -19,7 +19,7 @@ inline constexpr const char* kWatchMessageId = "04e3b80fca2848339fcc32052574fbd2
 void JournalWatchEvent(const WatchEvent& event);
 
 struct RecordedWatchEvent {
-  int64_t realtime_usec = 0;
+  int64_t realtime_usec = 0;  // when novad acted (NOVA_TIME_USEC)
   WatchEvent event;
 };
 
