@@ -1,13 +1,13 @@
 #include "config.h"
 
 #include <charconv>
-#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <map>
 #include <sstream>
 
 #include "errors.h"
+#include "meminfo.h"
 #include "size.h"
 
 namespace nova {
@@ -132,12 +132,6 @@ const std::map<std::string, Key, std::less<>>& Keys() {
   return keys;
 }
 
-std::string FormatPercent(double value) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g%%", value);
-  return buf;
-}
-
 std::string KnownKeys() {
   std::string out;
   for (const auto& [name, key] : Keys()) {
@@ -182,15 +176,15 @@ Config ParseConfig(std::string_view text, std::string_view origin) {
     throw Error(ErrorKind::kInvalidArgument, std::string(origin) +
                                                  ": thresholds must satisfy ReliefTargetPercent < "
                                                  "AdmissionPercent < ReliefPercent; got " +
-                                                 FormatPercent(config.relief_target_percent) +
-                                                 " / " + FormatPercent(config.admission_percent) +
-                                                 " / " + FormatPercent(config.relief_percent));
+                                                 FormatThreshold(config.relief_target_percent) +
+                                                 " / " + FormatThreshold(config.admission_percent) +
+                                                 " / " + FormatThreshold(config.relief_percent));
   }
   if (config.admission_reopen_percent >= config.admission_percent) {
     throw Error(ErrorKind::kInvalidArgument, std::string(origin) + ": AdmissionReopenPercent (" +
-                                                 FormatPercent(config.admission_reopen_percent) +
+                                                 FormatThreshold(config.admission_reopen_percent) +
                                                  ") must be below AdmissionPercent (" +
-                                                 FormatPercent(config.admission_percent) + ")");
+                                                 FormatThreshold(config.admission_percent) + ")");
   }
   if (config.watch_interval_min > config.watch_interval_max) {
     throw Error(ErrorKind::kInvalidArgument, std::string(origin) + ": WatchIntervalMin (" +

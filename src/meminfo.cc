@@ -40,6 +40,12 @@ std::string FormatPercent(double percent) {
   return buf;
 }
 
+std::string FormatThreshold(double percent) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g%%", percent);
+  return buf;
+}
+
 HostMemory ReadHostMemory() {
   std::ifstream in("/proc/meminfo");
   std::stringstream text;

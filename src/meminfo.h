@@ -24,6 +24,8 @@ HostMemory ParseMeminfo(std::string_view text);
 
 // "85.2%": a share of host memory, one decimal.
 std::string FormatPercent(double percent);
+// "85%", "72.5%": a configured threshold, as written.
+std::string FormatThreshold(double percent);
 HostMemory ReadHostMemory();
 
 }  // namespace nova

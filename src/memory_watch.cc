@@ -8,12 +8,6 @@
 namespace nova {
 namespace {
 
-std::string Threshold(double value) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g%%", value);
-  return buf;
-}
-
 std::string HostFigure(const HostMemory& m) {
   return "host memory " + FormatPercent(m.used_percent()) + " used (" + FormatSize(m.used()) +
          " of " + FormatSize(m.total) + ")";
@@ -59,7 +53,8 @@ MemoryWatcher::MemoryWatcher(const Config& config, WatchHost& host, AdmissionGat
     : config_(config), host_(host), gate_(gate) {}
 
 void MemoryWatcher::Emit(std::string action, const HostMemory& host, double threshold,
-                         const std::string& trigger, bool dry_run, const AgentMemory* agent) {
+                         const std::string& trigger, bool dry_run, const AgentMemory* agent,
+                         const std::string& detail) {
   WatchEvent e;
   e.action = std::move(action);
   e.host = host;
@@ -73,22 +68,25 @@ void MemoryWatcher::Emit(std::string action, const HostMemory& host, double thre
   std::string who = agent ? "agent " + agent->agent + " (" + FormatSize(agent->current) + ")" : "";
   const std::string figure = HostFigure(host);
   if (e.action == "admission-closed") {
-    e.message = "admission closed: " + figure + ", at or above " + Threshold(threshold);
+    e.message = "admission closed: " + figure + ", at or above " + FormatThreshold(threshold);
   } else if (e.action == "admission-reopened") {
-    e.message = "admission reopened: " + figure + ", below " + Threshold(threshold);
+    e.message = "admission reopened: " + figure + ", below " + FormatThreshold(threshold);
   } else if (e.action == "relief-started") {
     e.message = "relief started by " + trigger + (dry_run ? " (dry run)" : "") + ": " + figure +
-                ", target below " + Threshold(threshold);
+                ", target below " + FormatThreshold(threshold);
   } else if (e.action == "kill") {
-    e.message = "relief killed " + who + ": " + figure + ", target below " + Threshold(threshold);
+    e.message =
+        "relief killed " + who + ": " + figure + ", target below " + FormatThreshold(threshold);
   } else if (e.action == "would-kill") {
     e.message = "relief would kill " + who + " (dry run): " + figure + ", target below " +
-                Threshold(threshold);
+                FormatThreshold(threshold);
+  } else if (e.action == "kill-failed") {
+    e.message = "relief could not kill agent " + e.agent + ": " + detail;
   } else if (e.action == "relief-done") {
-    e.message = "relief done: " + figure + ", below " + Threshold(threshold);
+    e.message = "relief done: " + figure + ", below " + FormatThreshold(threshold);
   } else if (e.action == "relief-incomplete") {
     e.message = "relief stopped with no agent left to kill: " + figure + ", target below " +
-                Threshold(threshold);
+                FormatThreshold(threshold);
   } else if (e.action == "confirm-timeout") {
     e.message = who + " did not give its memory back within " +
                 FormatDuration(config_.relief_confirm_timeout) +
@@ -156,15 +154,7 @@ ReliefResult MemoryWatcher::Relieve(double target_percent, bool dry_run,
     try {
       host_.KillAgent(victim.agent, KillMarker{"novad", reason});
     } catch (const std::exception& e) {
-      WatchEvent failed;
-      failed.action = "kill-failed";
-      failed.agent = victim.agent;
-      failed.agent_memory = victim.current;
-      failed.host = now;
-      failed.threshold_percent = target_percent;
-      failed.trigger = trigger;
-      failed.message = "relief could not kill agent " + victim.agent + ": " + e.what();
-      host_.Emit(failed);
+      Emit("kill-failed", now, target_percent, trigger, false, &victim, e.what());
       continue;
     }
     Emit("kill", now, target_percent, trigger, false, &victim);

@@ -105,7 +105,8 @@ class MemoryWatcher {
 
  private:
   void Emit(std::string action, const HostMemory& host, double threshold,
-            const std::string& trigger, bool dry_run, const AgentMemory* agent = nullptr);
+            const std::string& trigger, bool dry_run, const AgentMemory* agent = nullptr,
+            const std::string& detail = "");
   // Waits until `victim` has given its memory back, up to ReliefConfirmTimeout.
   bool AwaitMemoryBack(const std::string& victim);
 
