@@ -15,9 +15,12 @@ for f in /usr/bin/novactl /usr/sbin/novad /usr/libexec/nova/nova-agent-hook \
   /lib/systemd/system/novad.service /lib/systemd/system/nova-agents.slice \
   /usr/share/dbus-1/system.d/org.nova.Nova1.conf /etc/nova/nova.conf /etc/default/novad \
   /usr/share/man/man1/novactl.1.gz /usr/share/man/man8/novad.8.gz \
-  /usr/share/bash-completion/completions/novactl /usr/share/doc/nova/README.md; do
+  /usr/share/bash-completion/completions/novactl; do
   [[ -e $f ]] || fail "$f is not installed"
 done
+# dh_compress gzips documents over 4 KiB, as Debian policy asks.
+compgen -G "/usr/share/doc/nova/README.md*" >/dev/null || fail "the README is not installed"
+compgen -G "/usr/share/doc/nova/usage.md*" >/dev/null || fail "usage.md is not installed"
 echo "ok: every file is in place"
 expect_contains conffiles "/etc/nova/nova.conf" "$(dpkg-query -W -f='${Conffiles}' nova)"
 expect_contains conffiles "/etc/default/novad" "$(dpkg-query -W -f='${Conffiles}' nova)"
