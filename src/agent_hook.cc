@@ -1,12 +1,14 @@
 #include "agent_hook.h"
 
 #include <signal.h>
-#include <time.h>
+#include <systemd/sd-journal.h>
 
+#include <chrono>
 #include <cstdlib>
-#include <fstream>
+#include <cstring>
 #include <iostream>
-#include <sstream>
+#include <memory>
+#include <vector>
 
 #include "agent_name.h"
 #include "build_config.h"
@@ -17,25 +19,72 @@
 namespace nova {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+// How long the journal may lag behind PID 1 before the outcome is written
+// without the final OOM count.
+constexpr auto kJournalDeadline = std::chrono::seconds(3);
+
+std::string JournalField(sd_journal* j, const char* name) {
+  const void* data = nullptr;
+  size_t length = 0;
+  if (sd_journal_get_data(j, name, &data, &length) < 0) return "";
+  std::string_view field(static_cast<const char*>(data), length);
+  size_t eq = field.find('=');
+  return eq == std::string_view::npos ? "" : std::string(field.substr(eq + 1));
 }
 
-int RecordExit(const std::string& name) {
+// PID 1's entries for `unit`'s run `invocation`: only systemd itself can
+// write entries with _PID=1 and _UID=0 (trusted fields, set by journald), so
+// an agent cannot forge them.
+RunEndTally TallyRun(const std::string& unit, const std::string& invocation) {
+  RunEndTally tally;
+  sd_journal* j = nullptr;
+  if (sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM) < 0) return tally;
+  std::unique_ptr<sd_journal, decltype(&sd_journal_close)> guard(j, sd_journal_close);
+  for (const std::string& match : std::vector<std::string>{"_PID=1", "_UID=0", "UNIT=" + unit,
+                                                           "INVOCATION_ID=" + invocation}) {
+    sd_journal_add_match(j, match.data(), match.size());
+  }
+  sd_journal_seek_head(j);
+  auto deadline = std::chrono::steady_clock::now() + kJournalDeadline;
+  while (!tally.ended()) {
+    int r = sd_journal_next(j);
+    if (r > 0) {
+      tally.Observe(JournalField(j, "MESSAGE_ID"));
+      continue;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (r < 0 || left.count() <= 0) break;
+    sd_journal_wait(j, static_cast<uint64_t>(left.count()));
+  }
+  return tally;
+}
+
+int RecordOutcome(const std::string& name) {
   std::map<std::string, std::string> env;
-  for (const char* key : {"SERVICE_RESULT", "EXIT_CODE", "EXIT_STATUS"}) {
+  for (const char* key : {"MONITOR_SERVICE_RESULT", "MONITOR_EXIT_CODE", "MONITOR_EXIT_STATUS",
+                          "MONITOR_INVOCATION_ID", "MONITOR_UNIT"}) {
     if (const char* value = std::getenv(key)) env[key] = value;
   }
-  std::string cgroup = CgroupFromProcSelf(ReadFile("/proc/self/cgroup"));
-  uint64_t oom_kills = ParseOomKills(ReadFile("/sys/fs/cgroup" + cgroup + "/memory.events"));
-  int64_t now = RealtimeUsec();
+  std::string unit = AgentUnit(name);
+  if (env["MONITOR_UNIT"] != unit) {
+    // Not started by the agent's own end (e.g. by hand): nothing to record.
+    std::cerr << "nova-agent-hook: not started by " << unit << "'s end; nothing recorded"
+              << std::endl;
+    return 0;
+  }
+  RunEndTally tally = TallyRun(unit, env["MONITOR_INVOCATION_ID"]);
+  if (!tally.ended()) {
+    std::cerr << "nova-agent-hook: the journal has no end entry for " << unit
+              << " yet; its OOM kill count may be short" << std::endl;
+  }
   OutcomeStore store(kStateDir, kRuntimeDir);
-  Outcome outcome = OutcomeFromServiceEnvironment(name, env, oom_kills, now);
+  Outcome outcome = OutcomeFromMonitorEnvironment(name, env, tally.oom_kills(), RealtimeUsec());
+  outcome.user = store.TakeOwner(name).value_or("");
   outcome.killed = store.TakeKillMarker(name);
-  store.Write(outcome);  // quiet: its stdout would join the agent's own output
+  store.Write(outcome);
+  store.RemoveSecrets(name);
+  std::cout << "agent " << name << ": " << DescribeOutcome(outcome) << std::endl;
   return 0;
 }
 
@@ -49,26 +98,15 @@ int SoftWarning(const std::string& name) {
 
 }  // namespace
 
-uint64_t ParseOomKills(std::string_view memory_events) {
-  std::istringstream in{std::string(memory_events)};
-  std::string key;
-  uint64_t value = 0;
-  while (in >> key >> value) {
-    if (key == "oom_kill") return value;
+void RunEndTally::Observe(std::string_view message_id) {
+  if (message_id == kUnitOutOfMemoryMessageId) {
+    ++oom_kills_;
+  } else if (message_id == kUnitSuccessMessageId || message_id == kUnitFailureResultMessageId) {
+    ended_ = true;
   }
-  return 0;
 }
 
-std::string CgroupFromProcSelf(std::string_view text) {
-  std::istringstream in{std::string(text)};
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with("0::")) return line.substr(3);
-  }
-  return "";
-}
-
-Outcome OutcomeFromServiceEnvironment(const std::string& name,
+Outcome OutcomeFromMonitorEnvironment(const std::string& name,
                                       const std::map<std::string, std::string>& env,
                                       uint64_t oom_kills, int64_t now_usec) {
   auto get = [&](const char* key) {
@@ -77,16 +115,16 @@ Outcome OutcomeFromServiceEnvironment(const std::string& name,
   };
   Outcome o;
   o.agent = name;
-  o.service_result = get("SERVICE_RESULT");
-  o.exit_code = get("EXIT_CODE");
-  o.exit_status = get("EXIT_STATUS");
+  o.service_result = get("MONITOR_SERVICE_RESULT");
+  o.exit_code = get("MONITOR_EXIT_CODE");
+  o.exit_status = get("MONITOR_EXIT_STATUS");
   o.oom_kills = oom_kills;
   o.finished_at_usec = now_usec;
   return o;
 }
 
 int RunAgentHook(int argc, char** argv) {
-  std::string usage = "usage: nova-agent-hook exit|soft-warning AGENT (run by systemd)";
+  std::string usage = "usage: nova-agent-hook outcome|soft-warning AGENT (run by systemd)";
   if (argc != 3) {
     std::cerr << usage << std::endl;
     return 2;
@@ -94,7 +132,7 @@ int RunAgentHook(int argc, char** argv) {
   std::string verb = argv[1], name = argv[2];
   try {
     ValidateAgentName(name);
-    if (verb == "exit") return RecordExit(name);
+    if (verb == "outcome") return RecordOutcome(name);
     if (verb == "soft-warning") return SoftWarning(name);
     std::cerr << "nova-agent-hook: unknown verb \"" << verb << "\"; " << usage << std::endl;
     return 2;

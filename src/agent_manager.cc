@@ -26,6 +26,15 @@ std::optional<passwd> LookupUser(const std::string* name, uint32_t uid, std::str
 
 }  // namespace
 
+void RefuseAgentCaller(const Caller& caller) {
+  if (!caller.agent) return;
+  std::string where = caller.agent->empty()
+                          ? std::string("a process in the agents' slice")
+                          : "agent \"" + *caller.agent + "\" (" + AgentUnit(*caller.agent) + ")";
+  throw Error(ErrorKind::kPermissionDenied,
+              "agents cannot manage agents: this call comes from " + where);
+}
+
 std::string UserNameForUid(uint32_t uid) {
   std::string buffer;
   auto pw = LookupUser(nullptr, uid, buffer);
@@ -67,6 +76,7 @@ std::string AgentManager::ResolveUser(const SpawnRequest& request, const Caller&
 }
 
 SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& caller) {
+  RefuseAgentCaller(caller);
   HostMemory memory = read_memory_();
   AgentSpec spec = ResolveSpawn(request, config_, memory.total);
   spec.user = ResolveUser(request, caller);
@@ -93,12 +103,24 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
     throw Error(ErrorKind::kAdmissionRefused, "agent \"" + spec.name + "\" refused: " + *refusal);
   }
 
+  ClaimName(spec, caller);
   outcomes_.ClearKillMarker(spec.name);
+  outcomes_.WriteOwner(spec.name, spec.user);
+  for (const auto& [name, path] : outcomes_.WriteSecrets(spec.name, request.secrets)) {
+    spec.credentials.emplace_back(name, path);
+  }
   int64_t started = RealtimeUsec();
   // One transaction: the agent, and its soft-deadline timer pulled in by it.
-  std::string result =
-      systemd_.StartTransientUnit(unit, AgentUnitProperties(spec, features_, hook_path_),
-                                  SoftDeadlineUnits(spec, hook_path_), kStartDeadline);
+  std::string result;
+  try {
+    result = systemd_.StartTransientUnit(unit, AgentUnitProperties(spec, features_),
+                                         SoftDeadlineUnits(spec, hook_path_), kStartDeadline);
+  } catch (...) {
+    // Refused before any unit existed: nothing will record an outcome.
+    outcomes_.RemoveSecrets(spec.name);
+    outcomes_.TakeOwner(spec.name);
+    throw;
+  }
   if (result != "done") FailSpawn(spec, "start job " + result, started);
 
   auto state = systemd_.GetUnitState(unit);
@@ -109,11 +131,34 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
   return SpawnResult{unit, state->active_state, state->sub_state, systemd_.MainPid(unit)};
 }
 
+void AgentManager::ClaimName(const AgentSpec& spec, const Caller& caller) {
+  if (caller.uid != 0) {
+    auto last = outcomes_.Read(spec.name);
+    if (last && !last->user.empty() && last->user != spec.user) {
+      throw Error(ErrorKind::kAlreadyRunning,
+                  "agent name \"" + spec.name + "\" is held by the recorded outcome of " +
+                      last->user + "'s agent; choose another name (root may reuse it)");
+    }
+  }
+  std::string outcome_unit = OutcomeUnit(spec.name);
+  auto deadline = std::chrono::steady_clock::now() + kOutcomeDeadline;
+  for (;;) {
+    auto state = systemd_.GetUnitState(outcome_unit);
+    if (!state || !state->live()) return;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      throw Error(ErrorKind::kAlreadyRunning, "the outcome of the previous agent \"" + spec.name +
+                                                  "\" is still being recorded (" + outcome_unit +
+                                                  "); try again in a moment");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
 void AgentManager::FailSpawn(const AgentSpec& spec, const std::string& what, int64_t started_usec) {
   std::string unit = AgentUnit(spec.name);
-  // The agent's exit hook records why it failed; give it a moment to land.
+  // nova-outcome@NAME records why it failed; give it a moment to land.
   std::string reason;
-  for (int i = 0; i < 20 && reason.empty(); ++i) {
+  for (int i = 0; i < 50 && reason.empty(); ++i) {
     auto outcome = outcomes_.Read(spec.name);
     if (outcome && outcome->finished_at_usec >= started_usec) {
       reason = StartFailureReason(outcome->exit_status);
@@ -123,6 +168,7 @@ void AgentManager::FailSpawn(const AgentSpec& spec, const std::string& what, int
     }
   }
   systemd_.ResetFailedUnit(unit);
+  outcomes_.RemoveSecrets(spec.name);
   throw Error(ErrorKind::kSpawnFailed,
               "agent \"" + spec.name + "\" failed to start: " + (reason.empty() ? what : reason) +
                   "; command: " + spec.argv[0] + ", workdir: " + spec.workdir +
@@ -130,6 +176,7 @@ void AgentManager::FailSpawn(const AgentSpec& spec, const std::string& what, int
 }
 
 void AgentManager::Kill(const std::string& name, bool force, const Caller& caller) {
+  RefuseAgentCaller(caller);
   ValidateAgentName(name);
   auto agent = systemd_.GetAgent(name);
   if (!agent || !agent->live()) {

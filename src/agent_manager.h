@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "admission.h"
@@ -17,9 +18,17 @@
 
 namespace nova {
 
+// Who is calling, as the bus reports it. `agent` is set when the calling
+// process lies inside the agents' slice (the agent's name, or "" when that
+// cannot be told or the process is gone): such a caller is refused whatever
+// its uid, so an agent can never act as its owner.
 struct Caller {
   uint32_t uid = 0;
+  std::optional<std::string> agent;
 };
+
+// Throws PermissionDenied for a caller inside an agent.
+void RefuseAgentCaller(const Caller& caller);
 
 struct SpawnResult {
   std::string unit;
@@ -40,12 +49,17 @@ class AgentManager {
 
   // How long a start job may take before the spawn fails.
   static constexpr Usec kStartDeadline = std::chrono::seconds(60);
+  // How long a spawn waits for the previous run's outcome to be recorded.
+  static constexpr Usec kOutcomeDeadline = std::chrono::seconds(5);
 
  private:
   std::string ResolveUser(const SpawnRequest& request, const Caller& caller) const;
   // Throws SpawnFailed after making sure no unit is left, explained by the
   // outcome the agent's exit hook recorded since `started_usec`, if any.
   [[noreturn]] void FailSpawn(const AgentSpec& spec, const std::string& what, int64_t started_usec);
+  // Refuses a name whose last outcome belongs to another user, and waits for
+  // the previous run's outcome to be recorded, so that neither is clobbered.
+  void ClaimName(const AgentSpec& spec, const Caller& caller);
 
   Systemd& systemd_;
   const Config& config_;

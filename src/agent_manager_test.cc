@@ -244,5 +244,58 @@ TEST_F(AgentManagerTest, OnlyTheAgentsUserOrRootMayKillIt) {
   EXPECT_EQ(store_.TakeKillMarker("a1"), std::nullopt);
 }
 
+TEST_F(AgentManagerTest, RefusesEveryCallFromInsideAnAgentWhateverItsUid) {
+  manager_.Spawn(Request("a1"), Caller{0});
+  systemd_.calls.clear();
+  Caller agent{0, std::string("a1")};
+  EXPECT_EQ(SpawnError(Request("a2"), agent, ErrorKind::kPermissionDenied),
+            "agents cannot manage agents: this call comes from agent \"a1\" "
+            "(nova-agent-a1.service)");
+  Caller unknown{0, std::string()};
+  EXPECT_THAT(SpawnError(Request("a2"), unknown, ErrorKind::kPermissionDenied),
+              testing::HasSubstr("a process in the agents' slice"));
+  try {
+    manager_.Kill("a1", true, agent);
+    ADD_FAILURE() << "kill from an agent was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kPermissionDenied);
+  }
+  EXPECT_TRUE(systemd_.calls.empty());
+  EXPECT_TRUE(systemd_.GetAgent("a1"));
+}
+
+TEST_F(AgentManagerTest, ANameHeldByAnotherUsersOutcomeIsRefusedNotClobbered) {
+  Outcome theirs;
+  theirs.agent = "a1";
+  theirs.user = "alice";
+  theirs.exit_code = "exited";
+  theirs.exit_status = "0";
+  store_.Write(theirs);
+  EXPECT_EQ(SpawnError(Request("a1"), Caller{65534}, ErrorKind::kAlreadyRunning),
+            "agent name \"a1\" is held by the recorded outcome of alice's agent; choose another "
+            "name (root may reuse it)");
+  EXPECT_TRUE(systemd_.calls.empty());
+  EXPECT_EQ(store_.Read("a1")->user, "alice");
+  manager_.Spawn(Request("a1"), Caller{0});  // root may
+}
+
+TEST_F(AgentManagerTest, RecordsTheOwnerAndHandsSecretsAsRootOnlyFiles) {
+  SpawnRequest r = Request("a1");
+  r.secrets = {{"token", "s3cret"}};
+  manager_.Spawn(r, Caller{0});
+  EXPECT_EQ(store_.TakeOwner("a1"), "root");
+  auto secret = dir_ / "run" / "secrets" / "a1" / "token";
+  EXPECT_TRUE(std::filesystem::exists(secret));
+  EXPECT_EQ(std::filesystem::status(secret).permissions(), std::filesystem::perms::owner_read);
+}
+
+TEST_F(AgentManagerTest, AFailedStartLeavesNoSecretBehind) {
+  systemd_.start_result = "failed";
+  SpawnRequest r = Request("a1");
+  r.secrets = {{"token", "s3cret"}};
+  SpawnError(r, Caller{0}, ErrorKind::kSpawnFailed);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "run" / "secrets" / "a1"));
+}
+
 }  // namespace
 }  // namespace nova

@@ -52,6 +52,10 @@ std::string SoftServiceUnit(std::string_view name) {
   return "nova-soft-" + std::string(name) + ".service";
 }
 
+std::string OutcomeUnit(std::string_view name) {
+  return "nova-outcome@" + std::string(name) + ".service";
+}
+
 std::optional<std::string> AgentNameFromUnit(std::string_view unit) {
   if (!unit.starts_with(kAgentPrefix) || !unit.ends_with(kServiceSuffix)) {
     return std::nullopt;
@@ -66,6 +70,23 @@ std::optional<std::string> AgentNameFromUnit(std::string_view unit) {
     if (!IsNameChar(c)) return std::nullopt;
   }
   return std::string(unit);
+}
+
+std::optional<std::string> AgentOfCgroup(std::string_view cgroup) {
+  bool inside = false;
+  while (!cgroup.empty()) {
+    size_t start = cgroup.find_first_not_of('/');
+    if (start == std::string_view::npos) break;
+    cgroup.remove_prefix(start);
+    size_t end = cgroup.find('/');
+    std::string_view segment = cgroup.substr(0, end);
+    if (inside) return AgentNameFromUnit(segment).value_or("");
+    if (segment == kAgentsSlice) inside = true;
+    if (end == std::string_view::npos) break;
+    cgroup.remove_prefix(end);
+  }
+  if (inside) return std::string();
+  return std::nullopt;
 }
 
 }  // namespace nova

@@ -23,8 +23,17 @@ std::string AgentUnit(std::string_view name);
 // nova-soft-NAME.timer / .service: the agent's soft-deadline warning.
 std::string SoftTimerUnit(std::string_view name);
 std::string SoftServiceUnit(std::string_view name);
+// nova-outcome@NAME.service: records how the agent ended (a root service of
+// its own, started by systemd when the agent's unit goes inactive or failed).
+std::string OutcomeUnit(std::string_view name);
 
 // The agent name of an agent unit, or nullopt for any other unit.
 std::optional<std::string> AgentNameFromUnit(std::string_view unit);
+
+// Whether a cgroup v2 path ("/nova.slice/nova-agents.slice/nova-agent-x.service")
+// lies inside the agents' slice: a process there is an agent's, whatever its
+// uid. Returns the agent's name ("" if the unit is not one Nova named), or
+// nullopt for a cgroup outside the slice.
+std::optional<std::string> AgentOfCgroup(std::string_view cgroup);
 
 }  // namespace nova

@@ -50,5 +50,20 @@ TEST(AgentName, MapsToUnitsAndBack) {
   EXPECT_EQ(AgentNameFromUnit("novad.service"), std::nullopt);
 }
 
+TEST(AgentOfCgroup, TellsAgentsProcessesFromEveryoneElse) {
+  EXPECT_EQ(AgentOfCgroup("/nova.slice/nova-agents.slice/nova-agent-a1.service"), "a1");
+  EXPECT_EQ(AgentOfCgroup("/nova.slice/nova-agents.slice/nova-agent-a1.service/sub"), "a1");
+  EXPECT_EQ(AgentOfCgroup("/nova.slice/nova-agents.slice/other.service"), "");
+  EXPECT_EQ(AgentOfCgroup("/nova.slice/nova-agents.slice"), "");
+  EXPECT_EQ(AgentOfCgroup("/user.slice/user-1000.slice/session-3.scope"), std::nullopt);
+  EXPECT_EQ(AgentOfCgroup("/system.slice/novad.service"), std::nullopt);
+  EXPECT_EQ(AgentOfCgroup("/nova-agents.slice.fake/nova-agent-a1.service"), std::nullopt);
+  EXPECT_EQ(AgentOfCgroup(""), std::nullopt);
+}
+
+TEST(OutcomeUnit, IsATemplateInstanceNamedAfterTheAgent) {
+  EXPECT_EQ(OutcomeUnit("agent-001"), "nova-outcome@agent-001.service");
+}
+
 }  // namespace
 }  // namespace nova

@@ -1,15 +1,19 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "commands.h"
 #include "duration.h"
 #include "errors.h"
 #include "nova_client.h"
 #include "size.h"
+#include "text.h"
 
 namespace nova {
 namespace {
@@ -48,9 +52,40 @@ uint64_t ParseCountOrThrow(const std::string& what, const std::string& text) {
   return value;
 }
 
+// --secret NAME=@FILE or NAME=@- (standard input): read here, as the caller,
+// so novad never opens a path a caller names.
+std::pair<std::string, std::string> ReadSecret(const std::string& spec, bool& stdin_taken) {
+  size_t at = spec.find("=@");
+  if (at == std::string::npos || at == 0) {
+    throw Error(ErrorKind::kInvalidArgument,
+                "--secret \"" + Printable(spec) +
+                    "\": expected NAME=@FILE, or NAME=@- to read it from standard input");
+  }
+  std::string name = spec.substr(0, at), source = spec.substr(at + 2);
+  std::ostringstream value;
+  if (source == "-") {
+    if (stdin_taken) {
+      throw Error(ErrorKind::kInvalidArgument, "--secret " + Printable(name) +
+                                                   "=@-: standard input is already read by another "
+                                                   "--secret");
+    }
+    stdin_taken = true;
+    value << std::cin.rdbuf();
+  } else {
+    std::ifstream in(source, std::ios::binary);
+    if (!in) {
+      throw Error(ErrorKind::kInvalidArgument, "--secret " + Printable(name) + "=@" +
+                                                   Printable(source) + ": cannot read " +
+                                                   Printable(source) + ": " + std::strerror(errno));
+    }
+    value << in.rdbuf();
+  }
+  return {name, value.str()};
+}
+
 struct SpawnOptions {
   std::string name, workdir, memory, tasks, timeout, soft_timeout, user;
-  std::vector<std::string> environment, command;
+  std::vector<std::string> environment, secrets, command;
   bool json = false;
 };
 
@@ -79,6 +114,14 @@ void RunSpawn(const SpawnOptions& o) {
     request.soft_timeout = ParseDurationOrThrow("--soft-timeout", o.soft_timeout);
   }
   if (!o.user.empty()) request.user = o.user;
+  bool stdin_taken = false;
+  for (const auto& spec : o.secrets) {
+    auto [name, value] = ReadSecret(spec, stdin_taken);
+    if (!request.secrets.emplace(name, std::move(value)).second) {
+      throw Error(ErrorKind::kInvalidArgument,
+                  "--secret " + Printable(name) + ": given twice; each secret name once");
+    }
+  }
 
   NovaClient client;
   SpawnResult r = client.Spawn(request);
@@ -117,7 +160,13 @@ void AddSpawnCommand(CLI::App& app) {
   cmd->add_option("--soft-timeout", o->soft_timeout,
                   "When to send SIGUSR1 to the main process, e.g. 15m; 0 for never");
   // One value per --env, so that `--env A=1 -- cmd` keeps the -- for the command.
-  cmd->add_option("--env,-e", o->environment, "Set NAME=VALUE in the agent (repeatable)")
+  cmd->add_option("--env,-e", o->environment,
+                  "Set NAME=VALUE in the agent (repeatable); visible to every local user "
+                  "(systemctl show): use --secret for tokens")
+      ->allow_extra_args(false);
+  cmd->add_option("--secret,-s", o->secrets,
+                  "Hand the agent a secret, NAME=@FILE or NAME=@- (stdin): it reads "
+                  "$CREDENTIALS_DIRECTORY/NAME; no other user can (repeatable)")
       ->allow_extra_args(false);
   cmd->add_option("--user,-u", o->user, "Run as this user (root only, for other users)");
   cmd->add_flag("--json", o->json, "Print the result as JSON");

@@ -102,6 +102,13 @@ const std::map<std::string, Key, std::less<>>& Keys() {
           return b.has_value();
         },
         "yes or no"}},
+      {"AgentSystemBus",
+       {[](Config& c, std::string_view v) {
+          auto b = ParseBool(v);
+          if (b) c.agent_system_bus = *b;
+          return b.has_value();
+        },
+        "yes or no"}},
       {"WatchIntervalMax", {Duration(&Config::watch_interval_max), "a duration such as 1s"}},
       {"WatchIntervalMin", {Duration(&Config::watch_interval_min), "a duration such as 20ms"}},
       {"ReliefConfirmTimeout",

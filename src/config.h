@@ -34,6 +34,10 @@ struct Config {
   Usec watch_interval_min = std::chrono::milliseconds(20);
   Usec relief_confirm_timeout = std::chrono::seconds(5);
   Usec pressure_stall = std::chrono::milliseconds(100);
+  // Whether agents may connect to the system bus (and so ask novad or
+  // systemd anything); off, an agent's unit makes the bus socket and the
+  // users' runtime directories (their user managers) inaccessible.
+  bool agent_system_bus = false;
   // 0 = derive from memory: (total - system share - headroom) / memory_max.
   uint64_t max_agents = 0;
   double system_share_percent = 2;  // guide: 32 GB of 1.5 TB

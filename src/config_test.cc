@@ -90,7 +90,8 @@ TEST(Config, ParsesEveryKey) {
 TEST(Config, UnknownKeyNamesTheLineAndTheKnownKeys) {
   EXPECT_EQ(Problem("\nMemoryMaxx=4G\n"),
             "/etc/nova/nova.conf:2: unknown key \"MemoryMaxx\"; known keys: "
-            "AdmissionPercent, AdmissionReopenPercent, HeadroomPercent, MaxAgents, MemoryMax, "
+            "AdmissionPercent, AdmissionReopenPercent, AgentSystemBus, HeadroomPercent, MaxAgents, "
+            "MemoryMax, "
             "PressureStall, ReliefConfirmTimeout, ReliefDryRun, ReliefPercent, "
             "ReliefTargetPercent, RuntimeMax, SoftTimeout, SystemSharePercent, "
             "TasksMax, TimeoutStop, WatchIntervalMax, WatchIntervalMin");

@@ -71,6 +71,13 @@ SpawnResult NovaClient::Spawn(const SpawnRequest& request) {
   }
   if (!request.environment.empty()) options["Environment"] = sdbus::Variant(request.environment);
   if (request.user) options["User"] = sdbus::Variant(*request.user);
+  if (!request.secrets.empty()) {
+    std::map<std::string, std::vector<uint8_t>> secrets;
+    for (const auto& [name, value] : request.secrets) {
+      secrets[name] = std::vector<uint8_t>(value.begin(), value.end());
+    }
+    options["Secrets"] = sdbus::Variant(secrets);
+  }
   try {
     std::tuple<std::string, std::string, std::string, uint32_t> reply;
     proxy_->getProxy()

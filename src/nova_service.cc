@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <fstream>
 
+#include "agent_name.h"
 #include "errors.h"
 #include "nova_manager_adaptor.h"
 
@@ -19,6 +21,16 @@ T Option(const std::map<std::string, sdbus::Variant>& options, const std::string
                                                  sdbus::signature_of<T>::str());
   }
   return v.get<T>();
+}
+
+// The cgroup v2 path of a process, "" if it cannot be read (gone).
+std::string CgroupOfPid(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("0::")) return line.substr(3);
+  }
+  return "";
 }
 
 sdbus::Error ToDbusError(const Error& e) {
@@ -47,11 +59,16 @@ SpawnRequest SpawnRequestFromOptions(const std::string& name, const std::vector<
       request.environment = Option<std::vector<std::string>>(options, key);
     } else if (key == "User") {
       request.user = Option<std::string>(options, key);
+    } else if (key == "Secrets") {
+      for (const auto& [secret, bytes] :
+           Option<std::map<std::string, std::vector<uint8_t>>>(options, key)) {
+        request.secrets[secret] = std::string(bytes.begin(), bytes.end());
+      }
     } else {
       throw Error(ErrorKind::kInvalidArgument,
                   "unknown spawn option \"" + key +
                       "\"; known: WorkingDirectory, MemoryMax, TasksMax, "
-                      "RuntimeMaxUSec, SoftTimeoutUSec, Environment, User");
+                      "RuntimeMaxUSec, SoftTimeoutUSec, Environment, User, Secrets");
     }
   }
   return request;
@@ -78,8 +95,15 @@ class NovaService::Adaptor final
   ~Adaptor() { unregisterAdaptor(); }
 
  private:
+  // The uid and pid come from the bus (dbus-daemon took them from the
+  // socket's peer credentials), never from an argument.
   Caller CurrentCaller() {
-    return Caller{getObject().getCurrentlyProcessedMessage()->getCredsUid()};
+    auto* message = getObject().getCurrentlyProcessedMessage();
+    Caller caller{message->getCredsUid(), std::nullopt};
+    std::string cgroup = CgroupOfPid(message->getCredsPid());
+    // A caller whose cgroup cannot be read is treated as an agent: fail closed.
+    caller.agent = cgroup.empty() ? std::optional<std::string>("") : AgentOfCgroup(cgroup);
+    return caller;
   }
 
   std::tuple<std::string, std::string, std::string, uint32_t> Spawn(
@@ -121,6 +145,7 @@ class NovaService::Adaptor final
     Caller caller{};
     try {
       caller = CurrentCaller();
+      RefuseAgentCaller(caller);
       if (caller.uid != 0) {
         throw Error(ErrorKind::kPermissionDenied,
                     "relief kills other users' agents; only root may ask for it");

@@ -1,5 +1,8 @@
 #include "outcome.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -55,6 +58,7 @@ nlohmann::json OutcomeToJson(const Outcome& o) {
       {"exit_code", o.exit_code},
       {"exit_status", o.exit_status},
       {"oom_kills", o.oom_kills},
+      {"user", o.user},
       {"finished_at_usec", o.finished_at_usec},
       {"description", DescribeOutcome(o)},
   };
@@ -72,6 +76,7 @@ Outcome OutcomeFromJson(const nlohmann::json& j) {
   o.exit_code = j.value("exit_code", "");
   o.exit_status = j.value("exit_status", "");
   o.oom_kills = j.value("oom_kills", uint64_t{0});
+  o.user = j.value("user", "");
   o.finished_at_usec = j.value("finished_at_usec", int64_t{0});
   if (j.contains("killed_by")) {
     o.killed = KillMarker{j.value("killed_by", ""), j.value("kill_reason", "")};
@@ -105,9 +110,11 @@ std::optional<nlohmann::json> ReadJson(const fs::path& path) {
 
 }  // namespace
 
-OutcomeStore::OutcomeStore(std::string state_dir, std::string runtime_dir)
+OutcomeStore::OutcomeStore(std::string state_dir, const std::string& runtime_dir)
     : outcomes_dir_(std::move(state_dir) + "/outcomes"),
-      kill_dir_(std::move(runtime_dir) + "/kill") {}
+      kill_dir_(runtime_dir + "/kill"),
+      owners_dir_(runtime_dir + "/agents"),
+      secrets_dir_(runtime_dir + "/secrets") {}
 
 void OutcomeStore::Write(const Outcome& outcome) const {
   WriteFileAtomically(fs::path(outcomes_dir_) / (outcome.agent + ".json"),
@@ -146,6 +153,51 @@ std::optional<KillMarker> OutcomeStore::TakeKillMarker(const std::string& agent)
 void OutcomeStore::ClearKillMarker(const std::string& agent) const {
   std::error_code ec;
   fs::remove(fs::path(kill_dir_) / (agent + ".json"), ec);
+}
+
+}  // namespace nova
+
+namespace nova {
+
+void OutcomeStore::WriteOwner(const std::string& agent, const std::string& user) const {
+  nlohmann::json j = {{"user", user}};
+  WriteFileAtomically(fs::path(owners_dir_) / (agent + ".json"), j.dump() + "\n");
+}
+
+std::optional<std::string> OutcomeStore::TakeOwner(const std::string& agent) const {
+  fs::path path = fs::path(owners_dir_) / (agent + ".json");
+  auto j = ReadJson(path);
+  std::error_code ec;
+  fs::remove(path, ec);
+  if (!j) return std::nullopt;
+  return j->value("user", "");
+}
+
+std::map<std::string, std::string> OutcomeStore::WriteSecrets(
+    const std::string& agent, const std::map<std::string, std::string>& secrets) const {
+  std::map<std::string, std::string> paths;
+  RemoveSecrets(agent);
+  if (secrets.empty()) return paths;
+  fs::path dir = fs::path(secrets_dir_) / agent;
+  fs::create_directories(dir.parent_path());
+  fs::permissions(dir.parent_path(), fs::perms::owner_all);
+  fs::create_directory(dir);
+  fs::permissions(dir, fs::perms::owner_all);
+  for (const auto& [name, value] : secrets) {
+    fs::path path = dir / name;
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
+    if (fd < 0) throw Error(ErrorKind::kFailed, "cannot create " + path.string());
+    bool ok = ::write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
+    ok = (::close(fd) == 0) && ok;
+    if (!ok) throw Error(ErrorKind::kFailed, "cannot write " + path.string());
+    paths[name] = path.string();
+  }
+  return paths;
+}
+
+void OutcomeStore::RemoveSecrets(const std::string& agent) const {
+  std::error_code ec;
+  fs::remove_all(fs::path(secrets_dir_) / agent, ec);
 }
 
 }  // namespace nova

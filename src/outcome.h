@@ -1,15 +1,18 @@
 // How an agent ended, kept after systemd has garbage-collected its unit.
 //
 // Agent units are transient with CollectMode=inactive-or-failed, so they never
-// pile up as failed units. Just before a unit goes, its privileged
-// ExecStopPost hook records the outcome here: systemd's verdict
-// ($SERVICE_RESULT, $EXIT_CODE, $EXIT_STATUS), the cgroup's OOM kills, and
-// who asked for the kill if someone did (a marker novad leaves before it stops
-// an agent). Files, not novad's memory: outcomes survive novad restarts and
-// `novactl status` reads them without novad.
+// pile up as failed units. When a unit ends, systemd starts
+// nova-outcome@NAME.service (a root service of its own, outside the agent),
+// which records the outcome here: systemd's verdict ($MONITOR_SERVICE_RESULT,
+// $MONITOR_EXIT_CODE, $MONITOR_EXIT_STATUS), PID 1's count of OOM kills in the
+// run, who asked for the kill if someone did (a marker novad leaves before it
+// stops an agent) and whose agent it was (a record novad leaves at spawn).
+// Files, not novad's memory: outcomes survive novad restarts and
+// `novactl status` reads them without novad. Only root writes here.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
@@ -29,7 +32,8 @@ struct Outcome {
                                // oom-kill...
   std::string exit_code;       // $EXIT_CODE: exited, killed, dumped
   std::string exit_status;     // $EXIT_STATUS: a number or a signal name
-  uint64_t oom_kills = 0;      // memory.events oom_kill of the agent's cgroup
+  uint64_t oom_kills = 0;      // processes of the run killed by the kernel's OOM killer
+  std::string user;            // whose agent it was (empty in records from before 0.2)
   std::optional<KillMarker> killed;
   int64_t finished_at_usec = 0;  // CLOCK_REALTIME
 };
@@ -45,10 +49,12 @@ std::string StartFailureReason(const std::string& exit_status);
 nlohmann::json OutcomeToJson(const Outcome& outcome);
 Outcome OutcomeFromJson(const nlohmann::json& json);
 
-// The on-disk store: STATE/outcomes/NAME.json and RUNTIME/kill/NAME.json.
+// The on-disk store: STATE/outcomes/NAME.json, RUNTIME/kill/NAME.json (kill
+// markers), RUNTIME/agents/NAME.json (who owns a live agent) and
+// RUNTIME/secrets/NAME/ (the agent's secrets until systemd has copied them).
 class OutcomeStore {
  public:
-  OutcomeStore(std::string state_dir, std::string runtime_dir);
+  OutcomeStore(std::string state_dir, const std::string& runtime_dir);
 
   void Write(const Outcome& outcome) const;  // atomic replace
   std::optional<Outcome> Read(const std::string& agent) const;
@@ -58,9 +64,20 @@ class OutcomeStore {
   std::optional<KillMarker> TakeKillMarker(const std::string& agent) const;
   void ClearKillMarker(const std::string& agent) const;
 
+  void WriteOwner(const std::string& agent, const std::string& user) const;
+  std::optional<std::string> TakeOwner(const std::string& agent) const;
+
+  // Writes each secret to a root-only file (directory 0700, file 0400) and
+  // returns name -> path, for LoadCredential=.
+  std::map<std::string, std::string> WriteSecrets(
+      const std::string& agent, const std::map<std::string, std::string>& secrets) const;
+  void RemoveSecrets(const std::string& agent) const;
+
  private:
   std::string outcomes_dir_;
   std::string kill_dir_;
+  std::string owners_dir_;
+  std::string secrets_dir_;
 };
 
 }  // namespace nova

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "agent_hook.h"
@@ -11,8 +12,11 @@ namespace nova {
 namespace {
 
 Outcome Make(std::string result, std::string code, std::string status, uint64_t ooms = 0) {
-  return OutcomeFromServiceEnvironment(
-      "a1", {{"SERVICE_RESULT", result}, {"EXIT_CODE", code}, {"EXIT_STATUS", status}}, ooms, 42);
+  return OutcomeFromMonitorEnvironment("a1",
+                                       {{"MONITOR_SERVICE_RESULT", result},
+                                        {"MONITOR_EXIT_CODE", code},
+                                        {"MONITOR_EXIT_STATUS", status}},
+                                       ooms, 42);
 }
 
 TEST(Outcome, DescribesWhatHappened) {
@@ -61,12 +65,53 @@ TEST(OutcomeStore, KeepsOutcomesAndConsumesKillMarkers) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(AgentHook, ReadsCgroupAndOomKills) {
-  EXPECT_EQ(CgroupFromProcSelf("0::/nova.slice/nova-agents.slice/nova-agent-a1.service\n"),
-            "/nova.slice/nova-agents.slice/nova-agent-a1.service");
-  EXPECT_EQ(CgroupFromProcSelf("12:pids:/x\n0::/y\n"), "/y");
-  EXPECT_EQ(ParseOomKills("low 0\nhigh 0\nmax 12\noom 3\noom_kill 2\noom_group_kill 0\n"), 2u);
-  EXPECT_EQ(ParseOomKills(""), 0u);
+TEST(AgentHook, CountsOomKillsUntilTheRunsEndEntry) {
+  RunEndTally tally;
+  tally.Observe("39f53479d3a045ac8e11786248231fbf");  // "Started"
+  tally.Observe(kUnitOutOfMemoryMessageId);
+  tally.Observe(kUnitOutOfMemoryMessageId);
+  EXPECT_FALSE(tally.ended());
+  tally.Observe(kUnitFailureResultMessageId);
+  EXPECT_TRUE(tally.ended());
+  EXPECT_EQ(tally.oom_kills(), 2u);
+  RunEndTally clean;
+  clean.Observe(kUnitSuccessMessageId);
+  EXPECT_TRUE(clean.ended());
+  EXPECT_EQ(clean.oom_kills(), 0u);
+}
+
+TEST(AgentHook, TakesTheOutcomeFromMonitorVariablesOnly) {
+  Outcome o = OutcomeFromMonitorEnvironment("a1",
+                                            {{"MONITOR_SERVICE_RESULT", "signal"},
+                                             {"MONITOR_EXIT_CODE", "killed"},
+                                             {"MONITOR_EXIT_STATUS", "KILL"},
+                                             {"SERVICE_RESULT", "success"},
+                                             {"EXIT_CODE", "exited"}},
+                                            1, 42);
+  EXPECT_EQ(o.service_result, "signal");
+  EXPECT_EQ(o.exit_code, "killed");
+  EXPECT_EQ(DescribeOutcome(o), "oom-killed (memory limit)");
+}
+
+TEST(OutcomeStore, OwnersAndSecretsAreRootsFilesAndGoAway) {
+  auto dir = std::filesystem::temp_directory_path() / "nova-owner-test";
+  std::filesystem::remove_all(dir);
+  OutcomeStore store((dir / "state").string(), (dir / "run").string());
+  store.WriteOwner("a1", "alice");
+  EXPECT_EQ(store.TakeOwner("a1"), "alice");
+  EXPECT_EQ(store.TakeOwner("a1"), std::nullopt);
+  auto paths = store.WriteSecrets("a1", {{"token", "s3cret\n"}});
+  ASSERT_EQ(paths.size(), 1u);
+  auto file = std::filesystem::path(paths["token"]);
+  EXPECT_EQ(std::filesystem::status(file).permissions(), std::filesystem::perms::owner_read);
+  EXPECT_EQ(std::filesystem::status(file.parent_path()).permissions(),
+            std::filesystem::perms::owner_all);
+  std::ifstream in(file);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "s3cret\n");
+  store.RemoveSecrets("a1");
+  EXPECT_FALSE(std::filesystem::exists(file.parent_path()));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -1,9 +1,12 @@
 #include "spawn_spec.h"
 
+#include <cctype>
+
 #include "agent_name.h"
 #include "environment.h"
 #include "errors.h"
 #include "size.h"
+#include "text.h"
 
 namespace nova {
 namespace {
@@ -12,7 +15,49 @@ namespace {
   throw Error(ErrorKind::kInvalidArgument, message);
 }
 
-std::string Quoted(const std::string& s) { return "\"" + s + "\""; }
+std::string Quoted(const std::string& s) { return "\"" + Printable(s) + "\""; }
+
+// Refuses a string that would not reach systemd as exactly one value.
+void RefuseControl(const std::string& what, const std::string& value) {
+  if (auto bad = FindControl(value)) {
+    Invalid(what + " " + Quoted(value) + ": contains " + *bad +
+            "; control characters and invalid UTF-8 are not accepted");
+  }
+}
+
+void ValidateSecretName(const std::string& name) {
+  bool valid = !name.empty() && name.size() <= 255 && name.front() != '.';
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') {
+      valid = false;
+    }
+  }
+  if (!valid) {
+    Invalid("--secret " + Quoted(name) +
+            ": not a valid secret name; use 1-255 letters, digits, '_', '-' or '.', not "
+            "starting with '.'");
+  }
+}
+
+void ValidateUnitStrings(const SpawnRequest& request) {
+  for (size_t i = 0; i < request.argv.size(); ++i) {
+    RefuseControl(i == 0 ? "command" : "argument " + std::to_string(i), request.argv[i]);
+  }
+  RefuseControl("--workdir", request.workdir);
+  for (const auto& assignment : request.environment) RefuseControl("--env", assignment);
+  if (request.user) RefuseControl("--user", *request.user);
+  if (request.secrets.size() > kMaxSecrets) {
+    Invalid("--secret: " + std::to_string(request.secrets.size()) + " secrets given; at most " +
+            std::to_string(kMaxSecrets) + " are accepted");
+  }
+  for (const auto& [name, value] : request.secrets) {
+    ValidateSecretName(name);
+    if (value.size() > kMaxSecretBytes) {
+      Invalid("--secret " + name + ": " + FormatSize(value.size()) + " is too large; at most " +
+              FormatSize(kMaxSecretBytes) + " are accepted");
+    }
+  }
+}
 
 std::string CommandLine(const std::vector<std::string>& argv) {
   std::string line;
@@ -20,14 +65,14 @@ std::string CommandLine(const std::vector<std::string>& argv) {
     if (!line.empty()) line += ' ';
     line += arg;
   }
-  if (line.size() > 120) line = line.substr(0, 117) + "...";
-  return line;
+  return TruncateUtf8(line, 120);
 }
 
 }  // namespace
 
 AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config, uint64_t memory_total) {
   ValidateAgentName(request.name);
+  ValidateUnitStrings(request);
   AgentSpec spec;
   spec.name = request.name;
 
@@ -84,12 +129,12 @@ AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config, uint64
   }
 
   spec.timeout_stop = config.timeout_stop;
+  spec.system_bus = config.agent_system_bus;
   spec.user = request.user.value_or("");
   return spec;
 }
 
-UnitProperties AgentUnitProperties(const AgentSpec& spec, const SystemdFeatures& features,
-                                   const std::string& hook_path) {
+UnitProperties AgentUnitProperties(const AgentSpec& spec, const SystemdFeatures& features) {
   std::vector<std::string> environment = spec.environment;
   environment.push_back("NOVA_AGENT_NAME=" + spec.name);
 
@@ -97,10 +142,9 @@ UnitProperties AgentUnitProperties(const AgentSpec& spec, const SystemdFeatures&
       {"Description", "Nova agent " + spec.name + ": " + CommandLine(spec.argv)},
       {"Slice", std::string(kAgentsSlice)},
       {"Type", std::string("exec")},
-      {"ExecStart", std::vector<ExecCommand>{{spec.argv[0], spec.argv, false}}},
-      {"ExecStopPostEx",
-       std::vector<ExecCommandEx>{
-           {hook_path, {hook_path, "exit", spec.name}, {"privileged", "ignore-failure"}}}},
+      {"ExecStartEx", std::vector<ExecCommandEx>{{spec.argv[0], spec.argv, {"no-env-expand"}}}},
+      {"OnSuccess", std::vector<std::string>{OutcomeUnit(spec.name)}},
+      {"OnFailure", std::vector<std::string>{OutcomeUnit(spec.name)}},
       {"WorkingDirectory", spec.workdir},
       {"User", spec.user},
       {"Environment", environment},
@@ -119,6 +163,12 @@ UnitProperties AgentUnitProperties(const AgentSpec& spec, const SystemdFeatures&
       {"SendSIGKILL", true},
       {"CollectMode", std::string("inactive-or-failed")},
   };
+  if (!spec.system_bus) props.push_back({"InaccessiblePaths", kAgentInaccessiblePaths});
+  if (!spec.credentials.empty()) {
+    std::vector<CredentialFile> files;
+    for (const auto& [name, path] : spec.credentials) files.push_back({name, path});
+    props.push_back({"LoadCredential", files});
+  }
   if (spec.nice) props.push_back({"Nice", int32_t{*spec.nice}});
   if (spec.oom_score_adjust) props.push_back({"OOMScoreAdjust", int32_t{*spec.oom_score_adjust}});
   if (spec.soft_timeout.count() > 0) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -26,6 +27,9 @@ struct SpawnRequest {
   std::optional<Usec> runtime_max;
   std::optional<Usec> soft_timeout;  // 0 = no soft warning
   std::optional<std::string> user;
+  // Secrets by credential name: handed to the agent as systemd credentials
+  // ($CREDENTIALS_DIRECTORY/NAME), readable by the agent's user only.
+  std::map<std::string, std::string> secrets;
 };
 
 // A request made whole: validated, defaults applied, user resolved.
@@ -43,6 +47,10 @@ struct AgentSpec {
   // The priority policy's values (CODER_PROC_*), when it is enabled.
   std::optional<int> nice;
   std::optional<int> oom_score_adjust;
+  // Whether the agent may connect to the system bus (AgentSystemBus=).
+  bool system_bus = false;
+  // LoadCredential= entries: the secrets novad wrote for this agent.
+  std::vector<std::pair<std::string, std::string>> credentials;  // name, root-only file
 };
 
 // What the running systemd can do, which decides a few properties.
@@ -67,6 +75,14 @@ struct ExecCommandEx {
   bool operator==(const ExecCommandEx&) const = default;
 };
 
+// A LoadCredential= entry, D-Bus type (ss): the credential's name and the
+// file systemd copies it from when the agent starts.
+struct CredentialFile {
+  std::string name;
+  std::string path;
+  bool operator==(const CredentialFile&) const = default;
+};
+
 // A TimersMonotonic= entry, D-Bus type (st): a base such as "OnActiveSec".
 struct MonotonicTimer {
   std::string base;
@@ -74,9 +90,9 @@ struct MonotonicTimer {
   bool operator==(const MonotonicTimer&) const = default;
 };
 
-using PropertyValue =
-    std::variant<bool, int32_t, uint64_t, std::string, std::vector<std::string>,
-                 std::vector<ExecCommand>, std::vector<ExecCommandEx>, std::vector<MonotonicTimer>>;
+using PropertyValue = std::variant<bool, int32_t, uint64_t, std::string, std::vector<std::string>,
+                                   std::vector<ExecCommand>, std::vector<ExecCommandEx>,
+                                   std::vector<MonotonicTimer>, std::vector<CredentialFile>>;
 
 struct UnitProperty {
   std::string name;
@@ -91,15 +107,30 @@ inline constexpr uint64_t kMinMemoryMax = 16ULL << 20;  // 16M
 inline constexpr uint64_t kMaxTasksMax = 4194304;       // the kernel's pid_max limit
 inline constexpr Usec kMaxRuntime = std::chrono::hours(24 * 7);
 
+// Most secrets per agent and bytes per secret (systemd's own credential
+// size limit is 1M).
+inline constexpr size_t kMaxSecrets = 32;
+inline constexpr size_t kMaxSecretBytes = 1 << 20;
+
+// What the agent unit must never let through: paths an agent could use to
+// reach the system bus (and so novad and systemd), or its owner's user
+// manager (which starts processes outside the agent's cgroup).
+inline const std::vector<std::string> kAgentInaccessiblePaths = {"-/run/dbus/system_bus_socket",
+                                                                 "-/run/user"};
+
 // Validates `request` and fills in defaults from `config`. `memory_total`
 // bounds MemoryMax. The user is left empty when the request names none.
-// Throws InvalidArgument with one line naming the option, the value and what
-// is accepted.
+// Every string headed for systemd is checked for control characters, so none
+// can end a line of the transient unit file. Throws InvalidArgument with one
+// line naming the option, the value and what is accepted.
 AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config, uint64_t memory_total);
 
 // The transient agent service, nova-agent-NAME.service.
-UnitProperties AgentUnitProperties(const AgentSpec& spec, const SystemdFeatures& features,
-                                   const std::string& hook_path);
+// The command runs exactly as given: ExecStartEx with no-env-expand, so
+// systemd leaves "$VAR" alone. Its outcome is recorded by
+// nova-outcome@NAME.service, which systemd starts when the agent ends
+// (OnSuccess=/OnFailure=): nothing runs with more privilege inside the agent.
+UnitProperties AgentUnitProperties(const AgentSpec& spec, const SystemdFeatures& features);
 
 // The soft-deadline timer and the one-shot service it triggers, which sends
 // SIGUSR1 to the agent's main process once.

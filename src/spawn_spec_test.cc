@@ -10,7 +10,7 @@ namespace nova {
 namespace {
 
 constexpr uint64_t kGiB = 1ULL << 30;
-constexpr const char* kHook = "/usr/libexec/nova/nova-agent-hook";
+constexpr const char* kHook = "/usr/libexec/nova/nova-agent-hook";  // soft warnings
 
 SpawnRequest Request() {
   SpawnRequest r;
@@ -118,16 +118,16 @@ TEST(AgentUnitProperties, AreExactlyTheDefaults) {
   AgentSpec s = ResolveSpawn(Request(), Config{}, 64 * kGiB);
   s.user = "alice";
   s.environment = {"A=1"};
-  UnitProperties props = AgentUnitProperties(s, SystemdFeatures{252}, kHook);
+  UnitProperties props = AgentUnitProperties(s, SystemdFeatures{252});
   UnitProperties expected = {
       {"Description", std::string("Nova agent agent-001: /usr/bin/cargo build")},
       {"Slice", std::string("nova-agents.slice")},
       {"Type", std::string("exec")},
-      {"ExecStart",
-       std::vector<ExecCommand>{{"/usr/bin/cargo", {"/usr/bin/cargo", "build"}, false}}},
-      {"ExecStopPostEx",
+      {"ExecStartEx",
        std::vector<ExecCommandEx>{
-           {kHook, {kHook, "exit", "agent-001"}, {"privileged", "ignore-failure"}}}},
+           {"/usr/bin/cargo", {"/usr/bin/cargo", "build"}, {"no-env-expand"}}}},
+      {"OnSuccess", std::vector<std::string>{"nova-outcome@agent-001.service"}},
+      {"OnFailure", std::vector<std::string>{"nova-outcome@agent-001.service"}},
       {"WorkingDirectory", std::string("/var/nova-agents/active/ws-001")},
       {"User", std::string("alice")},
       {"Environment", std::vector<std::string>{"A=1", "NOVA_AGENT_NAME=agent-001"}},
@@ -146,6 +146,7 @@ TEST(AgentUnitProperties, AreExactlyTheDefaults) {
       {"KillMode", std::string("control-group")},
       {"SendSIGKILL", true},
       {"CollectMode", std::string("inactive-or-failed")},
+      {"InaccessiblePaths", std::vector<std::string>{"-/run/dbus/system_bus_socket", "-/run/user"}},
       {"Wants", std::vector<std::string>{"nova-soft-agent-001.timer"}},
       {"ExitType", std::string("cgroup")},
   };
@@ -154,19 +155,19 @@ TEST(AgentUnitProperties, AreExactlyTheDefaults) {
 
 TEST(AgentUnitProperties, ThePriorityPolicyBecomesNiceAndOOMScoreAdjust) {
   AgentSpec s = ResolveSpawn(Request(), Config{}, 64 * kGiB);
-  EXPECT_EQ(Find(AgentUnitProperties(s, SystemdFeatures{252}, kHook), "Nice"), nullptr);
-  EXPECT_EQ(Find(AgentUnitProperties(s, SystemdFeatures{252}, kHook), "OOMScoreAdjust"), nullptr);
+  EXPECT_EQ(Find(AgentUnitProperties(s, SystemdFeatures{252}), "Nice"), nullptr);
+  EXPECT_EQ(Find(AgentUnitProperties(s, SystemdFeatures{252}), "OOMScoreAdjust"), nullptr);
   s.nice = 7;
   s.oom_score_adjust = 998;
-  UnitProperties props = AgentUnitProperties(s, SystemdFeatures{252}, kHook);
+  UnitProperties props = AgentUnitProperties(s, SystemdFeatures{252});
   EXPECT_EQ(*Find(props, "Nice"), PropertyValue(int32_t{7}));
   EXPECT_EQ(*Find(props, "OOMScoreAdjust"), PropertyValue(int32_t{998}));
 }
 
 TEST(AgentUnitProperties, ExitTypeCgroupOnlyWhereSystemdHasIt) {
   AgentSpec s = ResolveSpawn(Request(), Config{}, 64 * kGiB);
-  EXPECT_NE(Find(AgentUnitProperties(s, SystemdFeatures{250}, kHook), "ExitType"), nullptr);
-  EXPECT_EQ(Find(AgentUnitProperties(s, SystemdFeatures{249}, kHook), "ExitType"), nullptr);
+  EXPECT_NE(Find(AgentUnitProperties(s, SystemdFeatures{250}), "ExitType"), nullptr);
+  EXPECT_EQ(Find(AgentUnitProperties(s, SystemdFeatures{249}), "ExitType"), nullptr);
 }
 
 TEST(AgentUnitProperties, OverridesLand) {
@@ -175,7 +176,7 @@ TEST(AgentUnitProperties, OverridesLand) {
   r.tasks_max = 64;
   r.runtime_max = std::chrono::minutes(5);
   UnitProperties props =
-      AgentUnitProperties(ResolveSpawn(r, Config{}, 64 * kGiB), SystemdFeatures{252}, kHook);
+      AgentUnitProperties(ResolveSpawn(r, Config{}, 64 * kGiB), SystemdFeatures{252});
   EXPECT_EQ(*Find(props, "MemoryMax"), PropertyValue(1 * kGiB));
   EXPECT_EQ(*Find(props, "TasksMax"), PropertyValue(uint64_t{64}));
   EXPECT_EQ(*Find(props, "RuntimeMaxUSec"), PropertyValue(uint64_t{300000000}));
@@ -189,7 +190,7 @@ TEST(SoftTimer, IsCreatedWithTheAgentOnlyWhenThereIsASoftDeadline) {
   EXPECT_EQ(aux[1].first, "nova-soft-agent-001.service");
   s.soft_timeout = Usec(0);
   EXPECT_TRUE(SoftDeadlineUnits(s, kHook).empty());
-  EXPECT_EQ(Find(AgentUnitProperties(s, SystemdFeatures{252}, kHook), "Wants"), nullptr);
+  EXPECT_EQ(Find(AgentUnitProperties(s, SystemdFeatures{252}), "Wants"), nullptr);
 }
 
 TEST(SoftTimer, FiresOnceAtTheSoftDeadlineAndGoesWithTheAgent) {
@@ -204,6 +205,95 @@ TEST(SoftTimer, FiresOnceAtTheSoftDeadlineAndGoesWithTheAgent) {
   EXPECT_EQ(*Find(service, "ExecStart"),
             PropertyValue(
                 std::vector<ExecCommand>{{kHook, {kHook, "soft-warning", "agent-001"}, false}}));
+}
+
+TEST(AgentUnitProperties, NothingRunsPrivilegedInsideTheAgent) {
+  AgentSpec s = ResolveSpawn(Request(), Config{}, 64 * kGiB);
+  for (const auto& p : AgentUnitProperties(s, SystemdFeatures{252})) {
+    EXPECT_FALSE(p.name.starts_with("ExecStop") || p.name.starts_with("ExecStartPre") ||
+                 p.name.starts_with("ExecStartPost"))
+        << p.name;
+    if (const auto* commands = std::get_if<std::vector<ExecCommandEx>>(&p.value)) {
+      for (const auto& c : *commands) {
+        EXPECT_THAT(c.flags, testing::Not(testing::Contains("privileged"))) << p.name;
+      }
+    }
+  }
+}
+
+TEST(AgentUnitProperties, TheSystemBusOnlyWhenTheOperatorAllowsIt) {
+  Config config;
+  config.agent_system_bus = true;
+  AgentSpec s = ResolveSpawn(Request(), config, 64 * kGiB);
+  EXPECT_EQ(Find(AgentUnitProperties(s, SystemdFeatures{252}), "InaccessiblePaths"), nullptr);
+}
+
+TEST(AgentUnitProperties, SecretsAreLoadedFromNovasFilesNotSetInTheUnit) {
+  AgentSpec s = ResolveSpawn(Request(), Config{}, 64 * kGiB);
+  EXPECT_EQ(Find(AgentUnitProperties(s, SystemdFeatures{252}), "LoadCredential"), nullptr);
+  s.credentials = {{"token", "/run/nova/secrets/agent-001/token"}};
+  UnitProperties props = AgentUnitProperties(s, SystemdFeatures{252});
+  EXPECT_EQ(
+      *Find(props, "LoadCredential"),
+      PropertyValue(std::vector<CredentialFile>{{"token", "/run/nova/secrets/agent-001/token"}}));
+  EXPECT_EQ(Find(props, "SetCredential"), nullptr);
+}
+
+TEST(AgentUnitProperties, ArgumentsAreCarriedVerbatimAndDescriptionsCutOnCharacters) {
+  SpawnRequest r = Request();
+  std::string long_arg;
+  for (int i = 0; i < 100; ++i) long_arg += "\xc3\xa9";  // 200 bytes of é
+  r.argv = {"/bin/sh", "-c", "echo $$ ${HOME} %n '\"\\", long_arg};
+  AgentSpec s = ResolveSpawn(r, Config{}, 64 * kGiB);
+  UnitProperties props = AgentUnitProperties(s, SystemdFeatures{252});
+  EXPECT_EQ(*Find(props, "ExecStartEx"),
+            PropertyValue(std::vector<ExecCommandEx>{{"/bin/sh", r.argv, {"no-env-expand"}}}));
+  std::string description = std::get<std::string>(*Find(props, "Description"));
+  EXPECT_LE(description.size(), 120u + std::string("Nova agent agent-001: ").size());
+  EXPECT_TRUE(description.ends_with("\xc3\xa9...")) << description;
+}
+
+TEST(ResolveSpawn, RefusesControlCharactersInEveryStringForSystemd) {
+  auto with = [](auto change) {
+    SpawnRequest r = Request();
+    change(r);
+    return Problem(r);
+  };
+  EXPECT_EQ(with([](SpawnRequest& r) {
+              r.argv = {"/bin/echo", "a\n[Service]"};
+            }),
+            "argument 1 \"a\\n[Service]\": contains a newline; control characters and invalid "
+            "UTF-8 are not accepted");
+  EXPECT_THAT(with([](SpawnRequest& r) { r.argv = {"/bin/echo\r"}; }),
+              testing::StartsWith("command \"/bin/echo\\x0d\": contains a carriage return"));
+  EXPECT_THAT(
+      with([](SpawnRequest& r) { r.workdir = "/tmp/x\nExecStopPost=+/bin/sh"; }),
+      testing::StartsWith("--workdir \"/tmp/x\\nExecStopPost=+/bin/sh\": contains a newline"));
+  EXPECT_THAT(with([](SpawnRequest& r) { r.environment = {"A=\x1b[2J"}; }),
+              testing::StartsWith("--env \"A=\\e[2J\": contains an escape character"));
+  EXPECT_THAT(with([](SpawnRequest& r) { r.environment = {std::string("A=x\0y", 5)}; }),
+              testing::HasSubstr("contains a NUL byte"));
+  EXPECT_THAT(with([](SpawnRequest& r) { r.user = "bob\n"; }),
+              testing::StartsWith("--user \"bob\\n\": contains a newline"));
+  EXPECT_THAT(with([](SpawnRequest& r) {
+                r.argv = {"/bin/echo", "\xff"};
+              }),
+              testing::HasSubstr("byte 0xff (not UTF-8)"));
+  EXPECT_EQ(with([](SpawnRequest& r) {
+              r.argv = {"/bin/echo", "caf\xc3\xa9 \t"};
+            }),
+            "argument 1 \"caf\xc3\xa9 \\t\": contains a tab; control characters and invalid UTF-8 "
+            "are not accepted");
+}
+
+TEST(ResolveSpawn, ChecksSecretNamesAndSizes) {
+  SpawnRequest r = Request();
+  r.secrets = {{"api-token.v1", "s3cret"}};
+  EXPECT_EQ(Problem(r), "");
+  r.secrets = {{"../etc", "x"}};
+  EXPECT_THAT(Problem(r), testing::StartsWith("--secret \"../etc\": not a valid secret name"));
+  r.secrets = {{"big", std::string(kMaxSecretBytes + 1, 'x')}};
+  EXPECT_THAT(Problem(r), testing::StartsWith("--secret big: 1M is too large"));
 }
 
 }  // namespace

@@ -44,6 +44,10 @@ sdbus::Variant ToVariant(const PropertyValue& value) {
               out;
           for (const auto& c : v) out.emplace_back(c.path, c.argv, c.flags);
           return sdbus::Variant(out);
+        } else if constexpr (std::is_same_v<T, std::vector<CredentialFile>>) {
+          std::vector<sdbus::Struct<std::string, std::string>> out;
+          for (const auto& c : v) out.emplace_back(c.name, c.path);
+          return sdbus::Variant(out);
         } else if constexpr (std::is_same_v<T, std::vector<MonotonicTimer>>) {
           std::vector<sdbus::Struct<std::string, uint64_t>> out;
           for (const auto& t : v) out.emplace_back(t.base, t.usec);
