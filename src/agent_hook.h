@@ -2,8 +2,9 @@
 // time in a root service of its own, never inside the agent's unit, so that
 // nothing the agent or its owner controls (environment, preloaded libraries,
 // forged SERVICE_RESULT) reaches a privileged process.
-//   outcome NAME       nova-outcome@NAME.service, started by systemd when the
-//                      agent's unit ends (OnSuccess=/OnFailure=): records the
+//   outcome NAME       nova-outcome-{success,failure}@NAME.service, started by
+//                      systemd when the agent's unit ends (OnSuccess=/
+//                      OnFailure=): records the
 //                      outcome from what systemd reports ($MONITOR_*) and
 //                      PID 1's own journal entries for that invocation.
 //   soft-warning NAME  run by the agent's soft-deadline timer: SIGUSR1 to the

@@ -140,17 +140,19 @@ void AgentManager::ClaimName(const AgentSpec& spec, const Caller& caller) {
                       last->user + "'s agent; choose another name (root may reuse it)");
     }
   }
-  std::string outcome_unit = OutcomeUnit(spec.name);
   auto deadline = std::chrono::steady_clock::now() + kOutcomeDeadline;
-  for (;;) {
-    auto state = systemd_.GetUnitState(outcome_unit);
-    if (!state || !state->live()) return;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      throw Error(ErrorKind::kAlreadyRunning, "the outcome of the previous agent \"" + spec.name +
-                                                  "\" is still being recorded (" + outcome_unit +
-                                                  "); try again in a moment");
+  for (const std::string& outcome_unit :
+       {OutcomeUnitOnSuccess(spec.name), OutcomeUnitOnFailure(spec.name)}) {
+    for (;;) {
+      auto state = systemd_.GetUnitState(outcome_unit);
+      if (!state || !state->live()) break;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        throw Error(ErrorKind::kAlreadyRunning, "the outcome of the previous agent \"" + spec.name +
+                                                    "\" is still being recorded (" + outcome_unit +
+                                                    "); try again in a moment");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
 

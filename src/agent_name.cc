@@ -52,8 +52,12 @@ std::string SoftServiceUnit(std::string_view name) {
   return "nova-soft-" + std::string(name) + ".service";
 }
 
-std::string OutcomeUnit(std::string_view name) {
-  return "nova-outcome@" + std::string(name) + ".service";
+std::string OutcomeUnitOnSuccess(std::string_view name) {
+  return "nova-outcome-success@" + std::string(name) + ".service";
+}
+
+std::string OutcomeUnitOnFailure(std::string_view name) {
+  return "nova-outcome-failure@" + std::string(name) + ".service";
 }
 
 std::optional<std::string> AgentNameFromUnit(std::string_view unit) {

@@ -23,9 +23,13 @@ std::string AgentUnit(std::string_view name);
 // nova-soft-NAME.timer / .service: the agent's soft-deadline warning.
 std::string SoftTimerUnit(std::string_view name);
 std::string SoftServiceUnit(std::string_view name);
-// nova-outcome@NAME.service: records how the agent ended (a root service of
-// its own, started by systemd when the agent's unit goes inactive or failed).
-std::string OutcomeUnit(std::string_view name);
+// nova-outcome-success@NAME.service / nova-outcome-failure@NAME.service:
+// record how the agent ended (root services of their own, started by systemd
+// when the agent's unit goes inactive or failed). Two units, because systemd
+// hands the ending unit's result ($MONITOR_*) only to a unit with a single
+// trigger, and one unit named in both OnSuccess= and OnFailure= has two.
+std::string OutcomeUnitOnSuccess(std::string_view name);
+std::string OutcomeUnitOnFailure(std::string_view name);
 
 // The agent name of an agent unit, or nullopt for any other unit.
 std::optional<std::string> AgentNameFromUnit(std::string_view unit);

@@ -62,7 +62,8 @@ TEST(AgentOfCgroup, TellsAgentsProcessesFromEveryoneElse) {
 }
 
 TEST(OutcomeUnit, IsATemplateInstanceNamedAfterTheAgent) {
-  EXPECT_EQ(OutcomeUnit("agent-001"), "nova-outcome@agent-001.service");
+  EXPECT_EQ(OutcomeUnitOnSuccess("agent-001"), "nova-outcome-success@agent-001.service");
+  EXPECT_EQ(OutcomeUnitOnFailure("agent-001"), "nova-outcome-failure@agent-001.service");
 }
 
 }  // namespace

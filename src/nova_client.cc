@@ -2,6 +2,9 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <fstream>
+
+#include "agent_name.h"
 #include "errors.h"
 #include "nova_manager_proxy.h"
 #include "nova_service.h"
@@ -47,6 +50,18 @@ class NovaClient::Proxy final : public sdbus::ProxyInterfaces<org::nova::Nova1::
 };
 
 NovaClient::NovaClient() {
+  // novad refuses agents whatever this says; saying it here gives an agent
+  // the same one line when its unit cannot even reach the bus.
+  std::ifstream self("/proc/self/cgroup");
+  for (std::string line; std::getline(self, line);) {
+    if (!line.starts_with("0::")) continue;
+    if (auto agent = AgentOfCgroup(line.substr(3))) {
+      throw Error(
+          ErrorKind::kPermissionDenied,
+          "agents cannot manage agents: novactl runs inside " +
+              (agent->empty() ? std::string("the agents' slice") : "agent \"" + *agent + "\""));
+    }
+  }
   try {
     auto connection = sdbus::createSystemBusConnection();
     proxy_ = std::make_unique<Proxy>(std::move(connection));

@@ -2,7 +2,8 @@
 //
 // Agent units are transient with CollectMode=inactive-or-failed, so they never
 // pile up as failed units. When a unit ends, systemd starts
-// nova-outcome@NAME.service (a root service of its own, outside the agent),
+// nova-outcome-{success,failure}@NAME.service (a root service of its own,
+// outside the agent),
 // which records the outcome here: systemd's verdict ($MONITOR_SERVICE_RESULT,
 // $MONITOR_EXIT_CODE, $MONITOR_EXIT_STATUS), PID 1's count of OOM kills in the
 // run, who asked for the kill if someone did (a marker novad leaves before it

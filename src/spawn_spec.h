@@ -128,7 +128,7 @@ AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config, uint64
 // The transient agent service, nova-agent-NAME.service.
 // The command runs exactly as given: ExecStartEx with no-env-expand, so
 // systemd leaves "$VAR" alone. Its outcome is recorded by
-// nova-outcome@NAME.service, which systemd starts when the agent ends
+// nova-outcome-{success,failure}@NAME.service, which systemd starts when the agent ends
 // (OnSuccess=/OnFailure=): nothing runs with more privilege inside the agent.
 UnitProperties AgentUnitProperties(const AgentSpec& spec, const SystemdFeatures& features);
 

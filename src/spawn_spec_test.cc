@@ -126,8 +126,8 @@ TEST(AgentUnitProperties, AreExactlyTheDefaults) {
       {"ExecStartEx",
        std::vector<ExecCommandEx>{
            {"/usr/bin/cargo", {"/usr/bin/cargo", "build"}, {"no-env-expand"}}}},
-      {"OnSuccess", std::vector<std::string>{"nova-outcome@agent-001.service"}},
-      {"OnFailure", std::vector<std::string>{"nova-outcome@agent-001.service"}},
+      {"OnSuccess", std::vector<std::string>{"nova-outcome-success@agent-001.service"}},
+      {"OnFailure", std::vector<std::string>{"nova-outcome-failure@agent-001.service"}},
       {"WorkingDirectory", std::string("/var/nova-agents/active/ws-001")},
       {"User", std::string("alice")},
       {"Environment", std::vector<std::string>{"A=1", "NOVA_AGENT_NAME=agent-001"}},
