@@ -1,6 +1,7 @@
-// novad: owns org.nova.Nova1 on the system bus and runs Nova's policy. It
-// keeps no state of its own: agents live in systemd, outcomes in files, so a
-// restart or an upgrade of novad loses nothing and touches no agent.
+// novad: owns org.nova.Nova1 on the system bus and runs Nova's policy. Agents
+// live in systemd and outcomes in files, so a restart or an upgrade of novad
+// loses no agent and touches none; only the admission gate's hysteresis state
+// is in memory, and it starts open.
 #include <poll.h>
 #include <sdbus-c++/sdbus-c++.h>
 #include <signal.h>

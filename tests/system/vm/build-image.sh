@@ -80,7 +80,9 @@ cp -L "$root/vmlinuz" "$work/vmlinuz"
 cp -L "$root/initrd.img" "$work/initrd.img"
 rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
 
-mkfs.ext4 -q -F -L nova-root -d "$root" "$work/rootfs.img" 3G
+# mkfs.ext4 -q still prints "Creating regular file" on stdout, which is the
+# image path for our callers: keep its chatter on stderr.
+mkfs.ext4 -q -F -L nova-root -d "$root" "$work/rootfs.img" 3G >&2
 rm -rf "$root"
 mkdir -p "$dir"
 mv "$work/rootfs.img" "$work/vmlinuz" "$work/initrd.img" "$dir/"
