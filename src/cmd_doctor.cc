@@ -8,6 +8,7 @@
 #include "config.h"
 #include "errors.h"
 #include "host_setup.h"
+#include "json_output.h"
 #include "systemd.h"
 
 namespace nova {
@@ -52,7 +53,7 @@ void AddDoctorCommand(CLI::App& app) {
     bool ready = std::none_of(checks.begin(), checks.end(),
                               [](const Check& c) { return c.status == Check::kFail; });
     if (*json) {
-      std::cout << nlohmann::json{{"ready", ready}, {"checks", ChecksToJson(checks)}}.dump(2)
+      std::cout << JsonText(nlohmann::json{{"ready", ready}, {"checks", ChecksToJson(checks)}}, 2)
                 << std::endl;
     } else {
       std::cout << FormatChecks(checks)
