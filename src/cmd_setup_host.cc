@@ -6,7 +6,9 @@
 #include "commands.h"
 #include "errors.h"
 #include "host_setup.h"
+#include "json_output.h"
 #include "size.h"
+#include "text.h"
 
 namespace nova {
 
@@ -47,7 +49,7 @@ void AddSetupHostCommand(CLI::App& app) {
                    size.find_first_not_of("0123456789") == size.size() - 1;
     if (!percent && !ParseSize(size)) {
       throw Error(ErrorKind::kInvalidArgument,
-                  "--scratch-size \"" + size +
+                  "--scratch-size \"" + Printable(size) +
                       "\": not a size; use a percentage of memory (10%) or a size (8G)");
     }
     if (o->all) s.sysctl = s.scratch = s.workspaces = true;
@@ -76,7 +78,7 @@ void AddSetupHostCommand(CLI::App& app) {
       }
     }
     if (o->json) {
-      std::cout << nlohmann::json{{"checks", ChecksToJson(checks)}, {"steps", done}}.dump(2)
+      std::cout << JsonText(nlohmann::json{{"checks", ChecksToJson(checks)}, {"steps", done}}, 2)
                 << std::endl;
     }
   });

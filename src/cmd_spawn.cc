@@ -8,8 +8,10 @@
 #include "commands.h"
 #include "duration.h"
 #include "errors.h"
+#include "json_output.h"
 #include "nova_client.h"
 #include "size.h"
+#include "text.h"
 
 namespace nova {
 namespace {
@@ -35,7 +37,7 @@ std::string ResolveCommand(const std::string& command) {
     start = end + 1;
   }
   throw Error(ErrorKind::kInvalidArgument,
-              "command \"" + command + "\": not found on PATH; give its full path");
+              "command \"" + Printable(command) + "\": not found on PATH; give its full path");
 }
 
 uint64_t ParseCountOrThrow(const std::string& what, const std::string& text) {
@@ -43,7 +45,7 @@ uint64_t ParseCountOrThrow(const std::string& what, const std::string& text) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size()) {
     throw Error(ErrorKind::kInvalidArgument,
-                what + " \"" + text + "\": not a count; use a whole number such as 512");
+                what + " \"" + Printable(text) + "\": not a count; use a whole number such as 512");
   }
   return value;
 }
@@ -60,14 +62,14 @@ void RunSpawn(const SpawnOptions& o) {
   request.argv = o.command;
   if (request.argv.empty()) {
     throw Error(ErrorKind::kInvalidArgument,
-                "no command given; put it after --, e.g. novactl spawn " + o.name +
+                "no command given; put it after --, e.g. novactl spawn " + Printable(o.name) +
                     " --workdir DIR -- cargo build");
   }
   request.argv[0] = ResolveCommand(o.command[0]);
   fs::path workdir = fs::absolute(o.workdir).lexically_normal();
   if (!fs::is_directory(workdir)) {
     throw Error(ErrorKind::kInvalidArgument,
-                "--workdir \"" + o.workdir + "\": not an existing directory");
+                "--workdir \"" + Printable(o.workdir) + "\": not an existing directory");
   }
   request.workdir = workdir.string();
   if (request.workdir.size() > 1 && request.workdir.back() == '/') request.workdir.pop_back();
@@ -83,12 +85,12 @@ void RunSpawn(const SpawnOptions& o) {
   NovaClient client;
   SpawnResult r = client.Spawn(request);
   if (o.json) {
-    std::cout << nlohmann::json{{"name", o.name},
-                                {"unit", r.unit},
-                                {"state", r.active_state},
-                                {"sub_state", r.sub_state},
-                                {"main_pid", r.main_pid}}
-                     .dump(2)
+    std::cout << JsonText({{"name", o.name},
+                           {"unit", r.unit},
+                           {"state", r.active_state},
+                           {"sub_state", r.sub_state},
+                           {"main_pid", r.main_pid}},
+                          2)
               << std::endl;
   } else {
     std::cout << "Started agent " << o.name << " as " << r.unit << " (" << r.active_state << "/"

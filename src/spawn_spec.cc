@@ -4,6 +4,7 @@
 #include "environment.h"
 #include "errors.h"
 #include "size.h"
+#include "text.h"
 
 namespace nova {
 namespace {
@@ -12,16 +13,18 @@ namespace {
   throw Error(ErrorKind::kInvalidArgument, message);
 }
 
-std::string Quoted(const std::string& s) { return "\"" + s + "\""; }
+// A caller's value in an error: escaped, so the error stays one harmless line.
+std::string Quoted(const std::string& s) { return "\"" + Printable(s) + "\""; }
 
+// The command for the unit's Description, which systemctl and the journal
+// show to admins: printable, at most 120 bytes, cut between characters.
 std::string CommandLine(const std::vector<std::string>& argv) {
   std::string line;
   for (const auto& arg : argv) {
     if (!line.empty()) line += ' ';
-    line += arg;
+    line += Printable(arg);
   }
-  if (line.size() > 120) line = line.substr(0, 117) + "...";
-  return line;
+  return TruncateUtf8(line, 120);
 }
 
 }  // namespace
