@@ -25,7 +25,12 @@ void AddSetupHostCommand(CLI::App& app) {
       "\nWithout an action, only checks and reports: cgroup v2 with the memory and pids\n"
       "controllers, swap (agents never get any: MemorySwapMax=0), kernel limits for\n"
       "many processes, the scratch tmpfs and the workspace pool. Actions are idempotent:\n"
-      "a second run finds nothing to do. Nothing is ever lowered or deleted.\n\n"
+      "a second run finds nothing to do. Nothing is ever lowered or deleted, but for the\n"
+      "group's and others' write permission on slots that every member could write.\n\n"
+      "The pool holds no slot in advance: each member of group nova makes their own,\n"
+      "  mkdir -m 700 /var/nova-agents/pool/ws-001\n"
+      "(mkdir fails if the name is taken: pick another), and no other member may write\n"
+      "in it, rename it or remove it. Agents run as their member, so theirs can.\n\n"
       "Example:\n  novactl setup-host --all --dry-run\n  sudo novactl setup-host --all");
   cmd->add_flag("--sysctl", o->setup.sysctl,
                 "Raise pid_max, inotify and open-file limits (/etc/sysctl.d/60-nova.conf)");
@@ -35,10 +40,7 @@ void AddSetupHostCommand(CLI::App& app) {
                   "Size of the scratch tmpfs, as tmpfs takes it (10%, 8G)")
       ->capture_default_str();
   cmd->add_flag("--workspaces", o->setup.workspaces,
-                "Create the pool /var/nova-agents/pool/ws-NNN (root:nova, 2775)");
-  cmd->add_option("--slots", o->setup.slots, "Workspace folders in the pool")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 100000));
+                "Make the workspace pool /var/nova-agents/pool (root:nova, 1770)");
   cmd->add_flag("--all", o->all, "All of the above");
   cmd->add_flag("--dry-run,-n", o->setup.dry_run, "Print what would be done; change nothing");
   cmd->add_flag("--json", o->json, "Print the checks and steps as JSON");
@@ -60,7 +62,7 @@ void AddSetupHostCommand(CLI::App& app) {
                   "it would do");
     }
     SetupPaths paths;
-    HostFacts facts = ReadHostFacts(paths, s.slots);
+    HostFacts facts = ReadHostFacts(paths);
     std::vector<Check> checks = HostChecks(facts, s);
     std::vector<Step> steps = PlanSetup(facts, s, paths);
     nlohmann::json done = nlohmann::json::array();

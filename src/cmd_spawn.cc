@@ -109,8 +109,9 @@ void AddSpawnCommand(CLI::App& app) {
       "hard timeout with SIGTERM to every process then SIGKILL after 10s, SIGUSR1 to\n"
       "the main process at the 15min soft deadline). The agent runs as you; root may\n"
       "name another user. CODER_PROC_* variables are never passed to agents.\n\n"
-      "Example:\n  novactl spawn agent-001 --workdir /var/nova-agents/active/ws-001 -- cargo "
-      "build");
+      "Example, in a workspace slot of your own (see novactl setup-host --help):\n"
+      "  mkdir -m 700 /var/nova-agents/pool/ws-001\n"
+      "  novactl spawn agent-001 --workdir /var/nova-agents/pool/ws-001 -- cargo build");
   cmd->add_option("name", o->name, "Agent name: 1-64 letters, digits, '-' or '_'")->required();
   cmd->add_option("--workdir,-w", o->workdir, "Working directory of the agent")->required();
   cmd->add_option("--memory,-m", o->memory, "Memory limit, e.g. 4G (MemoryMax; no swap)");
