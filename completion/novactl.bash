@@ -22,7 +22,7 @@ _novactl() {
   case $prev in
     --workdir | -w) _filedir -d; return ;;
     --user | -u) COMPREPLY=($(compgen -u -- "$cur")); return ;;
-    --memory | -m | --tasks | --timeout | --soft-timeout | --env | -e | --secret | -s | --lines | -n | --scratch-size | --slots | --interval | -i | --count | -c | --target | -t) return ;;
+    --memory | -m | --tasks | --timeout | --soft-timeout | --env | -e | --secret | -s | --lines | -n | --scratch-size | --interval | -i | --count | -c | --target | -t) return ;;
   esac
   case $cmd in
     spawn)
@@ -35,7 +35,7 @@ _novactl() {
     kill) COMPREPLY=($(compgen -W "--force --help $(_novactl_agents)" -- "$cur")) ;;
     status) COMPREPLY=($(compgen -W "--all --json --help $(_novactl_agents)" -- "$cur")) ;;
     logs) COMPREPLY=($(compgen -W "--follow --lines --help $(_novactl_agents)" -- "$cur")) ;;
-    setup-host) COMPREPLY=($(compgen -W "--sysctl --scratch --scratch-size --workspaces --slots --all --dry-run --json --help" -- "$cur")) ;;
+    setup-host) COMPREPLY=($(compgen -W "--sysctl --scratch --scratch-size --workspaces --all --dry-run --json --help" -- "$cur")) ;;
     watch) COMPREPLY=($(compgen -W "--interval --count --json --help" -- "$cur")) ;;
     events) COMPREPLY=($(compgen -W "--lines --json --help" -- "$cur")) ;;
     relieve) COMPREPLY=($(compgen -W "--target --dry-run --json --help" -- "$cur")) ;;

@@ -10,6 +10,7 @@
 #include "admission.h"
 #include "agent_name.h"
 #include "errors.h"
+#include "text.h"
 
 namespace nova {
 namespace {
@@ -64,10 +65,10 @@ std::string AgentManager::ResolveUser(const SpawnRequest& request, const Caller&
   auto pw = LookupUser(&*request.user, 0, buffer);
   if (!pw) {
     throw Error(ErrorKind::kInvalidArgument,
-                "--user \"" + *request.user + "\": no such user on this host");
+                "--user \"" + Printable(*request.user) + "\": no such user on this host");
   }
   if (caller.uid != 0 && pw->pw_uid != caller.uid) {
-    throw Error(ErrorKind::kPermissionDenied, "--user " + *request.user +
+    throw Error(ErrorKind::kPermissionDenied, "--user " + Printable(*request.user) +
                                                   ": only root may run an agent as "
                                                   "another user; you are " +
                                                   caller_name);

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "errors.h"
+#include "text.h"
 
 namespace nova {
 namespace {
@@ -14,12 +15,21 @@ bool IsNameChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
 }
 
+// One character of a refused name, for the error: never the raw byte, which
+// may be a control code or half of a UTF-8 sequence.
+std::string Describe(char c) {
+  if (static_cast<unsigned char>(c) >= 0x80) return "a non-ASCII character";
+  if (auto control = FindControl(std::string_view(&c, 1))) return *control;
+  return "'" + std::string(1, c) + "'";
+}
+
 }  // namespace
 
 void ValidateAgentName(std::string_view name) {
   auto fail = [&](std::string_view why) {
     throw Error(ErrorKind::kInvalidArgument,
-                "agent name \"" + std::string(name) + "\": " + std::string(why) +
+                "agent name \"" + Printable(TruncateUtf8(name, kMaxAgentNameLength + 16)) +
+                    "\": " + std::string(why) +
                     "; use 1-64 letters, digits, '-' or '_', starting with a "
                     "letter or digit");
   };
@@ -28,15 +38,10 @@ void ValidateAgentName(std::string_view name) {
     fail("too long (" + std::to_string(name.size()) + " characters)");
   }
   if (!std::isalnum(static_cast<unsigned char>(name[0]))) {
-    fail("starts with '" + std::string(1, name[0]) + "'");
+    fail("starts with " + Describe(name[0]));
   }
   for (char c : name) {
-    if (!IsNameChar(c)) {
-      std::string shown = std::isprint(static_cast<unsigned char>(c))
-                              ? "'" + std::string(1, c) + "'"
-                              : "a control character";
-      fail("contains " + shown);
-    }
+    if (!IsNameChar(c)) fail("contains " + Describe(c));
   }
 }
 

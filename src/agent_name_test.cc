@@ -39,6 +39,20 @@ TEST(AgentName, RejectsWithWhatWasWrongAndWhatIsAccepted) {
   EXPECT_NE(Problem("café"), "");
 }
 
+TEST(AgentName, ShowsARefusedNameEscapedAndNamesTheCharacter) {
+  const std::string accepted =
+      "; use 1-64 letters, digits, '-' or '_', starting with a letter or digit";
+  EXPECT_EQ(Problem("a\nb"), "agent name \"a\\nb\": contains a newline" + accepted);
+  EXPECT_EQ(Problem("\x1b[2J"),
+            "agent name \"\\e[2J\": starts with an escape character (ESC)" + accepted);
+  EXPECT_EQ(Problem("caf\xc3\xa9"),
+            "agent name \"caf\xc3\xa9\": contains a non-ASCII character" + accepted);
+  EXPECT_EQ(Problem("a\xff"), "agent name \"a\\xff\": contains a non-ASCII character" + accepted);
+  // A long name is cut in the message, which stays one short line.
+  EXPECT_EQ(Problem(std::string(1000, 'a')), "agent name \"" + std::string(77, 'a') +
+                                                 "...\": too long (1000 characters)" + accepted);
+}
+
 TEST(AgentName, MapsToUnitsAndBack) {
   EXPECT_EQ(AgentUnit("agent-001"), "nova-agent-agent-001.service");
   EXPECT_EQ(SoftTimerUnit("a1"), "nova-soft-a1.timer");

@@ -9,6 +9,7 @@
 #include "errors.h"
 #include "size.h"
 #include "table.h"
+#include "text.h"
 
 namespace nova {
 namespace {
@@ -17,11 +18,22 @@ std::string Known(uint64_t value, const std::string& text) {
   return value == kInfinity ? "-" : text;
 }
 
+// The agent's argv as one printable line; `limit` bytes at most unless 0.
 std::string JoinCommand(const std::vector<std::string>& argv, size_t limit) {
   std::string line;
-  for (const auto& a : argv) line += (line.empty() ? "" : " ") + a;
-  if (limit > 3 && line.size() > limit) line = line.substr(0, limit - 3) + "...";
-  return line;
+  for (const auto& a : argv) line += (line.empty() ? "" : " ") + Printable(a);
+  return limit > 0 ? TruncateUtf8(line, limit) : line;
+}
+
+// Everything below that came from systemd, an outcome file or the agent's
+// owner is shown through Printable: an agent controls its argv and workdir,
+// and a terminal must never receive them as control codes.
+std::string LastOutcome(const AgentRow& row) {
+  return row.last_outcome ? Printable(DescribeOutcome(*row.last_outcome)) : "-";
+}
+
+std::string State(const AgentUnitInfo& u) {
+  return Printable(u.sub_state.empty() ? u.active_state : u.sub_state);
 }
 
 std::optional<int64_t> HardDeadline(const AgentUnitInfo& u) {
@@ -174,11 +186,10 @@ std::string FormatStatus(const StatusReport& r, bool all) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& row : r.agents) {
       const AgentUnitInfo& u = row.unit;
-      rows.push_back({u.name, u.sub_state.empty() ? u.active_state : u.sub_state, Memory(u),
-                      HostShare(u, r.memory), Tasks(u), Cpu(u), Runtime(u, r.now_usec),
-                      In(u.soft_deadline_usec, r.now_usec), In(HardDeadline(u), r.now_usec), u.user,
-                      u.workdir, row.last_outcome ? DescribeOutcome(*row.last_outcome) : "-",
-                      JoinCommand(u.argv, 48)});
+      rows.push_back({Printable(u.name), State(u), Memory(u), HostShare(u, r.memory), Tasks(u),
+                      Cpu(u), Runtime(u, r.now_usec), In(u.soft_deadline_usec, r.now_usec),
+                      In(HardDeadline(u), r.now_usec), Printable(u.user), Printable(u.workdir),
+                      LastOutcome(row), JoinCommand(u.argv, 48)});
     }
     out += "\n" + RenderTable({"NAME", "STATE", "MEMORY", "%HOST", "TASKS", "CPU", "RUNTIME",
                                "SOFT", "HARD", "USER", "WORKDIR", "LAST OUTCOME", "COMMAND"},
@@ -191,7 +202,7 @@ std::string FormatStatus(const StatusReport& r, bool all) {
       std::string ago = o.finished_at_usec == 0 ? "-"
                         : age < 1000000         ? "just now"
                                                 : FormatDuration(Usec(age)) + " ago";
-      rows.push_back({o.agent, ago, DescribeOutcome(o)});
+      rows.push_back({Printable(o.agent), ago, Printable(DescribeOutcome(o))});
     }
     out += "\nFinished:\n" + RenderTable({"NAME", "ENDED", "OUTCOME"}, rows);
   } else if (!r.finished.empty()) {
@@ -206,9 +217,9 @@ std::string FormatAgent(const StatusReport& r, const std::string& name) {
     if (row.unit.name != name) continue;
     const AgentUnitInfo& u = row.unit;
     std::vector<std::vector<std::string>> rows = {
-        {"Agent:", u.name},
-        {"Unit:", u.unit},
-        {"State:", u.active_state + " (" + u.sub_state + ")"},
+        {"Agent:", Printable(u.name)},
+        {"Unit:", Printable(u.unit)},
+        {"State:", Printable(u.active_state + " (" + u.sub_state + ")")},
         {"Main PID:", u.main_pid ? std::to_string(u.main_pid) : "-"},
         {"Memory:", Memory(u) + " (" + HostShare(u, r.memory) + " of host)"},
         {"Tasks:", Tasks(u)},
@@ -216,10 +227,10 @@ std::string FormatAgent(const StatusReport& r, const std::string& name) {
         {"Runtime:", Runtime(u, r.now_usec)},
         {"Soft deadline:", In(u.soft_deadline_usec, r.now_usec)},
         {"Hard deadline:", In(HardDeadline(u), r.now_usec)},
-        {"User:", u.user},
-        {"Workdir:", u.workdir},
+        {"User:", Printable(u.user)},
+        {"Workdir:", Printable(u.workdir)},
         {"Command:", JoinCommand(u.argv, 0)},
-        {"Last outcome:", row.last_outcome ? DescribeOutcome(*row.last_outcome) : "-"},
+        {"Last outcome:", LastOutcome(row)},
     };
     std::string table = RenderTable({"", ""}, rows);
     return table.substr(table.find('\n') + 1);
@@ -227,17 +238,17 @@ std::string FormatAgent(const StatusReport& r, const std::string& name) {
   for (const auto& o : r.finished) {
     if (o.agent != name) continue;
     std::vector<std::vector<std::string>> rows = {
-        {"Agent:", o.agent},
+        {"Agent:", Printable(o.agent)},
         {"State:", "finished"},
-        {"Outcome:", DescribeOutcome(o)},
-        {"Result:", o.service_result + " (" + o.exit_code + " " + o.exit_status + ")"},
+        {"Outcome:", Printable(DescribeOutcome(o))},
+        {"Result:", Printable(o.service_result + " (" + o.exit_code + " " + o.exit_status + ")")},
         {"OOM kills:", std::to_string(o.oom_kills)},
     };
     std::string table = RenderTable({"", ""}, rows);
     return table.substr(table.find('\n') + 1);
   }
-  throw Error(ErrorKind::kNotFound,
-              "no agent named \"" + name + "\", running or finished; see novactl status --all");
+  throw Error(ErrorKind::kNotFound, "no agent named \"" + Printable(name) +
+                                        "\", running or finished; see novactl status --all");
 }
 
 }  // namespace nova

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "errors.h"
+#include "json_output.h"
+#include "text.h"
 
 namespace nova {
 namespace {
@@ -93,6 +95,68 @@ TEST(Status, JsonCarriesTheSameFacts) {
   EXPECT_EQ(a["command"], nlohmann::json({"/usr/bin/cargo", "build"}));
   EXPECT_EQ(a["last_outcome"]["description"], "exited 0");
   EXPECT_EQ(j["finished"][0]["agent"], "b2");
+}
+
+// Every line of `text` is free of control characters and invalid UTF-8.
+void ExpectPrintableLines(const std::string& text) {
+  size_t start = 0;
+  for (size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1) {
+    std::string line = text.substr(start, end - start);
+    EXPECT_EQ(FindControl(line), std::nullopt) << line;
+  }
+  EXPECT_EQ(start, text.size()) << "no newline at the end";
+}
+
+StatusReport HostileReport() {
+  AgentUnitInfo u = Agent("a1");
+  u.argv = {"/bin/sh", "-c", "\x1b]0;owned\x07\x1b[2J", "\xff\xfe"};
+  u.workdir = "/w/ws-1\nfake line";
+  u.user = "alice\r";
+  Outcome earlier;
+  earlier.agent = "a1";
+  earlier.killed = KillMarker{"bob\x1b[31m", "kill\n--force"};
+  Outcome gone;
+  gone.agent = "b2";
+  gone.service_result = "exit-code\x9b";
+  gone.exit_code = "\x1b";
+  gone.exit_status = "\x07";
+  return BuildStatusReport(HostMemory{16 * kGiB, 12 * kGiB}, Config{}, {u}, {earlier, gone}, kNow);
+}
+
+TEST(Status, ShowsWhatAgentsControlEscaped) {
+  StatusReport r = HostileReport();
+  std::string table = FormatStatus(r, true);
+  ExpectPrintableLines(table);
+  EXPECT_THAT(table, testing::HasSubstr("/w/ws-1\\nfake line"));
+  EXPECT_THAT(table, testing::HasSubstr("killed by bob\\e[31m (kill\\n--force)"));
+  EXPECT_THAT(table, testing::HasSubstr("/bin/sh -c \\e]0;owned\\x07\\e[2J \\xff\\xfe"));
+  std::string one = FormatAgent(r, "a1");
+  ExpectPrintableLines(one);
+  EXPECT_THAT(one, testing::HasSubstr("User:           alice\\x0d\n"));
+  ExpectPrintableLines(FormatAgent(r, "b2"));
+  EXPECT_THAT(FormatAgent(r, "b2"), testing::HasSubstr("exit-code\\x9b (\\e \\x07)"));
+}
+
+TEST(Status, JsonKeepsAgentStringsExactAndSurvivesInvalidUtf8) {
+  nlohmann::json j = StatusToJson(HostileReport());
+  EXPECT_EQ(j["agents"][0]["command"][2], "\x1b]0;owned\x07\x1b[2J");
+  EXPECT_EQ(j["agents"][0]["workdir"], "/w/ws-1\nfake line");
+  std::string text = JsonText(j, 2);
+  EXPECT_THAT(text, testing::HasSubstr("\"\\u001b]0;owned\\u0007\\u001b[2J\""));
+  EXPECT_THAT(text, testing::HasSubstr("\"\xef\xbf\xbd\xef\xbf\xbd\""));  // was \xff\xfe
+}
+
+TEST(Status, CutsALongCommandBetweenCharacters) {
+  AgentUnitInfo u = Agent("a1");
+  std::string e8;
+  for (int i = 0; i < 8; ++i) e8 += "\xc3\xa9";  // é
+  u.argv = {"/usr/bin/echo", std::string(21, 'x'), e8};
+  StatusReport r = BuildStatusReport(HostMemory{16 * kGiB, 12 * kGiB}, Config{}, {u}, {}, kNow);
+  std::string table = FormatStatus(r, false);
+  ExpectPrintableLines(table);
+  // 48 bytes: 45 before the "...", which would split the fifth é; four are kept.
+  EXPECT_THAT(table, testing::HasSubstr(" /usr/bin/echo " + std::string(21, 'x') +
+                                        " \xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9...\n"));
 }
 
 TEST(Status, UnknownAgentIsNotFound) {

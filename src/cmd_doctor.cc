@@ -8,6 +8,7 @@
 #include "config.h"
 #include "errors.h"
 #include "host_setup.h"
+#include "json_output.h"
 #include "systemd.h"
 
 namespace nova {
@@ -28,7 +29,8 @@ void AddDoctorCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("doctor", "Check that this host is ready to run agents");
   cmd->footer(
       "\nChecks systemd's version, cgroup v2 and its memory and pids controllers, novad,\n"
-      "the configuration, the policy in effect and free capacity, and says what to fix.\n"
+      "the configuration, the policy in effect, free capacity and the workspace pool\n"
+      "where there is one, and says what to fix.\n"
       "Exit status 0 when ready, 1 when something must be fixed.");
   cmd->add_flag("--json", *json, "Print the checks as JSON");
   cmd->callback([json] {
@@ -48,11 +50,11 @@ void AddDoctorCommand(CLI::App& app) {
     } catch (const Error&) {
       // Reported as "systemd not reachable" below.
     }
-    std::vector<Check> checks = DoctorChecks(ReadHostFacts(SetupPaths{}, 0), in);
+    std::vector<Check> checks = DoctorChecks(ReadHostFacts(SetupPaths{}), in);
     bool ready = std::none_of(checks.begin(), checks.end(),
                               [](const Check& c) { return c.status == Check::kFail; });
     if (*json) {
-      std::cout << nlohmann::json{{"ready", ready}, {"checks", ChecksToJson(checks)}}.dump(2)
+      std::cout << JsonText(nlohmann::json{{"ready", ready}, {"checks", ChecksToJson(checks)}}, 2)
                 << std::endl;
     } else {
       std::cout << FormatChecks(checks)

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "json_output.h"
 #include "memory_report.h"
 #include "watch_journal.h"
 
@@ -31,7 +32,7 @@ void AddEventsCommand(CLI::App& app) {
     if (o->json) {
       nlohmann::json j = nlohmann::json::array();
       for (const auto& e : events) j.push_back(WatchEventToJson(e));
-      std::cout << j.dump(2) << std::endl;
+      std::cout << JsonText(j, 2) << std::endl;
       return;
     }
     std::cout << FormatWatchEvents(events);

@@ -1,13 +1,27 @@
 #include <unistd.h>
 
-#include <cstring>
 #include <vector>
 
+#include "agent_logs.h"
 #include "agent_name.h"
+#include "build_config.h"
 #include "commands.h"
 #include "errors.h"
+#include "outcome.h"
+#include "systemd.h"
 
 namespace nova {
+namespace {
+
+// An agent has logs to show if it ran: it has a recorded outcome, output in
+// the journal, or a unit systemd still knows.
+bool KnownAgent(const std::string& name) {
+  if (OutcomeStore(kStateDir, kRuntimeDir).Read(name)) return true;
+  if (JournalHasEntries("_SYSTEMD_UNIT=" + AgentUnit(name))) return true;
+  return ConnectSystemd()->GetUnitState(AgentUnit(name)).has_value();
+}
+
+}  // namespace
 
 void AddLogsCommand(CLI::App& app) {
   struct Options {
@@ -20,22 +34,24 @@ void AddLogsCommand(CLI::App& app) {
   cmd->footer(
       "\nWhat the agent's processes wrote to stdout and stderr, read with journalctl\n"
       "(_SYSTEMD_UNIT=nova-agent-NAME.service); it stays after the agent ends.\n"
+      "Control characters and bytes that are not UTF-8 are shown escaped (\\e, \\x0d).\n"
       "systemd's own messages about the unit: journalctl -u nova-agent-NAME.service");
   cmd->add_option("name", o->name, "Agent name")->required();
   cmd->add_flag("--follow,-f", o->follow, "Keep printing new output");
   cmd->add_option("--lines,-n", o->lines, "Show only the last N lines");
   cmd->callback([o] {
     ValidateAgentName(o->name);
+    if (!KnownAgent(o->name)) {
+      throw Error(ErrorKind::kNotFound, "no agent named \"" + o->name +
+                                            "\": none running, no outcome and no output in the "
+                                            "journal; see novactl status --all");
+    }
     std::vector<std::string> args = {"journalctl", "--no-pager", "--output=cat",
                                      "_SYSTEMD_UNIT=" + AgentUnit(o->name)};
     if (o->follow) args.push_back("--follow");
     if (o->lines >= 0) args.push_back("--lines=" + std::to_string(o->lines));
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execvp("journalctl", argv.data());
-    throw Error(ErrorKind::kUnavailable,
-                std::string("cannot run journalctl: ") + std::strerror(errno));
+    int status = RunPrintable(args, STDOUT_FILENO);
+    if (status != 0) throw ExitWith{status};
   });
 }
 

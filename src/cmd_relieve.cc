@@ -6,6 +6,7 @@
 #include "build_config.h"
 #include "commands.h"
 #include "config.h"
+#include "json_output.h"
 #include "memory_report.h"
 #include "nova_client.h"
 #include "nova_service.h"
@@ -43,7 +44,7 @@ void AddRelieveCommand(CLI::App& app) {
     }
     ReliefReport report = client.Relieve(target, o->dry_run);
     if (o->json) {
-      std::cout << ReliefToJson(report).dump(2) << std::endl;
+      std::cout << JsonText(ReliefToJson(report), 2) << std::endl;
     } else {
       std::cout << FormatRelief(report);
     }

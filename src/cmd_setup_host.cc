@@ -6,7 +6,9 @@
 #include "commands.h"
 #include "errors.h"
 #include "host_setup.h"
+#include "json_output.h"
 #include "size.h"
+#include "text.h"
 
 namespace nova {
 
@@ -23,7 +25,12 @@ void AddSetupHostCommand(CLI::App& app) {
       "\nWithout an action, only checks and reports: cgroup v2 with the memory and pids\n"
       "controllers, swap (agents never get any: MemorySwapMax=0), kernel limits for\n"
       "many processes, the scratch tmpfs and the workspace pool. Actions are idempotent:\n"
-      "a second run finds nothing to do. Nothing is ever lowered or deleted.\n\n"
+      "a second run finds nothing to do. Nothing is ever lowered or deleted, but for the\n"
+      "group's and others' write permission on slots that every member could write.\n\n"
+      "The pool holds no slot in advance: each member of group nova makes their own,\n"
+      "  mkdir -m 700 /var/nova-agents/pool/ws-001\n"
+      "(mkdir fails if the name is taken: pick another), and no other member may write\n"
+      "in it, rename it or remove it. Agents run as their member, so theirs can.\n\n"
       "Example:\n  novactl setup-host --all --dry-run\n  sudo novactl setup-host --all");
   cmd->add_flag("--sysctl", o->setup.sysctl,
                 "Raise pid_max, inotify and open-file limits (/etc/sysctl.d/60-nova.conf)");
@@ -33,10 +40,7 @@ void AddSetupHostCommand(CLI::App& app) {
                   "Size of the scratch tmpfs, as tmpfs takes it (10%, 8G)")
       ->capture_default_str();
   cmd->add_flag("--workspaces", o->setup.workspaces,
-                "Create the pool /var/nova-agents/pool/ws-NNN (root:nova, 2775)");
-  cmd->add_option("--slots", o->setup.slots, "Workspace folders in the pool")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 100000));
+                "Make the workspace pool /var/nova-agents/pool (root:nova, 1770)");
   cmd->add_flag("--all", o->all, "All of the above");
   cmd->add_flag("--dry-run,-n", o->setup.dry_run, "Print what would be done; change nothing");
   cmd->add_flag("--json", o->json, "Print the checks and steps as JSON");
@@ -47,7 +51,7 @@ void AddSetupHostCommand(CLI::App& app) {
                    size.find_first_not_of("0123456789") == size.size() - 1;
     if (!percent && !ParseSize(size)) {
       throw Error(ErrorKind::kInvalidArgument,
-                  "--scratch-size \"" + size +
+                  "--scratch-size \"" + Printable(size) +
                       "\": not a size; use a percentage of memory (10%) or a size (8G)");
     }
     if (o->all) s.sysctl = s.scratch = s.workspaces = true;
@@ -58,7 +62,7 @@ void AddSetupHostCommand(CLI::App& app) {
                   "it would do");
     }
     SetupPaths paths;
-    HostFacts facts = ReadHostFacts(paths, s.slots);
+    HostFacts facts = ReadHostFacts(paths);
     std::vector<Check> checks = HostChecks(facts, s);
     std::vector<Step> steps = PlanSetup(facts, s, paths);
     nlohmann::json done = nlohmann::json::array();
@@ -76,7 +80,7 @@ void AddSetupHostCommand(CLI::App& app) {
       }
     }
     if (o->json) {
-      std::cout << nlohmann::json{{"checks", ChecksToJson(checks)}, {"steps", done}}.dump(2)
+      std::cout << JsonText(nlohmann::json{{"checks", ChecksToJson(checks)}, {"steps", done}}, 2)
                 << std::endl;
     }
   });

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "duration.h"
 #include "errors.h"
+#include "json_output.h"
 #include "nova_client.h"
 #include "size.h"
 #include "text.h"
@@ -39,7 +40,7 @@ std::string ResolveCommand(const std::string& command) {
     start = end + 1;
   }
   throw Error(ErrorKind::kInvalidArgument,
-              "command \"" + command + "\": not found on PATH; give its full path");
+              "command \"" + Printable(command) + "\": not found on PATH; give its full path");
 }
 
 uint64_t ParseCountOrThrow(const std::string& what, const std::string& text) {
@@ -47,7 +48,7 @@ uint64_t ParseCountOrThrow(const std::string& what, const std::string& text) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size()) {
     throw Error(ErrorKind::kInvalidArgument,
-                what + " \"" + text + "\": not a count; use a whole number such as 512");
+                what + " \"" + Printable(text) + "\": not a count; use a whole number such as 512");
   }
   return value;
 }
@@ -95,14 +96,14 @@ void RunSpawn(const SpawnOptions& o) {
   request.argv = o.command;
   if (request.argv.empty()) {
     throw Error(ErrorKind::kInvalidArgument,
-                "no command given; put it after --, e.g. novactl spawn " + o.name +
+                "no command given; put it after --, e.g. novactl spawn " + Printable(o.name) +
                     " --workdir DIR -- cargo build");
   }
   request.argv[0] = ResolveCommand(o.command[0]);
   fs::path workdir = fs::absolute(o.workdir).lexically_normal();
   if (!fs::is_directory(workdir)) {
     throw Error(ErrorKind::kInvalidArgument,
-                "--workdir \"" + o.workdir + "\": not an existing directory");
+                "--workdir \"" + Printable(o.workdir) + "\": not an existing directory");
   }
   request.workdir = workdir.string();
   if (request.workdir.size() > 1 && request.workdir.back() == '/') request.workdir.pop_back();
@@ -126,12 +127,12 @@ void RunSpawn(const SpawnOptions& o) {
   NovaClient client;
   SpawnResult r = client.Spawn(request);
   if (o.json) {
-    std::cout << nlohmann::json{{"name", o.name},
-                                {"unit", r.unit},
-                                {"state", r.active_state},
-                                {"sub_state", r.sub_state},
-                                {"main_pid", r.main_pid}}
-                     .dump(2)
+    std::cout << JsonText({{"name", o.name},
+                           {"unit", r.unit},
+                           {"state", r.active_state},
+                           {"sub_state", r.sub_state},
+                           {"main_pid", r.main_pid}},
+                          2)
               << std::endl;
   } else {
     std::cout << "Started agent " << o.name << " as " << r.unit << " (" << r.active_state << "/"
@@ -150,8 +151,9 @@ void AddSpawnCommand(CLI::App& app) {
       "hard timeout with SIGTERM to every process then SIGKILL after 10s, SIGUSR1 to\n"
       "the main process at the 15min soft deadline). The agent runs as you; root may\n"
       "name another user. CODER_PROC_* variables are never passed to agents.\n\n"
-      "Example:\n  novactl spawn agent-001 --workdir /var/nova-agents/active/ws-001 -- cargo "
-      "build");
+      "Example, in a workspace slot of your own (see novactl setup-host --help):\n"
+      "  mkdir -m 700 /var/nova-agents/pool/ws-001\n"
+      "  novactl spawn agent-001 --workdir /var/nova-agents/pool/ws-001 -- cargo build");
   cmd->add_option("name", o->name, "Agent name: 1-64 letters, digits, '-' or '_'")->required();
   cmd->add_option("--workdir,-w", o->workdir, "Working directory of the agent")->required();
   cmd->add_option("--memory,-m", o->memory, "Memory limit, e.g. 4G (MemoryMax; no swap)");

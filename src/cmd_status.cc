@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "config.h"
 #include "duration.h"
+#include "json_output.h"
 #include "meminfo.h"
 #include "outcome.h"
 #include "systemd.h"
@@ -48,7 +49,7 @@ void AddStatusCommand(CLI::App& app) {
           }
         }
       }
-      std::cout << j.dump(2) << std::endl;
+      std::cout << JsonText(j, 2) << std::endl;
     } else if (!o->name.empty()) {
       std::cout << FormatAgent(report, o->name);
     } else {

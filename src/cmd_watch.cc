@@ -9,7 +9,9 @@
 #include "config.h"
 #include "duration.h"
 #include "errors.h"
+#include "json_output.h"
 #include "memory_report.h"
+#include "text.h"
 #include "watch_host.h"
 
 namespace nova {
@@ -32,14 +34,14 @@ void AddWatchCommand(CLI::App& app) {
     Usec interval = ParseDurationOrThrow("--interval", o->interval);
     if (interval < std::chrono::milliseconds(100)) {
       throw Error(ErrorKind::kInvalidArgument,
-                  "--interval " + o->interval + " is too short; expected 100ms or more");
+                  "--interval " + Printable(o->interval) + " is too short; expected 100ms or more");
     }
     Config config = LoadConfig(kConfigPath);
     bool redraw = !o->json && isatty(STDOUT_FILENO);
     for (unsigned frame = 1;; ++frame) {
       WatchFrame f{ReadHostMemory(), ReadAgentMemory(), RealtimeUsec()};
       if (o->json) {
-        std::cout << WatchFrameToJson(f, config).dump() << std::endl;
+        std::cout << JsonText(WatchFrameToJson(f, config)) << std::endl;
       } else {
         // Home and clear-to-end, so the frame replaces the last one.
         std::cout << (redraw ? "\x1b[H\x1b[2J" : (frame > 1 ? "\n" : ""))

@@ -9,6 +9,7 @@
 #include "errors.h"
 #include "meminfo.h"
 #include "size.h"
+#include "text.h"
 
 namespace nova {
 namespace {
@@ -163,19 +164,19 @@ Config ParseConfig(std::string_view text, std::string_view origin) {
     size_t eq = line.find('=');
     if (eq == std::string_view::npos) {
       throw Error(ErrorKind::kInvalidArgument,
-                  where + ": \"" + std::string(line) + "\" is not Key=Value");
+                  where + ": \"" + Printable(line) + "\" is not Key=Value");
     }
     std::string_view name = Trim(line.substr(0, eq));
     std::string_view value = Trim(line.substr(eq + 1));
     auto it = Keys().find(name);
     if (it == Keys().end()) {
-      throw Error(ErrorKind::kInvalidArgument, where + ": unknown key \"" + std::string(name) +
-                                                   "\"; known keys: " + KnownKeys());
+      throw Error(ErrorKind::kInvalidArgument,
+                  where + ": unknown key \"" + Printable(name) + "\"; known keys: " + KnownKeys());
     }
     if (!it->second.set(config, value)) {
-      throw Error(ErrorKind::kInvalidArgument,
-                  where + ": " + std::string(name) + "=\"" + std::string(value) +
-                      "\" is not valid; expected " + it->second.accepted);
+      throw Error(ErrorKind::kInvalidArgument, where + ": " + Printable(name) + "=\"" +
+                                                   Printable(value) + "\" is not valid; expected " +
+                                                   it->second.accepted);
     }
   }
   if (!(config.relief_target_percent < config.admission_percent &&

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "errors.h"
+#include "text.h"
 
 namespace nova {
 namespace {
@@ -59,7 +60,7 @@ std::optional<Usec> ParseDuration(std::string_view text) {
 
 Usec ParseDurationOrThrow(std::string_view what, std::string_view text) {
   if (auto d = ParseDuration(text)) return *d;
-  throw Error(ErrorKind::kInvalidArgument, std::string(what) + " \"" + std::string(text) +
+  throw Error(ErrorKind::kInvalidArgument, std::string(what) + " \"" + Printable(text) +
                                                "\": not a duration; use e.g. 90s, 15m, 1h30m or 2d "
                                                "(a bare number is seconds)");
 }

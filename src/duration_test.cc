@@ -1,5 +1,6 @@
 #include "duration.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "errors.h"
@@ -40,6 +41,12 @@ TEST(ParseDuration, ErrorNamesTheOptionAndTheValue) {
     EXPECT_STREQ(e.what(),
                  "--timeout \"soon\": not a duration; use e.g. 90s, 15m, 1h30m or 2d "
                  "(a bare number is seconds)");
+  }
+  try {
+    ParseDurationOrThrow("--timeout", "1\n\x1b[2J");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), testing::StartsWith("--timeout \"1\\n\\e[2J\": not a duration"));
   }
 }
 

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "errors.h"
+#include "text.h"
 
 namespace nova {
 
@@ -11,7 +12,8 @@ bool IsCoderProcVariable(std::string_view name) { return name.starts_with(kCoder
 void ValidateEnvironment(const std::vector<std::string>& assignments) {
   for (const auto& assignment : assignments) {
     auto fail = [&](std::string_view why) {
-      throw Error(ErrorKind::kInvalidArgument, "--env \"" + assignment + "\": " + std::string(why));
+      throw Error(ErrorKind::kInvalidArgument,
+                  "--env \"" + Printable(assignment) + "\": " + std::string(why));
     };
     size_t eq = assignment.find('=');
     if (eq == std::string::npos) {

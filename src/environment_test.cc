@@ -37,6 +37,12 @@ TEST(Environment, RefusesMalformedEntries) {
   EXPECT_NE(Problem({"A=line\nbreak"}), "");
 }
 
+TEST(Environment, ShowsTheRefusedValueEscaped) {
+  EXPECT_EQ(Problem({"A=line\nbreak"}),
+            "--env \"A=line\\nbreak\": the value contains a newline or NUL");
+  EXPECT_EQ(Problem({"\x1b[2J"}), "--env \"\\e[2J\": no '='; use NAME=VALUE");
+}
+
 TEST(Environment, KnowsThePolicyVariables) {
   for (const auto& v : kCoderProcVariables) EXPECT_TRUE(IsCoderProcVariable(v));
   EXPECT_FALSE(IsCoderProcVariable("HOME"));

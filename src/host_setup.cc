@@ -1,12 +1,17 @@
 #include "host_setup.h"
 
+#include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -16,13 +21,13 @@
 #include "errors.h"
 #include "size.h"
 #include "table.h"
+#include "text.h"
 
 namespace nova {
 namespace fs = std::filesystem;
 namespace {
 
 constexpr long kCgroup2Magic = 0x63677270;
-constexpr mode_t kWorkspaceMode = 02775;  // group nova may work there; new files stay nova's
 
 std::string ReadText(const std::string& path) {
   std::ifstream in(path);
@@ -46,10 +51,104 @@ std::string SysctlPath(const std::string& key) {
   return path;
 }
 
-std::string WorkspacePath(const SetupPaths& paths, int slot) {
-  char name[16];
-  std::snprintf(name, sizeof name, "ws-%03d", slot);
-  return paths.pool() + "/" + name;
+std::string Octal(uint32_t mode) {
+  char text[16];
+  std::snprintf(text, sizeof text, "%o", mode);
+  return text;
+}
+
+std::string Owner(uid_t uid, gid_t gid) {
+  const passwd* user = getpwuid(uid);
+  const group* grp = getgrgid(gid);
+  return (user ? std::string(user->pw_name) : std::to_string(uid)) + ":" +
+         (grp ? std::string(grp->gr_name) : std::to_string(gid));
+}
+
+// The group is its owner's own (user-private: the user's primary group, of the
+// same name, with nobody else in it), so group write lets no one else in.
+bool PrivateGroup(uid_t uid, gid_t gid) {
+  const passwd* user = getpwuid(uid);
+  if (!user || user->pw_gid != gid) return false;
+  std::string name = user->pw_name;
+  const group* grp = getgrgid(gid);
+  return grp && name == grp->gr_name && (!grp->gr_mem || !grp->gr_mem[0]);
+}
+
+// Writable by someone other than its owner: every member of the pool's group
+// (nova) can reach it, so world write is for them, and group write is for
+// anyone in a group that is not the owner's own.
+bool SharedSlot(const struct stat& st) {
+  return (st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && !PrivateGroup(st.st_uid, st.st_gid));
+}
+
+PoolFacts ReadPool(const std::string& path) {
+  PoolFacts pool;
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) return pool;
+  pool.present = true;
+  pool.folder = S_ISDIR(st.st_mode);
+  pool.uid = st.st_uid;
+  pool.gid = st.st_gid;
+  pool.mode = st.st_mode & 07777;
+  pool.owner = Owner(st.st_uid, st.st_gid);
+  if (!pool.folder) return pool;
+  std::error_code ec;
+  fs::directory_iterator entries(path, ec);
+  if (ec) return pool;
+  pool.listed = true;
+  for (const auto& entry : entries) {
+    struct stat slot {};
+    // lstat: a symlink is no slot, and is never followed.
+    if (lstat(entry.path().c_str(), &slot) != 0 || !S_ISDIR(slot.st_mode)) continue;
+    ++pool.slots;
+    if (SharedSlot(slot)) pool.shared_slots.push_back(entry.path().filename().string());
+  }
+  std::sort(pool.shared_slots.begin(), pool.shared_slots.end());
+  return pool;
+}
+
+bool PoolIsRight(const PoolFacts& pool, std::optional<uint32_t> nova_gid) {
+  return pool.folder && pool.uid == 0 && nova_gid && pool.gid == *nova_gid &&
+         pool.mode == kPoolMode;
+}
+
+// A folder opened without following a symlink in its last component (-1 if
+// it is not one), so that what is changed through it is what was checked:
+// members own their slots and may swap one for a symlink at any time, while
+// the folders above are root's.
+int OpenFolder(const std::string& path) {
+  return open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+// Slot names are the members' choice: shown escaped, the first few only.
+std::string SlotList(const std::vector<std::string>& names) {
+  std::string list;
+  for (size_t i = 0; i < names.size() && i < 3; ++i) {
+    list += (i ? ", " : "") + Printable(names[i]);
+  }
+  return names.size() > 3 ? list + ", ..." : list;
+}
+
+Check PoolCheck(const HostFacts& f) {
+  const PoolFacts& p = f.pool;
+  const std::string fix = "novactl setup-host --workspaces";
+  if (!p.present) return {"workspace pool", Check::kWarn, "not set up", fix};
+  if (!p.folder) {
+    return {"workspace pool", Check::kWarn, "not a folder", "move it away, then run " + fix};
+  }
+  std::string detail = p.owner + " " + Octal(p.mode);
+  bool right = PoolIsRight(p, f.nova_gid);
+  if (!right) detail += ", not root:nova " + Octal(kPoolMode);
+  if (!p.shared_slots.empty()) {
+    detail += "; " + std::to_string(p.shared_slots.size()) + " slot(s) other members may write (" +
+              SlotList(p.shared_slots) + ")";
+  }
+  if (right && p.shared_slots.empty()) {
+    detail += p.listed ? ", " + std::to_string(p.slots) + " slot(s), each writable by its maker"
+                       : "; each member makes their own slots";
+    return {"workspace pool", Check::kOk, detail, ""};
+  }
+  return {"workspace pool", Check::kWarn, detail, fix};
 }
 
 void WriteFile(const std::string& path, const std::string& text) {
@@ -86,7 +185,7 @@ std::string MountUnitName(const std::string& path) {
   return name + ".mount";
 }
 
-HostFacts ReadHostFacts(const SetupPaths& paths, int slots) {
+HostFacts ReadHostFacts(const SetupPaths& paths) {
   HostFacts f;
   struct statfs sfs {};
   f.cgroup2 = statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == kCgroup2Magic;
@@ -117,17 +216,11 @@ HostFacts ReadHostFacts(const SetupPaths& paths, int slots) {
     }
   }
   if (const group* g = getgrnam("nova")) f.nova_gid = g->gr_gid;
-  for (int slot = 1; slot <= slots; ++slot) {
-    struct stat st {};
-    if (stat(WorkspacePath(paths, slot).c_str(), &st) == 0 && S_ISDIR(st.st_mode) && f.nova_gid &&
-        st.st_gid == *f.nova_gid && (st.st_mode & 07777) == kWorkspaceMode) {
-      ++f.workspaces_present;
-    }
-  }
+  f.pool = ReadPool(paths.pool());
   return f;
 }
 
-std::vector<Check> HostChecks(const HostFacts& f, const SetupOptions& o) {
+std::vector<Check> HostChecks(const HostFacts& f, const SetupOptions& /*options*/) {
   std::vector<Check> checks;
   checks.push_back(
       {"cgroup v2", f.cgroup2 ? Check::kOk : Check::kFail,
@@ -159,11 +252,7 @@ std::vector<Check> HostChecks(const HostFacts& f, const SetupOptions& o) {
   checks.push_back({"scratch tmpfs", f.scratch_mounted ? Check::kOk : Check::kWarn,
                     f.scratch_mounted ? "mounted, " + FormatSize(f.scratch_size) : "not mounted",
                     f.scratch_mounted ? "" : "novactl setup-host --scratch"});
-  bool pool_ok = f.workspaces_present >= o.slots;
-  checks.push_back(
-      {"workspace pool", pool_ok ? Check::kOk : Check::kWarn,
-       std::to_string(f.workspaces_present) + " of " + std::to_string(o.slots) + " slots ready",
-       pool_ok ? "" : "novactl setup-host --workspaces"});
+  checks.push_back(PoolCheck(f));
   checks.push_back({"nova group", f.nova_gid ? Check::kOk : Check::kFail,
                     f.nova_gid ? "gid " + std::to_string(*f.nova_gid) : "missing",
                     f.nova_gid ? "" : "install the nova package, or run systemd-sysusers"});
@@ -183,7 +272,7 @@ std::vector<Check> DoctorChecks(const HostFacts& f, const DoctorInputs& in) {
            : "upgrade to systemd " + std::to_string(kMinSystemdVersion) + " or later"});
   for (auto& c : HostChecks(f, SetupOptions{})) {
     if (c.name == "cgroup v2" || c.name.ends_with(" controller") || c.name == "swap" ||
-        c.name == "nova group") {
+        c.name == "nova group" || (c.name == "workspace pool" && f.pool.present)) {
       checks.push_back(c);
     }
   }
@@ -270,26 +359,55 @@ std::vector<Step> PlanSetup(const HostFacts& f, const SetupOptions& o, const Set
                        Run("systemctl enable --now --quiet '" + unit + "'");
                      }});
   }
-  if (o.workspaces && f.workspaces_present < o.slots) {
-    std::optional<uint32_t> gid = f.nova_gid;
+  if (o.workspaces && !PoolIsRight(f.pool, f.nova_gid)) {
     steps.push_back(
-        {"create " + paths.pool() + "/ws-001 to ws-" + std::to_string(o.slots) +
-             " (root:nova, mode 2775), " + std::to_string(o.slots - f.workspaces_present) +
-             " missing or not set right",
-         [gid, paths, slots = o.slots] {
+        {"make " + paths.pool() +
+             " root:nova, mode 1770: members of group nova make their own slots there, which "
+             "no other member may write in, rename or remove",
+         [gid = f.nova_gid, root = paths.agents_root, pool = paths.pool()] {
            if (!gid) {
              throw Error(ErrorKind::kFailed,
                          "the nova group does not exist; install the package or run "
                          "systemd-sysusers");
            }
-           for (int slot = 1; slot <= slots; ++slot) {
-             std::string dir = WorkspacePath(paths, slot);
-             fs::create_directories(dir);
-             if (chown(dir.c_str(), 0, *gid) != 0 || chmod(dir.c_str(), kWorkspaceMode) != 0) {
-               throw Error(ErrorKind::kFailed, "cannot set owner and mode of " + dir);
+           for (const std::string& dir : {root, pool}) {
+             // 0700 until it is root:nova, so that no member gets in before.
+             if (mkdir(dir.c_str(), dir == pool ? 0700 : 0755) != 0 && errno != EEXIST) {
+               throw Error(ErrorKind::kFailed,
+                           "cannot create " + dir + ": " + std::strerror(errno));
              }
            }
+           int fd = OpenFolder(pool);
+           if (fd < 0) {
+             std::string why = std::strerror(errno);
+             throw Error(ErrorKind::kFailed,
+                         pool + " is not a folder (" + why +
+                             "); move it away, then run novactl setup-host --workspaces");
+           }
+           bool done = fchown(fd, 0, *gid) == 0 && fchmod(fd, kPoolMode) == 0;
+           close(fd);
+           if (!done) throw Error(ErrorKind::kFailed, "cannot set owner and mode of " + pool);
          }});
+  }
+  if (o.workspaces && !f.pool.shared_slots.empty()) {
+    steps.push_back({"take write permission for group and others from " +
+                         std::to_string(f.pool.shared_slots.size()) + " slot(s) in " +
+                         paths.pool() + " that other members could write (" +
+                         SlotList(f.pool.shared_slots) + "); what is in them stays",
+                     [slots = f.pool.shared_slots, pool = paths.pool()] {
+                       for (const std::string& slot : slots) {
+                         int fd = OpenFolder(pool + "/" + slot);
+                         if (fd < 0) continue;  // gone, or no folder any more: nothing to take away
+                         struct stat st {};
+                         bool done = fstat(fd, &st) == 0 &&
+                                     fchmod(fd, st.st_mode & 07777 & ~(S_IWGRP | S_IWOTH)) == 0;
+                         close(fd);
+                         if (!done) {
+                           throw Error(ErrorKind::kFailed,
+                                       "cannot change the mode of " + pool + "/" + Printable(slot));
+                         }
+                       }
+                     }});
   }
   return steps;
 }

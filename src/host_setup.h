@@ -18,6 +18,26 @@
 
 namespace nova {
 
+// The workspace pool, where members of group nova make their own slots (one
+// folder per agent's workspace). It is root:nova, mode 1770: only root and
+// the group may enter; a member's slot is that member's, mode 0700, so no
+// other member may write in it; and the sticky bit keeps others from
+// renaming or removing it. setup-host makes no slot itself: a folder made in
+// advance would be writable by every member or by none.
+struct PoolFacts {
+  bool present = false;  // the path exists
+  bool folder = false;   // and is a folder, not a symlink
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint32_t mode = 0;                      // permission bits, with setuid, setgid and sticky
+  std::string owner;                      // "root:nova": names, or numbers where there are none
+  bool listed = false;                    // the caller could read the slots in it
+  int slots = 0;                          // folders in it
+  std::vector<std::string> shared_slots;  // those someone besides the owner may write
+};
+
+inline constexpr uint32_t kPoolMode = 01770;
+
 struct HostFacts {
   bool cgroup2 = false;                       // /sys/fs/cgroup is cgroup2fs
   std::set<std::string> controllers;          // cgroup.controllers of the root
@@ -26,7 +46,7 @@ struct HostFacts {
   std::map<std::string, uint64_t> sysctls;    // current values of kSysctlTargets
   bool scratch_mounted = false;               // a tmpfs at the scratch path
   uint64_t scratch_size = 0;
-  int workspaces_present = 0;        // ws-NNN folders in the pool, right owner and mode
+  PoolFacts pool;
   std::optional<uint32_t> nova_gid;  // the nova group
   bool memory_pressure = false;      // /proc/pressure/memory (PSI) is there
   bool cgroup_kill = false;          // cgroup.kill exists (Linux >= 5.14)
@@ -53,7 +73,6 @@ struct SetupOptions {
   bool scratch = false;
   bool workspaces = false;
   bool dry_run = false;
-  int slots = 500;                   // the guide's pool
   std::string scratch_size = "10%";  // tmpfs size=, of RAM
 };
 
@@ -71,7 +90,7 @@ struct Step {
   std::function<void()> apply;
 };
 
-HostFacts ReadHostFacts(const SetupPaths& paths, int slots);
+HostFacts ReadHostFacts(const SetupPaths& paths);
 
 // What setup-host reports about a host (cgroups, controllers, swap, limits,
 // scratch, workspaces), before it does anything.

@@ -2,6 +2,13 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "errors.h"
 
 namespace nova {
 namespace {
@@ -14,7 +21,12 @@ HostFacts ReadyHost() {
   f.sysctls = kSysctlTargets;
   f.scratch_mounted = true;
   f.scratch_size = 1ULL << 30;
-  f.workspaces_present = 500;
+  f.pool.present = f.pool.folder = f.pool.listed = true;
+  f.pool.uid = 0;
+  f.pool.gid = 997;
+  f.pool.mode = 01770;
+  f.pool.owner = "root:nova";
+  f.pool.slots = 3;
   f.nova_gid = 997;
   f.memory_pressure = true;
   f.cgroup_kill = true;
@@ -41,7 +53,7 @@ TEST(HostChecks, SaysWhatIsMissingAndHowToFixIt) {
   f.subtree_controllers = {"pids"};
   f.sysctls["kernel.pid_max"] = 32768;
   f.scratch_mounted = false;
-  f.workspaces_present = 12;
+  f.pool = PoolFacts{};
   auto checks = HostChecks(f, SetupOptions{});
   EXPECT_EQ(Find(checks, "cgroup v2").status, Check::kFail);
   EXPECT_EQ(Find(checks, "memory controller").status, Check::kFail);
@@ -49,7 +61,56 @@ TEST(HostChecks, SaysWhatIsMissingAndHowToFixIt) {
   EXPECT_EQ(Find(checks, "kernel.pid_max").detail, "32768, below 4194304");
   EXPECT_EQ(Find(checks, "kernel.pid_max").fix, "novactl setup-host --sysctl");
   EXPECT_EQ(Find(checks, "scratch tmpfs").fix, "novactl setup-host --scratch");
-  EXPECT_EQ(Find(checks, "workspace pool").detail, "12 of 500 slots ready");
+  EXPECT_EQ(Find(checks, "workspace pool").detail, "not set up");
+  EXPECT_EQ(Find(checks, "workspace pool").fix, "novactl setup-host --workspaces");
+}
+
+TEST(HostChecks, AReadyPoolIsRootNovaStickyAndEverySlotItsMakers) {
+  auto checks = HostChecks(ReadyHost(), SetupOptions{});
+  const Check& pool = Find(checks, "workspace pool");
+  EXPECT_EQ(pool.status, Check::kOk);
+  EXPECT_EQ(pool.detail, "root:nova 1770, 3 slot(s), each writable by its maker");
+}
+
+TEST(HostChecks, APoolOrSlotsEveryMemberMayWriteAreReported) {
+  HostFacts f = ReadyHost();
+  f.pool.mode = 02775;  // what setup-host made before
+  for (int i = 1; i <= 500; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "ws-%03d", i);
+    f.pool.shared_slots.push_back(name);
+  }
+  auto checks = HostChecks(f, SetupOptions{});
+  const Check& pool = Find(checks, "workspace pool");
+  EXPECT_EQ(pool.status, Check::kWarn);
+  EXPECT_EQ(pool.detail,
+            "root:nova 2775, not root:nova 1770; 500 slot(s) other members may "
+            "write (ws-001, ws-002, ws-003, ...)");
+  EXPECT_EQ(pool.fix, "novactl setup-host --workspaces");
+
+  f = ReadyHost();
+  f.pool.shared_slots = {"\x1b]0;owned\x07"};  // members name their slots
+  EXPECT_EQ(Find(HostChecks(f, SetupOptions{}), "workspace pool").detail,
+            "root:nova 1770; 1 slot(s) other members may write (\\e]0;owned\\x07)");
+
+  f = ReadyHost();
+  f.pool.uid = 1000;
+  f.pool.owner = "alice:nova";
+  EXPECT_EQ(Find(HostChecks(f, SetupOptions{}), "workspace pool").detail,
+            "alice:nova 1770, not root:nova 1770");
+}
+
+TEST(Doctor, ChecksTheWorkspacePoolWhereThereIsOne) {
+  DoctorInputs in;
+  in.systemd_version = 252;
+  in.novad_state = "active";
+  HostFacts f = ReadyHost();
+  f.pool.shared_slots = {"ws-001"};
+  auto checks = DoctorChecks(f, in);
+  EXPECT_EQ(Find(checks, "workspace pool").status, Check::kWarn);
+  f.pool = PoolFacts{};
+  checks = DoctorChecks(f, in);
+  EXPECT_EQ(Find(checks, "workspace pool").name, "(missing)");
 }
 
 TEST(HostChecks, SwapIsExplainedNotRefused) {
@@ -66,7 +127,7 @@ TEST(PlanSetup, DoesOnlyWhatWasAskedAndOnlyWhatIsMissing) {
   f.sysctls["kernel.pid_max"] = 32768;
   f.sysctls["fs.nr_open"] = 2000000;  // above the target: never lowered
   f.scratch_mounted = false;
-  f.workspaces_present = 499;
+  f.pool.mode = 0775;
   SetupPaths paths;
   EXPECT_TRUE(PlanSetup(f, SetupOptions{}, paths).empty());
 
@@ -77,7 +138,110 @@ TEST(PlanSetup, DoesOnlyWhatWasAskedAndOnlyWhatIsMissing) {
   EXPECT_EQ(steps[0].description,
             "raise kernel.pid_max=4194304 in /etc/sysctl.d/60-nova.conf and apply it");
   EXPECT_THAT(steps[1].description, testing::HasSubstr("/var/nova-agents/scratch"));
-  EXPECT_THAT(steps[2].description, testing::HasSubstr("1 missing or not set right"));
+  EXPECT_EQ(steps[2].description,
+            "make /var/nova-agents/pool root:nova, mode 1770: members of group nova make their "
+            "own slots there, which no other member may write in, rename or remove");
+}
+
+TEST(PlanSetup, TakesWriteAwayFromSlotsEveryMemberMayWrite) {
+  HostFacts f = ReadyHost();
+  f.pool.shared_slots = {"ws-001", "ws-002"};
+  SetupOptions o;
+  o.workspaces = true;
+  auto steps = PlanSetup(f, o, SetupPaths{});
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_EQ(steps[0].description,
+            "take write permission for group and others from 2 slot(s) in "
+            "/var/nova-agents/pool that other members could write (ws-001, ws-002); "
+            "what is in them stays");
+}
+
+// On real folders: what ReadHostFacts finds in a pool, and what the repair
+// changes, never through a symlink a member left there.
+TEST(PlanSetup, RepairsSharedSlotsInPlaceAndNeverFollowsASymlink) {
+  namespace fs = std::filesystem;
+  SetupPaths paths;
+  paths.agents_root = (fs::path(testing::TempDir()) / "nova-agents-test").string();
+  fs::remove_all(paths.agents_root);
+  fs::path pool = paths.pool();
+  fs::path elsewhere = fs::path(paths.agents_root) / "elsewhere";
+  fs::create_directories(pool);
+  auto folder = [](const fs::path& path, mode_t mode) {
+    fs::create_directories(path);
+    ASSERT_EQ(chmod(path.c_str(), mode), 0);
+  };
+  folder(pool / "private", 0700);
+  folder(pool / "open", 02777);
+  std::ofstream(pool / "open" / "work") << "kept\n";
+  folder(elsewhere, 0777);
+  fs::create_directory_symlink(elsewhere, pool / "link");
+  std::ofstream(pool / "file") << "not a slot\n";
+
+  HostFacts f = ReadHostFacts(paths);
+  EXPECT_TRUE(f.pool.folder);
+  EXPECT_EQ(f.pool.slots, 2);
+  EXPECT_EQ(f.pool.shared_slots, std::vector<std::string>{"open"});
+
+  SetupOptions o;
+  o.workspaces = true;
+  auto steps = PlanSetup(f, o, paths);
+  ASSERT_FALSE(steps.empty());
+  steps.back().apply();  // the slots' step; the pool's needs root and group nova
+  auto mode = [](const fs::path& path) {
+    struct stat st {};
+    EXPECT_EQ(stat(path.c_str(), &st), 0);
+    return st.st_mode & 07777;
+  };
+  EXPECT_EQ(mode(pool / "open"), 02755u);
+  EXPECT_EQ(mode(pool / "private"), 0700u);
+  EXPECT_EQ(mode(elsewhere), 0777u);
+  EXPECT_TRUE(fs::exists(pool / "open" / "work"));
+  fs::remove_all(paths.agents_root);
+}
+
+TEST(PlanSetup, MakesThePoolRootNovaSticky) {
+  if (geteuid() != 0) GTEST_SKIP() << "chown to root needs root";
+  namespace fs = std::filesystem;
+  SetupPaths paths;
+  paths.agents_root = (fs::path(testing::TempDir()) / "nova-agents-pool-test").string();
+  fs::remove_all(paths.agents_root);
+  HostFacts f = ReadHostFacts(paths);
+  EXPECT_FALSE(f.pool.present);
+  f.nova_gid = 4242;  // any group will do for the test
+  SetupOptions o;
+  o.workspaces = true;
+  auto steps = PlanSetup(f, o, paths);
+  ASSERT_EQ(steps.size(), 1u);
+  steps[0].apply();
+  struct stat st {};
+  ASSERT_EQ(lstat(paths.pool().c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(st.st_gid, 4242u);
+  EXPECT_EQ(st.st_mode & 07777, 01770u);
+  HostFacts again = ReadHostFacts(paths);
+  again.nova_gid = 4242;
+  EXPECT_TRUE(PlanSetup(again, o, paths).empty());
+
+  // Group write is someone else's only in a group that is not the owner's own.
+  for (const char* slot : {"own-group", "team-group"}) {
+    fs::path dir = fs::path(paths.pool()) / slot;
+    fs::create_directory(dir);
+    ASSERT_EQ(chown(dir.c_str(), 0, std::string(slot) == "own-group" ? 0 : 4242), 0);
+    ASSERT_EQ(chmod(dir.c_str(), 0770), 0);
+  }
+  again = ReadHostFacts(paths);
+  EXPECT_EQ(again.pool.slots, 2);
+  EXPECT_EQ(again.pool.shared_slots, std::vector<std::string>{"team-group"});
+
+  // A symlink where the pool should be is refused, not followed.
+  fs::remove_all(paths.pool());
+  fs::create_directory_symlink(testing::TempDir(), paths.pool());
+  f = ReadHostFacts(paths);
+  f.nova_gid = 4242;
+  steps = PlanSetup(f, o, paths);
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_THROW(steps[0].apply(), Error);
+  fs::remove_all(paths.agents_root);
 }
 
 TEST(PlanSetup, ASecondRunFindsNothingToDo) {

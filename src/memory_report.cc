@@ -8,6 +8,7 @@
 
 #include "size.h"
 #include "table.h"
+#include "text.h"
 
 namespace nova {
 namespace {
@@ -58,8 +59,8 @@ std::string FormatWatchFrame(const WatchFrame& f, const Config& c) {
   for (const AgentMemory& a : VictimOrder(f.agents)) {
     sum += a.current;
     double of_host = f.memory.total ? 100.0 * static_cast<double>(a.current) / f.memory.total : 0;
-    rows.push_back({a.agent, FormatSize(a.current), a.max == kInfinity ? "-" : FormatSize(a.max),
-                    FormatPercent(of_host)});
+    rows.push_back({Printable(a.agent), FormatSize(a.current),
+                    a.max == kInfinity ? "-" : FormatSize(a.max), FormatPercent(of_host)});
   }
   out += RenderTable({"AGENT", "MEMORY", "LIMIT", "OF HOST"}, rows);
   return out + "\n" + std::to_string(f.agents.size()) + " agent(s), " + FormatSize(sum) +
@@ -90,7 +91,8 @@ std::string FormatWatchEvents(const std::vector<RecordedWatchEvent>& events) {
   if (events.empty()) return "No watcher events.\n";
   std::string out;
   for (const auto& r : events) {
-    out += LocalTime(r.realtime_usec) + "  " + r.event.message + "\n";
+    // Read back from the journal: shown escaped, whoever wrote it.
+    out += LocalTime(r.realtime_usec) + "  " + Printable(r.event.message) + "\n";
   }
   return out;
 }
@@ -109,7 +111,7 @@ std::string FormatRelief(const ReliefReport& r) {
                 FormatPercent(r.used_percent_before).c_str(), target);
   out += line;
   for (const AgentMemory& v : r.victims) {
-    out += (r.dry_run ? "Would kill agent " : "Killed agent ") + v.agent + " (" +
+    out += (r.dry_run ? "Would kill agent " : "Killed agent ") + Printable(v.agent) + " (" +
            FormatSize(v.current) + ")\n";
   }
   if (r.dry_run) {

@@ -1,7 +1,9 @@
 #include "memory_report.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -59,6 +61,25 @@ TEST(Relief, ReportsKillsAndTheResult) {
   ReliefReport nothing{75, 40.0, 40.0, {}, false, true};
   EXPECT_EQ(FormatRelief(nothing),
             "Host memory is 40.0% used, already below 75%; no agent was killed.\n");
+}
+
+TEST(WatchEvents, ShowJournalTextEscaped) {
+  RecordedWatchEvent forged;
+  forged.event.action = "kill";
+  forged.event.message = "relief killed agent x\x1b[2J\nfake: all is well\xff";
+  std::string text = FormatWatchEvents({forged});
+  EXPECT_THAT(text, testing::EndsWith("  relief killed agent x\\e[2J\\nfake: all is well\\xff\n"));
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1);
+}
+
+TEST(WatchFrame, ShowsAgentNamesEscaped) {
+  WatchFrame f = Frame(50);
+  f.agents = {{"a\x1b]0;x\x07", kGiB, 4 * kGiB}};
+  std::string text = FormatWatchFrame(f, Config{});
+  EXPECT_THAT(text, testing::HasSubstr("a\\e]0;x\\x07"));
+  EXPECT_EQ(text.find('\x1b'), std::string::npos);
+  ReliefReport r{75, 96.0, 60.5, {{"b\nc", kGiB, 0}}, false, true};
+  EXPECT_THAT(FormatRelief(r), testing::HasSubstr("Killed agent b\\nc (1G)\n"));
 }
 
 TEST(ReadAgentMemory, ReadsEveryAgentCgroupAndSkipsTheRest) {

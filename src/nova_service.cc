@@ -8,6 +8,7 @@
 #include "agent_name.h"
 #include "errors.h"
 #include "nova_manager_adaptor.h"
+#include "text.h"
 
 namespace nova {
 namespace {
@@ -66,7 +67,7 @@ SpawnRequest SpawnRequestFromOptions(const std::string& name, const std::vector<
       }
     } else {
       throw Error(ErrorKind::kInvalidArgument,
-                  "unknown spawn option \"" + key +
+                  "unknown spawn option \"" + Printable(key) +
                       "\"; known: WorkingDirectory, MemoryMax, TasksMax, "
                       "RuntimeMaxUSec, SoftTimeoutUSec, Environment, User, Secrets");
     }
@@ -113,14 +114,16 @@ class NovaService::Adaptor final
     try {
       caller = CurrentCaller();
       SpawnResult r = manager_.Spawn(SpawnRequestFromOptions(name, argv, options), caller);
-      spdlog::info("spawned agent {} for uid {}: {} ({}/{}, pid {})", name, caller.uid, r.unit,
-                   r.active_state, r.sub_state, r.main_pid);
+      spdlog::info("spawned agent {} for uid {}: {} ({}/{}, pid {})", Printable(name), caller.uid,
+                   r.unit, r.active_state, r.sub_state, r.main_pid);
       return {r.unit, r.active_state, r.sub_state, r.main_pid};
     } catch (const Error& e) {
-      spdlog::warn("spawn of agent {} for uid {} refused: {}", name, caller.uid, e.what());
+      spdlog::warn("spawn of agent {} for uid {} refused: {}", Printable(name), caller.uid,
+                   e.what());
       throw ToDbusError(e);
     } catch (const std::exception& e) {
-      spdlog::error("spawn of agent {} for uid {} failed: {}", name, caller.uid, e.what());
+      spdlog::error("spawn of agent {} for uid {} failed: {}", Printable(name), caller.uid,
+                    e.what());
       throw sdbus::Error(DbusErrorNameFor(ErrorKind::kFailed), e.what());
     }
   }
@@ -130,12 +133,15 @@ class NovaService::Adaptor final
     try {
       caller = CurrentCaller();
       manager_.Kill(name, force, caller);
-      spdlog::info("killed agent {} for uid {}{}", name, caller.uid, force ? " (force)" : "");
+      spdlog::info("killed agent {} for uid {}{}", Printable(name), caller.uid,
+                   force ? " (force)" : "");
     } catch (const Error& e) {
-      spdlog::warn("kill of agent {} for uid {} refused: {}", name, caller.uid, e.what());
+      spdlog::warn("kill of agent {} for uid {} refused: {}", Printable(name), caller.uid,
+                   e.what());
       throw ToDbusError(e);
     } catch (const std::exception& e) {
-      spdlog::error("kill of agent {} for uid {} failed: {}", name, caller.uid, e.what());
+      spdlog::error("kill of agent {} for uid {} failed: {}", Printable(name), caller.uid,
+                    e.what());
       throw sdbus::Error(DbusErrorNameFor(ErrorKind::kFailed), e.what());
     }
   }

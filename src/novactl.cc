@@ -6,6 +6,18 @@
 #include "build_config.h"
 #include "commands.h"
 #include "errors.h"
+#include "text.h"
+
+namespace {
+
+// Errors echo what the caller gave, and those from CLI11 or novad may not have
+// been escaped where they were made: whatever is left of control characters
+// is escaped here, so an error is always one line and never a control code.
+std::string OneLine(const char* message) {
+  return nova::FindControl(message) ? nova::Printable(message) : std::string(message);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -37,15 +49,15 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "novactl: " << e.what() << "; see novactl --help" << std::endl;
+    std::cerr << "novactl: " << OneLine(e.what()) << "; see novactl --help" << std::endl;
     return nova::ExitCodeFor(nova::ErrorKind::kInvalidArgument);
   } catch (const nova::ExitWith& e) {
     return e.code;
   } catch (const nova::Error& e) {
-    std::cerr << "novactl: " << e.what() << std::endl;
+    std::cerr << "novactl: " << OneLine(e.what()) << std::endl;
     return nova::ExitCodeFor(e.kind());
   } catch (const std::exception& e) {
-    std::cerr << "novactl: " << e.what() << std::endl;
+    std::cerr << "novactl: " << OneLine(e.what()) << std::endl;
     return 1;
   }
 }

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "text.h"
+
 namespace nova {
 namespace {
 
@@ -26,7 +28,7 @@ int Setting(const std::function<std::optional<std::string>(const std::string&)>&
   if (!text) return fallback;
   auto value = ParseInt(*text);
   if (value && *value >= low && *value <= high) return *value;
-  problems.push_back("invalid " + name + "=\"" + *text +
+  problems.push_back("invalid " + name + "=\"" + Printable(*text) +
                      "\": " + (value ? "out of range" : "not a number") +
                      "; accepted: " + std::to_string(low) + " to " + std::to_string(high) +
                      "; using the default " + std::to_string(fallback));

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "text.h"
+
 namespace nova {
 namespace fs = std::filesystem;
 
@@ -30,7 +32,8 @@ void PrioritySweeper::Fail(int pid, const std::string& what, const std::string& 
   it->second = now;
   std::string comm;
   std::ifstream("/proc/" + std::to_string(pid) + "/comm") >> comm;
-  spdlog::warn("{} (pid {}, command {}): {}", what, pid, comm, reason);
+  // The agent names its processes: escaped, so it cannot forge novad's log.
+  spdlog::warn("{} (pid {}, command {}): {}", what, pid, Printable(comm), reason);
 }
 
 SweepStats PrioritySweeper::Sweep(bool full) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "errors.h"
+#include "text.h"
 
 namespace nova {
 
@@ -71,7 +72,7 @@ std::optional<uint64_t> ParseSize(std::string_view text) {
 uint64_t ParseSizeOrThrow(std::string_view what, std::string_view text) {
   if (auto bytes = ParseSize(text)) return *bytes;
   throw Error(ErrorKind::kInvalidArgument,
-              std::string(what) + " \"" + std::string(text) +
+              std::string(what) + " \"" + Printable(text) +
                   "\": not a size; use a number with an optional K, M, G or "
                   "T suffix (powers of 1024), e.g. 4G or 512M");
 }

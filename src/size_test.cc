@@ -1,5 +1,6 @@
 #include "size.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "errors.h"
@@ -37,6 +38,12 @@ TEST(ParseSize, ErrorNamesTheOptionTheValueAndTheForm) {
     EXPECT_STREQ(e.what(),
                  "--memory \"4X\": not a size; use a number with an optional K, M, G "
                  "or T suffix (powers of 1024), e.g. 4G or 512M");
+  }
+  try {
+    ParseSizeOrThrow("--memory", "4G\r\x07");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), testing::StartsWith("--memory \"4G\\x0d\\x07\": not a size"));
   }
 }
 

@@ -15,6 +15,7 @@ namespace {
   throw Error(ErrorKind::kInvalidArgument, message);
 }
 
+// A caller's value in an error: escaped, so the error stays one harmless line.
 std::string Quoted(const std::string& s) { return "\"" + Printable(s) + "\""; }
 
 // Refuses a string that would not reach systemd as exactly one value.
@@ -53,17 +54,19 @@ void ValidateUnitStrings(const SpawnRequest& request) {
   for (const auto& [name, value] : request.secrets) {
     ValidateSecretName(name);
     if (value.size() > kMaxSecretBytes) {
-      Invalid("--secret " + name + ": " + FormatSize(value.size()) + " is too large; at most " +
-              FormatSize(kMaxSecretBytes) + " are accepted");
+      Invalid("--secret " + Printable(name) + ": " + FormatSize(value.size()) +
+              " is too large; at most " + FormatSize(kMaxSecretBytes) + " are accepted");
     }
   }
 }
 
+// The command for the unit's Description, which systemctl and the journal
+// show to admins: printable, at most 120 bytes, cut between characters.
 std::string CommandLine(const std::vector<std::string>& argv) {
   std::string line;
   for (const auto& arg : argv) {
     if (!line.empty()) line += ' ';
-    line += arg;
+    line += Printable(arg);
   }
   return TruncateUtf8(line, 120);
 }

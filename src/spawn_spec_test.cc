@@ -114,6 +114,34 @@ TEST(ResolveSpawn, RefusesBadInputWithOneClearLine) {
   EXPECT_THAT(Problem(r), testing::HasSubstr("never passed to agents"));
 }
 
+TEST(ResolveSpawn, ShowsRefusedValuesEscaped) {
+  SpawnRequest r = Request();
+  r.argv = {"cargo\n\x1b[2J"};
+  EXPECT_EQ(Problem(r),
+            "command \"cargo\\n\\e[2J\": contains a newline; control characters and invalid "
+            "UTF-8 are not accepted");
+  r = Request();
+  r.workdir = "w\rs\xff";
+  EXPECT_EQ(Problem(r),
+            "--workdir \"w\\x0ds\\xff\": contains a carriage return; control characters and "
+            "invalid UTF-8 are not accepted");
+}
+
+TEST(AgentUnitProperties, DescriptionIsCutBetweenCharacters) {
+  SpawnRequest r = Request();
+  AgentSpec s;
+  std::string e60;
+  for (int i = 0; i < 60; ++i) e60 += "\xc3\xa9";  // é, 120 bytes
+  r.argv = {"/bin/echo", e60};
+  s = ResolveSpawn(r, Config{}, 64 * kGiB);
+  // "/bin/echo " is 10 bytes, so 117 would split an é; 116 are kept.
+  std::string kept;
+  for (int i = 0; i < 53; ++i) kept += "\xc3\xa9";
+  EXPECT_EQ(
+      std::get<std::string>(*Find(AgentUnitProperties(s, SystemdFeatures{252}), "Description")),
+      "Nova agent agent-001: /bin/echo " + kept + "...");
+}
+
 TEST(AgentUnitProperties, AreExactlyTheDefaults) {
   AgentSpec s = ResolveSpawn(Request(), Config{}, 64 * kGiB);
   s.user = "alice";

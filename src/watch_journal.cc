@@ -69,6 +69,10 @@ void JournalWatchEvent(const WatchEvent& e) {
   if (r < 0) std::cerr << "novad: " << e.message << std::endl;
 }
 
+std::vector<std::string> WatchEventMatches() {
+  return {std::string("MESSAGE_ID=") + kWatchMessageId, "_UID=0", "_SYSTEMD_UNIT=novad.service"};
+}
+
 std::vector<RecordedWatchEvent> ReadWatchEvents(size_t count) {
   sd_journal* j = nullptr;
   int r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
@@ -77,8 +81,14 @@ std::vector<RecordedWatchEvent> ReadWatchEvents(size_t count) {
                 std::string("cannot open the system journal: ") + std::strerror(-r));
   }
   std::unique_ptr<sd_journal, decltype(&sd_journal_close)> guard(j, sd_journal_close);
-  std::string match = std::string("MESSAGE_ID=") + kWatchMessageId;
-  sd_journal_add_match(j, match.data(), match.size());
+  // Matches on different fields must all hold.
+  for (const std::string& match : WatchEventMatches()) {
+    r = sd_journal_add_match(j, match.data(), match.size());
+    if (r < 0) {
+      throw Error(ErrorKind::kFailed,
+                  "cannot search the journal for " + match + ": " + std::strerror(-r));
+    }
+  }
   std::vector<RecordedWatchEvent> events;
   sd_journal_seek_tail(j);
   while (events.size() < count && sd_journal_previous(j) > 0) {

@@ -23,6 +23,12 @@ struct RecordedWatchEvent {
   WatchEvent event;
 };
 
+// What ReadWatchEvents matches: the MESSAGE_ID, and the fields journald
+// itself sets from the sender's credentials (_UID, _SYSTEMD_UNIT), which no
+// client can forge. Anyone may log an entry with novad's MESSAGE_ID and
+// fields of their choosing; only root in novad.service is novad.
+std::vector<std::string> WatchEventMatches();
+
 // The last `count` watcher events, oldest first. Throws Unavailable when the
 // system journal cannot be read (the caller needs root or group adm or
 // systemd-journal).
