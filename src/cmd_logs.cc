@@ -3,12 +3,14 @@
 #include <vector>
 
 #include "agent_logs.h"
+#include "agent_manager.h"
 #include "agent_name.h"
 #include "build_config.h"
 #include "commands.h"
 #include "errors.h"
 #include "outcome.h"
 #include "systemd.h"
+#include "text.h"
 
 namespace nova {
 namespace {
@@ -19,6 +21,24 @@ bool KnownAgent(const std::string& name) {
   if (OutcomeStore(kStateDir, kRuntimeDir).Read(name)) return true;
   if (JournalHasEntries("_SYSTEMD_UNIT=" + AgentUnit(name))) return true;
   return ConnectSystemd()->GetUnitState(AgentUnit(name)).has_value();
+}
+
+// Members read their own agents' logs only (journald keeps other users'
+// output from them anyway; this says so in one line instead of printing
+// nothing). Root reads everyone's.
+void RefuseOtherUsersAgent(const std::string& name) {
+  uid_t uid = getuid();
+  if (uid == 0) return;
+  std::string owner;
+  if (auto agent = ConnectSystemd()->GetAgent(name); agent && agent->live()) {
+    owner = agent->user;
+  } else if (auto outcome = OutcomeStore(kStateDir, kRuntimeDir).Read(name)) {
+    owner = outcome->user;
+  }
+  if (!owner.empty() && owner != UserNameForUid(uid)) {
+    throw Error(ErrorKind::kPermissionDenied, "agent \"" + name + "\" is " + Printable(owner) +
+                                                  "'s; only its user or root may read its logs");
+  }
 }
 
 }  // namespace
@@ -46,6 +66,7 @@ void AddLogsCommand(CLI::App& app) {
                                             "\": none running, no outcome and no output in the "
                                             "journal; see novactl status --all");
     }
+    RefuseOtherUsersAgent(o->name);
     std::vector<std::string> args = {"journalctl", "--no-pager", "--output=cat",
                                      "_SYSTEMD_UNIT=" + AgentUnit(o->name)};
     if (o->follow) args.push_back("--follow");

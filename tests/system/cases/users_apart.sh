@@ -1,0 +1,37 @@
+#!/bin/bash
+# Members are kept apart: one cannot kill, read the logs of, or take over the
+# name (and so the recorded outcome) of another's agent; what an agent prints
+# reaches an admin's terminal escaped.
+# timeout: 90
+source "$NOVA_TEST_LIB"
+use_small_agents
+ws=$(workdir apart)
+for u in nova-dana nova-egon; do
+  useradd --create-home "$u" 2>/dev/null || true
+  usermod -aG nova "$u"
+done
+as() { local u=$1; shift; setpriv --reuid="$u" --regid="$u" --init-groups "$@"; }
+
+as nova-dana novactl spawn dana-1 --workdir "$ws" -- /bin/sh -c 'printf "title\033]0;owned\007 clear\033[2J done\n"; exec sleep 600' >/dev/null
+wait_until 10 "dana-1 printed" eval 'journalctl -q -o cat _SYSTEMD_UNIT=nova-agent-dana-1.service | grep -q done'
+run_expect_fail 6 as nova-egon novactl kill dana-1
+expect_contains "egon may not kill it" "only its user or root may kill it" "$ERR"
+run_expect_fail 6 as nova-egon novactl logs dana-1
+expect_contains "egon may not read its logs" "only its user or root may read its logs" "$ERR"
+run_expect_fail 4 as nova-egon novactl spawn dana-1 --workdir "$ws" -- /bin/true
+expect_eq "dana-1 untouched" active "$(systemctl is-active nova-agent-dana-1.service)"
+
+shown=$(novactl logs dana-1)
+[[ $shown != *$'\e'* && $shown != *$'\a'* ]] || fail "novactl logs passed raw control characters: $(printf '%q' "$shown")"
+expect_contains "the admin sees the escape sequences escaped" 'title\e]0;owned\x07 clear\e[2J done' "$shown"
+
+as nova-dana novactl kill dana-1 >/dev/null
+wait_until 20 "dana-1's outcome recorded" eval 'novactl status dana-1 | grep -q "killed by nova-dana"'
+run_expect_fail 4 as nova-egon novactl spawn dana-1 --workdir "$ws" -- /bin/true
+expect_contains "the finished name stays dana's" "held by the recorded outcome of nova-dana's agent" "$ERR"
+expect_contains "dana's outcome is intact" "killed by nova-dana (kill)" "$(novactl status dana-1)"
+as nova-dana novactl spawn dana-1 --workdir "$ws" -- /bin/true >/dev/null
+echo "ok: dana may reuse her own name"
+novactl spawn dana-1 --workdir "$ws" -- /bin/true >/dev/null 2>&1 || true
+echo "ok: root may reuse it"
+expect_no_agent_units
