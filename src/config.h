@@ -41,8 +41,9 @@ struct Config {
 };
 
 // Parses the text of a configuration file: "Key=Value" lines, '#' comments,
-// blank lines. Unknown keys, bad values and inconsistent thresholds throw
-// InvalidArgument naming the file, the line and what is accepted.
+// blank lines. Unknown keys, bad values, limits no spawn would accept and
+// inconsistent thresholds throw InvalidArgument naming the file, the line and
+// what is accepted.
 Config ParseConfig(std::string_view text, std::string_view origin);
 
 // Reads `path`; a missing file means all defaults.

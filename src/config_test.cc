@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "errors.h"
@@ -98,10 +99,14 @@ TEST(Config, UnknownKeyNamesTheLineAndTheKnownKeys) {
 
 TEST(Config, BadValueNamesKeyValueAndAccepted) {
   EXPECT_EQ(Problem("MemoryMax=lots"),
-            "/etc/nova/nova.conf:1: MemoryMax=\"lots\" is not valid; expected a size such as 4G");
+            "/etc/nova/nova.conf:1: MemoryMax=\"lots\" is not valid; expected a size of at "
+            "least 16M such as 4G");
   EXPECT_EQ(Problem("AdmissionPercent=120"),
             "/etc/nova/nova.conf:1: AdmissionPercent=\"120\" is not valid; expected a "
-            "percentage 0-100");
+            "percentage above 0 and below 100");
+  EXPECT_EQ(Problem("HeadroomPercent=101"),
+            "/etc/nova/nova.conf:1: HeadroomPercent=\"101\" is not valid; expected a "
+            "percentage from 0 to 100");
   EXPECT_NE(Problem("TasksMax=0"), "");
   EXPECT_NE(Problem("RuntimeMax=0"), "");
   EXPECT_NE(Problem("MaxAgents=-1"), "");
@@ -110,6 +115,54 @@ TEST(Config, BadValueNamesKeyValueAndAccepted) {
             "/etc/nova/nova.conf:1: ReliefDryRun=\"maybe\" is not valid; expected yes or no");
   EXPECT_NE(Problem("PressureStall=2s"), "");
   EXPECT_NE(Problem("WatchIntervalMin=0"), "");
+}
+
+TEST(Config, PercentagesMustBeNumbers) {
+  for (const char* value : {"nan", "-nan", "NAN", "inf", "-inf", "infinity", "INFINITY", "nan%"}) {
+    for (const char* key : {"AdmissionPercent", "AdmissionReopenPercent", "ReliefPercent",
+                            "ReliefTargetPercent", "SystemSharePercent", "HeadroomPercent"}) {
+      EXPECT_THAT(Problem(std::string("\n") + key + "=" + value),
+                  testing::StartsWith("/etc/nova/nova.conf:2: " + std::string(key) + "=\"" + value +
+                                      "\" is not valid; expected a percentage"))
+          << key << "=" << value;
+    }
+  }
+}
+
+TEST(Config, PercentagesThatDisableAGuardAreRefused) {
+  EXPECT_EQ(Problem("\n\nReliefPercent=100"),
+            "/etc/nova/nova.conf:3: ReliefPercent=\"100\" is not valid; expected a percentage "
+            "above 0 and below 100");
+  EXPECT_EQ(Problem("AdmissionPercent=100%"),
+            "/etc/nova/nova.conf:1: AdmissionPercent=\"100%\" is not valid; expected a "
+            "percentage above 0 and below 100");
+  EXPECT_EQ(Problem("ReliefTargetPercent=0"),
+            "/etc/nova/nova.conf:1: ReliefTargetPercent=\"0\" is not valid; expected a "
+            "percentage above 0 and below 100");
+  EXPECT_EQ(Problem("AdmissionReopenPercent=0"),
+            "/etc/nova/nova.conf:1: AdmissionReopenPercent=\"0\" is not valid; expected a "
+            "percentage above 0 and below 100");
+  EXPECT_NE(Problem("AdmissionPercent=0"), "");
+  EXPECT_EQ(Problem("ReliefPercent=99.5"), "");
+  EXPECT_EQ(Problem("HeadroomPercent=0"), "");
+}
+
+TEST(Config, LimitsNoSpawnWouldAcceptAreRefused) {
+  EXPECT_EQ(Problem("RuntimeMax=30d"),
+            "/etc/nova/nova.conf:1: RuntimeMax=\"30d\" is not valid; expected a duration from 1s "
+            "to 7d such as 30min");
+  EXPECT_EQ(Problem("TasksMax=5000000"),
+            "/etc/nova/nova.conf:1: TasksMax=\"5000000\" is not valid; expected a count from 1 "
+            "to 4194304 such as 512");
+  EXPECT_EQ(Problem("MemoryMax=8M"),
+            "/etc/nova/nova.conf:1: MemoryMax=\"8M\" is not valid; expected a size of at least "
+            "16M such as 4G");
+  EXPECT_NE(Problem("MemoryMax=infinity"), "");
+  EXPECT_NE(Problem("RuntimeMax=500ms"), "");
+  // The bounds themselves are accepted.
+  EXPECT_EQ(Problem("RuntimeMax=7d\nSoftTimeout=1h"), "");
+  EXPECT_EQ(Problem("TasksMax=4194304"), "");
+  EXPECT_EQ(Problem("MemoryMax=16M"), "");
 }
 
 TEST(Config, ThresholdsMustBeOrdered) {

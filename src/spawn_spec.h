@@ -86,7 +86,9 @@ struct UnitProperty {
 
 using UnitProperties = std::vector<UnitProperty>;
 
-// Bounds a spawn may ask for.
+// Bounds a spawn may ask for, whoever asks; the configuration's defaults are
+// held to them too.
+inline constexpr Usec kMinRuntime = std::chrono::seconds(1);
 inline constexpr uint64_t kMinMemoryMax = 16ULL << 20;  // 16M
 inline constexpr uint64_t kMaxTasksMax = 4194304;       // the kernel's pid_max limit
 inline constexpr Usec kMaxRuntime = std::chrono::hours(24 * 7);
