@@ -28,7 +28,8 @@ void AddDoctorCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("doctor", "Check that this host is ready to run agents");
   cmd->footer(
       "\nChecks systemd's version, cgroup v2 and its memory and pids controllers, novad,\n"
-      "the configuration, the policy in effect and free capacity, and says what to fix.\n"
+      "the configuration, the policy in effect, whether MemoryMax fits the host and free\n"
+      "capacity, and says what to fix.\n"
       "Exit status 0 when ready, 1 when something must be fixed.");
   cmd->add_flag("--json", *json, "Print the checks as JSON");
   cmd->callback([json] {

@@ -65,7 +65,30 @@ void Run(const std::string& command) {
   }
 }
 
+// A size no more than `bytes`, for advice to lower something "to at most"
+// it: FormatSize rounds to the nearest, which may be above.
+std::string FormatSizeAtMost(uint64_t bytes) {
+  std::string text = FormatSize(bytes);
+  for (uint64_t less = 1; ParseSize(text).value_or(0) > bytes && less < bytes; less *= 2) {
+    text = FormatSize(bytes - less);
+  }
+  return text;
+}
+
 }  // namespace
+
+Check AgentMemoryCheck(const Config& config, uint64_t memory_total) {
+  std::string memory_max = FormatSize(config.memory_max);
+  std::string total = FormatSize(memory_total);
+  if (memory_total > 0 && config.memory_max > memory_total) {
+    return {"agent memory", Check::kFail,
+            "MemoryMax=" + memory_max + " is more than the host's memory (" + total +
+                "): every spawn without --memory is refused",
+            "lower MemoryMax in /etc/nova/nova.conf to at most " + FormatSizeAtMost(memory_total)};
+  }
+  return {"agent memory", Check::kOk,
+          "MemoryMax=" + memory_max + " per agent, of " + total + " on the host", ""};
+}
 
 std::string MountUnitName(const std::string& path) {
   std::string name;
@@ -203,6 +226,7 @@ std::vector<Check> DoctorChecks(const HostFacts& f, const DoctorInputs& in) {
                 static_cast<unsigned long long>(in.config.tasks_max),
                 in.priority_management ? "enabled" : "not enabled");
   checks.push_back({"policy", Check::kOk, policy, ""});
+  checks.push_back(AgentMemoryCheck(in.config, in.memory.total));
   bool watcher_ok = f.memory_pressure && f.cgroup_kill;
   std::string watcher = std::string(f.memory_pressure ? "PSI trigger" : "no memory PSI") + ", " +
                         (f.cgroup_kill ? "cgroup.kill" : "no cgroup.kill");

@@ -90,6 +90,10 @@ struct DoctorInputs {
 
 inline constexpr unsigned kMinSystemdVersion = 249;
 
+// Whether the default MemoryMax fits the host: above its memory every spawn
+// without --memory is refused.
+Check AgentMemoryCheck(const Config& config, uint64_t memory_total);
+
 // Is this host ready to run agents, and if not, what to fix.
 std::vector<Check> DoctorChecks(const HostFacts& facts, const DoctorInputs& in);
 

@@ -117,6 +117,26 @@ TEST(Doctor, NamesEachProblemAndItsFix) {
   EXPECT_EQ(Find(checks, "memory watcher").status, Check::kOk);
 }
 
+TEST(Doctor, ADefaultMemoryMaxAboveTheHostsMemoryFails) {
+  DoctorInputs in;
+  in.systemd_version = 252;
+  in.novad_state = "active";
+  in.memory = HostMemory{(58ULL << 30) / 10, 5ULL << 30};  // 5.8G
+  in.config.memory_max = 8ULL << 30;
+  auto checks = DoctorChecks(ReadyHost(), in);
+  const Check& c = Find(checks, "agent memory");
+  EXPECT_EQ(c.status, Check::kFail);
+  EXPECT_EQ(c.detail,
+            "MemoryMax=8G is more than the host's memory (5.8G): every spawn without --memory is "
+            "refused");
+  EXPECT_EQ(c.fix, "lower MemoryMax in /etc/nova/nova.conf to at most 5.8G");
+  // The advice is never above the host's memory, though FormatSize may round up.
+  EXPECT_EQ(AgentMemoryCheck(in.config, 4670ULL << 20).fix,
+            "lower MemoryMax in /etc/nova/nova.conf to at most 4.5G");
+  EXPECT_EQ(AgentMemoryCheck(Config{}, 5ULL << 30).detail,
+            "MemoryMax=4G per agent, of 5G on the host");
+}
+
 TEST(Doctor, WarnsWhenTheWatcherMustDoWithoutPsi) {
   HostFacts f = ReadyHost();
   f.memory_pressure = false;

@@ -30,6 +30,19 @@ std::string Problem(const SpawnRequest& r, uint64_t total = 64 * kGiB) {
   }
 }
 
+// The one line a spawn is refused with, of the `kind` expected; "" when it
+// is accepted.
+std::string Refusal(const SpawnRequest& r, const Config& config, ErrorKind kind,
+                    uint64_t total = 64 * kGiB) {
+  try {
+    ResolveSpawn(r, config, total);
+    return "";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), kind) << e.what();
+    return e.what();
+  }
+}
+
 const PropertyValue* Find(const UnitProperties& props, const std::string& name) {
   for (const auto& p : props) {
     if (p.name == name) return &p.value;
@@ -112,6 +125,35 @@ TEST(ResolveSpawn, RefusesBadInputWithOneClearLine) {
   r = Request();
   r.environment = {"CODER_PROC_NICE_SCORE=5"};
   EXPECT_THAT(Problem(r), testing::HasSubstr("never passed to agents"));
+}
+
+TEST(ResolveSpawn, ADefaultNoSpawnCouldTakeNamesTheConfigurationKey) {
+  Config big;
+  big.memory_max = 8 * kGiB;
+  uint64_t host = 5939ULL << 20;  // 5.8G
+  EXPECT_EQ(Refusal(Request(), big, ErrorKind::kInvalidArgument, host),
+            "MemoryMax=8G in the configuration is more than the host's memory (5.8G); lower it "
+            "in /etc/nova/nova.conf or pass --memory");
+  SpawnRequest r = Request();
+  r.memory_max = 2 * kGiB;
+  EXPECT_EQ(ResolveSpawn(r, big, host).memory_max, 2 * kGiB);
+
+  // Out of bounds, which a loaded configuration never is.
+  Config bad;
+  bad.memory_max = 1 << 20;
+  EXPECT_EQ(Refusal(Request(), bad, ErrorKind::kInvalidArgument),
+            "MemoryMax=1M in the configuration is out of range; accepted: 16M to 64G (the host's "
+            "memory); correct it in /etc/nova/nova.conf or pass --memory");
+  bad = Config{};
+  bad.tasks_max = 0;
+  EXPECT_EQ(Refusal(Request(), bad, ErrorKind::kInvalidArgument),
+            "TasksMax=0 in the configuration is out of range; accepted: 1 to 4194304; correct it "
+            "in /etc/nova/nova.conf or pass --tasks");
+  bad = Config{};
+  bad.runtime_max = std::chrono::hours(24 * 8);
+  EXPECT_EQ(Refusal(Request(), bad, ErrorKind::kInvalidArgument),
+            "RuntimeMax=8d in the configuration is out of range; accepted: 1s to 7d; correct it "
+            "in /etc/nova/nova.conf or pass --timeout");
 }
 
 TEST(AgentUnitProperties, AreExactlyTheDefaults) {
