@@ -68,7 +68,7 @@ std::string AgentManager::ResolveUser(const SpawnRequest& request, const Caller&
 
 SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& caller) {
   HostMemory memory = read_memory_();
-  AgentSpec spec = ResolveSpawn(request, config_, memory.total);
+  AgentSpec spec = ResolveSpawn(request, config_, memory.total, caller.uid == 0);
   spec.user = ResolveUser(request, caller);
   if (priority_.enabled) {
     spec.nice = priority_.nice;

@@ -28,9 +28,13 @@ class FakeSystemd : public Systemd {
   std::optional<int32_t> last_properties_nice, last_properties_oom;
   std::string StartTransientUnit(const std::string& unit, const UnitProperties& props,
                                  const AuxUnits& aux, Usec) override {
+    std::string user = "root";
+    uint64_t memory_max = kInfinity;
     for (const auto& p : props) {
       if (p.name == "Nice") last_properties_nice = std::get<int32_t>(p.value);
       if (p.name == "OOMScoreAdjust") last_properties_oom = std::get<int32_t>(p.value);
+      if (p.name == "User") user = std::get<std::string>(p.value);
+      if (p.name == "MemoryMax") memory_max = std::get<uint64_t>(p.value);
     }
     std::string call = "start " + unit;
     for (const auto& [name, props] : aux) call += " +" + name;
@@ -42,7 +46,8 @@ class FakeSystemd : public Systemd {
       info.active_state = "active";
       info.sub_state = "running";
       info.main_pid = 4242;
-      info.user = "root";
+      info.user = user;
+      info.memory_max = memory_max;
       if (!agent_ends_at_once) agents[*name] = info;
     }
     return start_result;
@@ -159,6 +164,27 @@ TEST_F(AgentManagerTest, TheAgentMaximumIsEnforced) {
   EXPECT_THAT(SpawnError(Request("a2"), Caller{0}, ErrorKind::kAdmissionRefused),
               testing::HasSubstr("1 agents are running, the maximum is 1"));
   EXPECT_TRUE(systemd_.calls.empty());
+}
+
+TEST_F(AgentManagerTest, OnlyRootMayPassTheCeilings) {
+  SpawnRequest r = Request("big");
+  r.memory_max = 8 * kGiB;
+  EXPECT_EQ(SpawnError(r, Caller{65534}, ErrorKind::kPermissionDenied),
+            "--memory 8G: above the operator's ceiling of 4G (MemoryMaxCeiling in "
+            "/etc/nova/nova.conf); only root may ask for more");
+  r.memory_max.reset();
+  r.tasks_max = 1024;
+  EXPECT_THAT(SpawnError(r, Caller{65534}, ErrorKind::kPermissionDenied),
+              testing::HasSubstr("TasksMaxCeiling"));
+  r.tasks_max.reset();
+  r.runtime_max = std::chrono::hours(2);
+  EXPECT_THAT(SpawnError(r, Caller{65534}, ErrorKind::kPermissionDenied),
+              testing::HasSubstr("RuntimeMaxCeiling"));
+  EXPECT_TRUE(systemd_.calls.empty());
+  r.memory_max = 8 * kGiB;
+  r.tasks_max = 1024;
+  manager_.Spawn(r, Caller{0});
+  EXPECT_EQ(systemd_.agents.at("big").memory_max, 8 * kGiB);
 }
 
 TEST_F(AgentManagerTest, InvalidInputStartsNothing) {

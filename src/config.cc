@@ -78,7 +78,7 @@ Setter Duration(Usec Config::*field) {
 }
 
 // Memory, tasks and runtime take only what a spawn would accept, so that a
-// default never promises more than novad can give.
+// default or a ceiling never promises more than novad can give.
 Key SpawnMemory(uint64_t Config::*field) {
   return {[field](Config& c, std::string_view v) {
             auto s = ParseSize(v);
@@ -115,6 +115,9 @@ const std::map<std::string, Key, std::less<>>& Keys() {
       {"MemoryMax", SpawnMemory(&Config::memory_max)},
       {"TasksMax", SpawnTasks(&Config::tasks_max)},
       {"RuntimeMax", SpawnRuntime(&Config::runtime_max)},
+      {"MemoryMaxCeiling", SpawnMemory(&Config::memory_max_ceiling)},
+      {"TasksMaxCeiling", SpawnTasks(&Config::tasks_max_ceiling)},
+      {"RuntimeMaxCeiling", SpawnRuntime(&Config::runtime_max_ceiling)},
       {"SoftTimeout",
        {[](Config& c, std::string_view v) {
           auto d = ParseDuration(v);
@@ -176,6 +179,7 @@ std::string KnownKeys() {
 
 Config ParseConfig(std::string_view text, std::string_view origin) {
   Config config;
+  std::map<std::string, int, std::less<>> line_of;  // where each key was last set
   std::istringstream in{std::string(text)};
   std::string raw;
   int line_number = 0;
@@ -201,6 +205,30 @@ Config ParseConfig(std::string_view text, std::string_view origin) {
                   where + ": " + std::string(name) + "=\"" + std::string(value) +
                       "\" is not valid; expected " + it->second.accepted);
     }
+    line_of[std::string(name)] = line_number;
+  }
+  // A default above its ceiling would be refused to every caller but root.
+  auto refuse_above = [&](const std::string& key, const std::string& value,
+                          const std::string& ceiling_key, const std::string& ceiling) {
+    auto it = line_of.find(key);
+    if (it == line_of.end()) it = line_of.find(ceiling_key);
+    std::string where = std::string(origin);
+    if (it != line_of.end()) where += ":" + std::to_string(it->second);
+    throw Error(ErrorKind::kInvalidArgument, where + ": " + key + " (" + value + ") is above " +
+                                                 ceiling_key + " (" + ceiling +
+                                                 "); raise the ceiling or lower the default");
+  };
+  if (config.memory_max > config.memory_max_ceiling) {
+    refuse_above("MemoryMax", FormatSize(config.memory_max), "MemoryMaxCeiling",
+                 FormatSize(config.memory_max_ceiling));
+  }
+  if (config.tasks_max > config.tasks_max_ceiling) {
+    refuse_above("TasksMax", std::to_string(config.tasks_max), "TasksMaxCeiling",
+                 std::to_string(config.tasks_max_ceiling));
+  }
+  if (config.runtime_max > config.runtime_max_ceiling) {
+    refuse_above("RuntimeMax", FormatDuration(config.runtime_max), "RuntimeMaxCeiling",
+                 FormatDuration(config.runtime_max_ceiling));
   }
   if (!(config.relief_target_percent < config.admission_percent &&
         config.admission_percent < config.relief_percent)) {

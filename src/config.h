@@ -17,6 +17,11 @@ struct Config {
   uint64_t memory_max = 4ULL << 30;
   uint64_t tasks_max = 512;
   Usec runtime_max = std::chrono::minutes(30);
+  // The most a caller other than root may ask for; the defaults above stay
+  // within them. Agents and the nova group are not trusted with the host.
+  uint64_t memory_max_ceiling = 4ULL << 30;
+  uint64_t tasks_max_ceiling = 512;
+  Usec runtime_max_ceiling = std::chrono::minutes(30);
   Usec soft_timeout = std::chrono::minutes(15);
   Usec timeout_stop = std::chrono::seconds(10);
   // Host memory thresholds, percent of MemTotal used (MemTotal - MemAvailable).
@@ -41,9 +46,9 @@ struct Config {
 };
 
 // Parses the text of a configuration file: "Key=Value" lines, '#' comments,
-// blank lines. Unknown keys, bad values, limits no spawn would accept and
-// inconsistent thresholds throw InvalidArgument naming the file, the line and
-// what is accepted.
+// blank lines. Unknown keys, bad values, limits no spawn would accept,
+// defaults above their ceilings and inconsistent thresholds throw
+// InvalidArgument naming the file, the line and what is accepted.
 Config ParseConfig(std::string_view text, std::string_view origin);
 
 // Reads `path`; a missing file means all defaults.

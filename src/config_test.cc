@@ -34,6 +34,9 @@ TEST(Config, DefaultsAreTheBriefs) {
   EXPECT_EQ(c.watch_interval_min, std::chrono::milliseconds(20));
   EXPECT_EQ(c.relief_confirm_timeout, std::chrono::seconds(5));
   EXPECT_EQ(c.pressure_stall, std::chrono::milliseconds(100));
+  EXPECT_EQ(c.memory_max_ceiling, 4ULL << 30);
+  EXPECT_EQ(c.tasks_max_ceiling, 512u);
+  EXPECT_EQ(c.runtime_max_ceiling, std::chrono::minutes(30));
 }
 
 TEST(Config, TheShippedFileIsAllDefaults) {
@@ -45,6 +48,9 @@ TEST(Config, TheShippedFileIsAllDefaults) {
   EXPECT_EQ(shipped.admission_reopen_percent, defaults.admission_reopen_percent);
   EXPECT_EQ(shipped.relief_dry_run, defaults.relief_dry_run);
   EXPECT_EQ(shipped.watch_interval_min, defaults.watch_interval_min);
+  EXPECT_EQ(shipped.memory_max_ceiling, defaults.memory_max_ceiling);
+  EXPECT_EQ(shipped.tasks_max_ceiling, defaults.tasks_max_ceiling);
+  EXPECT_EQ(shipped.runtime_max_ceiling, defaults.runtime_max_ceiling);
 }
 
 TEST(Config, ParsesEveryKey) {
@@ -66,7 +72,10 @@ TEST(Config, ParsesEveryKey) {
       "ReliefTargetPercent=70\n"
       "MaxAgents=12\n"
       "SystemSharePercent=5\n"
-      "HeadroomPercent=10\n",
+      "HeadroomPercent=10\n"
+      "MemoryMaxCeiling=16G\n"
+      "TasksMaxCeiling=4096\n"
+      "RuntimeMaxCeiling=7d\n",
       "x");
   EXPECT_EQ(c.memory_max, 2ULL << 30);
   EXPECT_EQ(c.tasks_max, 100u);
@@ -85,16 +94,20 @@ TEST(Config, ParsesEveryKey) {
   EXPECT_EQ(c.watch_interval_min, std::chrono::milliseconds(5));
   EXPECT_EQ(c.relief_confirm_timeout, std::chrono::seconds(2));
   EXPECT_EQ(c.pressure_stall, Usec(0));
+  EXPECT_EQ(c.memory_max_ceiling, 16ULL << 30);
+  EXPECT_EQ(c.tasks_max_ceiling, 4096u);
+  EXPECT_EQ(c.runtime_max_ceiling, std::chrono::hours(24 * 7));
   EXPECT_EQ(ParseConfig("MaxAgents=auto", "x").max_agents, 0u);
 }
 
 TEST(Config, UnknownKeyNamesTheLineAndTheKnownKeys) {
   EXPECT_EQ(Problem("\nMemoryMaxx=4G\n"),
             "/etc/nova/nova.conf:2: unknown key \"MemoryMaxx\"; known keys: "
-            "AdmissionPercent, AdmissionReopenPercent, HeadroomPercent, MaxAgents, MemoryMax, "
-            "PressureStall, ReliefConfirmTimeout, ReliefDryRun, ReliefPercent, "
-            "ReliefTargetPercent, RuntimeMax, SoftTimeout, SystemSharePercent, "
-            "TasksMax, TimeoutStop, WatchIntervalMax, WatchIntervalMin");
+            "AdmissionPercent, AdmissionReopenPercent, HeadroomPercent, MaxAgents, "
+            "MemoryMax, MemoryMaxCeiling, PressureStall, "
+            "ReliefConfirmTimeout, ReliefDryRun, ReliefPercent, ReliefTargetPercent, "
+            "RuntimeMax, RuntimeMaxCeiling, SoftTimeout, SystemSharePercent, TasksMax, "
+            "TasksMaxCeiling, TimeoutStop, WatchIntervalMax, WatchIntervalMin");
 }
 
 TEST(Config, BadValueNamesKeyValueAndAccepted) {
@@ -159,10 +172,29 @@ TEST(Config, LimitsNoSpawnWouldAcceptAreRefused) {
             "16M such as 4G");
   EXPECT_NE(Problem("MemoryMax=infinity"), "");
   EXPECT_NE(Problem("RuntimeMax=500ms"), "");
-  // The bounds themselves are accepted.
-  EXPECT_EQ(Problem("RuntimeMax=7d\nSoftTimeout=1h"), "");
-  EXPECT_EQ(Problem("TasksMax=4194304"), "");
+  EXPECT_NE(Problem("RuntimeMaxCeiling=8d"), "");
+  EXPECT_NE(Problem("TasksMaxCeiling=4194305"), "");
+  EXPECT_NE(Problem("TasksMaxCeiling=0"), "");
+  EXPECT_NE(Problem("MemoryMaxCeiling=1M"), "");
+  EXPECT_NE(Problem("MemoryMaxCeiling=infinity"), "");
+  // The bounds themselves are accepted, with ceilings to match.
+  EXPECT_EQ(Problem("RuntimeMaxCeiling=7d\nRuntimeMax=7d\nSoftTimeout=1h"), "");
+  EXPECT_EQ(Problem("TasksMaxCeiling=4194304\nTasksMax=4194304"), "");
   EXPECT_EQ(Problem("MemoryMax=16M"), "");
+}
+
+TEST(Config, DefaultsMustFitUnderTheirCeilings) {
+  EXPECT_EQ(Problem("# more memory\nMemoryMax=8G"),
+            "/etc/nova/nova.conf:2: MemoryMax (8G) is above MemoryMaxCeiling (4G); raise the "
+            "ceiling or lower the default");
+  EXPECT_EQ(Problem("TasksMaxCeiling=100"),
+            "/etc/nova/nova.conf:1: TasksMax (512) is above TasksMaxCeiling (100); raise the "
+            "ceiling or lower the default");
+  EXPECT_EQ(Problem("RuntimeMax=1h\nSoftTimeout=10min"),
+            "/etc/nova/nova.conf:1: RuntimeMax (1h) is above RuntimeMaxCeiling (30min); raise "
+            "the ceiling or lower the default");
+  EXPECT_EQ(Problem("MemoryMax=8G\nMemoryMaxCeiling=8G"), "");
+  EXPECT_EQ(Problem("MemoryMaxCeiling=1G\nMemoryMax=1G"), "");
 }
 
 TEST(Config, ThresholdsMustBeOrdered) {

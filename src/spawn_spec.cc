@@ -8,6 +8,14 @@
 namespace nova {
 namespace {
 
+// A caller other than root asked for more than nova.conf lets them.
+[[noreturn]] void AboveCeiling(const std::string& asked, const std::string& ceiling,
+                               const char* key) {
+  throw Error(ErrorKind::kPermissionDenied,
+              asked + ": above the operator's ceiling of " + ceiling + " (" + key +
+                  " in /etc/nova/nova.conf); only root may ask for more");
+}
+
 // A default from the configuration no spawn could take: name the key, not a
 // flag the caller never passed.
 [[noreturn]] void BadDefault(const std::string& setting, const std::string& accepted,
@@ -35,7 +43,8 @@ std::string CommandLine(const std::vector<std::string>& argv) {
 
 }  // namespace
 
-AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config, uint64_t memory_total) {
+AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config, uint64_t memory_total,
+                       bool privileged) {
   ValidateAgentName(request.name);
   AgentSpec spec;
   spec.name = request.name;
@@ -62,9 +71,10 @@ AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config, uint64
   ValidateEnvironment(request.environment);
   spec.environment = request.environment;
 
-  // Limits. A default is within the bounds once the configuration has
-  // loaded, so only the host's memory can refuse it; the message then names
-  // the key, as the caller passed no flag.
+  // Limits: the absolute bounds hold for everyone, the operator's ceilings
+  // for callers other than root. A default is within both once the
+  // configuration has loaded, so only the host's memory can refuse it; the
+  // message then names the key, as the caller passed no flag.
   std::string memory_range =
       FormatSize(kMinMemoryMax) + " to " + FormatSize(memory_total) + " (the host's memory)";
   spec.memory_max = request.memory_max.value_or(config.memory_max);
@@ -73,6 +83,9 @@ AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config, uint64
   if (request.memory_max) {
     std::string asked = "--memory " + FormatSize(spec.memory_max);
     if (!memory_valid) Invalid(asked + ": out of range; accepted: " + memory_range);
+    if (!privileged && spec.memory_max > config.memory_max_ceiling) {
+      AboveCeiling(asked, FormatSize(config.memory_max_ceiling), "MemoryMaxCeiling");
+    }
     if (memory_above_host) Invalid(asked + ": out of range; accepted: " + memory_range);
   } else {
     std::string setting = "MemoryMax=" + FormatSize(spec.memory_max);
@@ -89,6 +102,9 @@ AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config, uint64
   if (request.tasks_max) {
     std::string asked = "--tasks " + std::to_string(spec.tasks_max);
     if (spec.tasks_max < 1) Invalid(asked + ": out of range; accepted: " + tasks_range);
+    if (!privileged && spec.tasks_max > config.tasks_max_ceiling) {
+      AboveCeiling(asked, std::to_string(config.tasks_max_ceiling), "TasksMaxCeiling");
+    }
     if (!tasks_in_range) Invalid(asked + ": out of range; accepted: " + tasks_range);
   } else if (!tasks_in_range) {
     BadDefault("TasksMax=" + std::to_string(spec.tasks_max), tasks_range, "--tasks");
@@ -101,6 +117,9 @@ AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config, uint64
     std::string asked = "--timeout " + FormatDuration(spec.runtime_max);
     if (spec.runtime_max < kMinRuntime) {
       Invalid(asked + ": out of range; accepted: " + runtime_range);
+    }
+    if (!privileged && spec.runtime_max > config.runtime_max_ceiling) {
+      AboveCeiling(asked, FormatDuration(config.runtime_max_ceiling), "RuntimeMaxCeiling");
     }
     if (!runtime_in_range) Invalid(asked + ": out of range; accepted: " + runtime_range);
   } else if (!runtime_in_range) {

@@ -86,8 +86,8 @@ struct UnitProperty {
 
 using UnitProperties = std::vector<UnitProperty>;
 
-// Bounds a spawn may ask for, whoever asks; the configuration's defaults are
-// held to them too.
+// Bounds a spawn may ask for, whoever asks; the configuration's defaults and
+// ceilings are held to them too.
 inline constexpr Usec kMinRuntime = std::chrono::seconds(1);
 inline constexpr uint64_t kMinMemoryMax = 16ULL << 20;  // 16M
 inline constexpr uint64_t kMaxTasksMax = 4194304;       // the kernel's pid_max limit
@@ -96,8 +96,10 @@ inline constexpr Usec kMaxRuntime = std::chrono::hours(24 * 7);
 // Validates `request` and fills in defaults from `config`. `memory_total`
 // bounds MemoryMax. The user is left empty when the request names none.
 // Throws InvalidArgument with one line naming the option, the value and what
-// is accepted.
-AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config, uint64_t memory_total);
+// is accepted. Unless `privileged` (root), asking above the configuration's
+// ceilings throws PermissionDenied naming the ceiling and its key.
+AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config, uint64_t memory_total,
+                       bool privileged = false);
 
 // The transient agent service, nova-agent-NAME.service.
 UnitProperties AgentUnitProperties(const AgentSpec& spec, const SystemdFeatures& features,
