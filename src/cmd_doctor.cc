@@ -3,6 +3,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "admission.h"
 #include "build_config.h"
 #include "commands.h"
 #include "config.h"
@@ -45,7 +46,11 @@ void AddDoctorCommand(CLI::App& app) {
       auto systemd = ConnectSystemd();
       in.systemd_version = systemd->Version();
       if (auto state = systemd->GetUnitState("novad.service")) in.novad_state = state->active_state;
-      for (const auto& [name, state] : systemd->AgentStates()) in.agents_running += state.live();
+      if (in.config.max_agents == 0) {
+        in.agents = MeasureLoad(systemd->ListAgents(), in.memory.total);  // needs their limits
+      } else {
+        for (const auto& [name, state] : systemd->AgentStates()) in.agents.running += state.live();
+      }
     } catch (const Error&) {
       // Reported as "systemd not reachable" below.
     }

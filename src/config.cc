@@ -160,6 +160,17 @@ const std::map<std::string, Key, std::less<>>& Keys() {
           return n && *n > 0;
         },
         "a positive count, or auto"}},
+      {"MaxAgentsPerUser",
+       {[](Config& c, std::string_view v) {
+          if (v == "unlimited") {
+            c.max_agents_per_user = 0;
+            return true;
+          }
+          auto n = ParseCount(v);
+          if (n && *n > 0) c.max_agents_per_user = *n;
+          return n && *n > 0;
+        },
+        "a positive count, or unlimited"}},
       {"SystemSharePercent", Percent(&Config::system_share_percent, Ends::kIncluded)},
       {"HeadroomPercent", Percent(&Config::headroom_percent, Ends::kIncluded)},
   };

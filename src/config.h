@@ -17,13 +17,16 @@ struct Config {
   uint64_t memory_max = 4ULL << 30;
   uint64_t tasks_max = 512;
   Usec runtime_max = std::chrono::minutes(30);
+  Usec soft_timeout = std::chrono::minutes(15);
+  Usec timeout_stop = std::chrono::seconds(10);
   // The most a caller other than root may ask for; the defaults above stay
   // within them. Agents and the nova group are not trusted with the host.
   uint64_t memory_max_ceiling = 4ULL << 30;
   uint64_t tasks_max_ceiling = 512;
   Usec runtime_max_ceiling = std::chrono::minutes(30);
-  Usec soft_timeout = std::chrono::minutes(15);
-  Usec timeout_stop = std::chrono::seconds(10);
+  // How many agents one user other than root may run at once; 0 = no limit
+  // beyond MaxAgents.
+  uint64_t max_agents_per_user = 0;
   // Host memory thresholds, percent of MemTotal used (MemTotal - MemAvailable).
   double admission_percent = 85;
   double admission_reopen_percent = 80;  // hysteresis: closed admission reopens below this
@@ -39,7 +42,8 @@ struct Config {
   Usec watch_interval_min = std::chrono::milliseconds(20);
   Usec relief_confirm_timeout = std::chrono::seconds(5);
   Usec pressure_stall = std::chrono::milliseconds(100);
-  // 0 = derive from memory: (total - system share - headroom) / memory_max.
+  // 0 = auto: admit while the running agents' MemoryMax plus the new one's
+  // fit in the memory set aside for agents (total - system share - headroom).
   uint64_t max_agents = 0;
   double system_share_percent = 2;  // guide: 32 GB of 1.5 TB
   double headroom_percent = 13;     // guide: 200 GB of 1.5 TB

@@ -37,6 +37,7 @@ TEST(Config, DefaultsAreTheBriefs) {
   EXPECT_EQ(c.memory_max_ceiling, 4ULL << 30);
   EXPECT_EQ(c.tasks_max_ceiling, 512u);
   EXPECT_EQ(c.runtime_max_ceiling, std::chrono::minutes(30));
+  EXPECT_EQ(c.max_agents_per_user, 0u);
 }
 
 TEST(Config, TheShippedFileIsAllDefaults) {
@@ -51,6 +52,7 @@ TEST(Config, TheShippedFileIsAllDefaults) {
   EXPECT_EQ(shipped.memory_max_ceiling, defaults.memory_max_ceiling);
   EXPECT_EQ(shipped.tasks_max_ceiling, defaults.tasks_max_ceiling);
   EXPECT_EQ(shipped.runtime_max_ceiling, defaults.runtime_max_ceiling);
+  EXPECT_EQ(shipped.max_agents_per_user, defaults.max_agents_per_user);
 }
 
 TEST(Config, ParsesEveryKey) {
@@ -75,7 +77,8 @@ TEST(Config, ParsesEveryKey) {
       "HeadroomPercent=10\n"
       "MemoryMaxCeiling=16G\n"
       "TasksMaxCeiling=4096\n"
-      "RuntimeMaxCeiling=7d\n",
+      "RuntimeMaxCeiling=7d\n"
+      "MaxAgentsPerUser=3\n",
       "x");
   EXPECT_EQ(c.memory_max, 2ULL << 30);
   EXPECT_EQ(c.tasks_max, 100u);
@@ -97,14 +100,16 @@ TEST(Config, ParsesEveryKey) {
   EXPECT_EQ(c.memory_max_ceiling, 16ULL << 30);
   EXPECT_EQ(c.tasks_max_ceiling, 4096u);
   EXPECT_EQ(c.runtime_max_ceiling, std::chrono::hours(24 * 7));
+  EXPECT_EQ(c.max_agents_per_user, 3u);
   EXPECT_EQ(ParseConfig("MaxAgents=auto", "x").max_agents, 0u);
+  EXPECT_EQ(ParseConfig("MaxAgentsPerUser=unlimited", "x").max_agents_per_user, 0u);
 }
 
 TEST(Config, UnknownKeyNamesTheLineAndTheKnownKeys) {
   EXPECT_EQ(Problem("\nMemoryMaxx=4G\n"),
             "/etc/nova/nova.conf:2: unknown key \"MemoryMaxx\"; known keys: "
             "AdmissionPercent, AdmissionReopenPercent, HeadroomPercent, MaxAgents, "
-            "MemoryMax, MemoryMaxCeiling, PressureStall, "
+            "MaxAgentsPerUser, MemoryMax, MemoryMaxCeiling, PressureStall, "
             "ReliefConfirmTimeout, ReliefDryRun, ReliefPercent, ReliefTargetPercent, "
             "RuntimeMax, RuntimeMaxCeiling, SoftTimeout, SystemSharePercent, TasksMax, "
             "TasksMaxCeiling, TimeoutStop, WatchIntervalMax, WatchIntervalMin");
@@ -120,6 +125,9 @@ TEST(Config, BadValueNamesKeyValueAndAccepted) {
   EXPECT_EQ(Problem("HeadroomPercent=101"),
             "/etc/nova/nova.conf:1: HeadroomPercent=\"101\" is not valid; expected a "
             "percentage from 0 to 100");
+  EXPECT_EQ(Problem("MaxAgentsPerUser=0"),
+            "/etc/nova/nova.conf:1: MaxAgentsPerUser=\"0\" is not valid; expected a positive "
+            "count, or unlimited");
   EXPECT_NE(Problem("TasksMax=0"), "");
   EXPECT_NE(Problem("RuntimeMax=0"), "");
   EXPECT_NE(Problem("MaxAgents=-1"), "");

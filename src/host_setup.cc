@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "admission.h"
+#include "duration.h"
 #include "errors.h"
 #include "size.h"
 #include "table.h"
@@ -85,6 +86,13 @@ Check AgentMemoryCheck(const Config& config, uint64_t memory_total) {
             "MemoryMax=" + memory_max + " is more than the host's memory (" + total +
                 "): every spawn without --memory is refused",
             "lower MemoryMax in /etc/nova/nova.conf to at most " + FormatSizeAtMost(memory_total)};
+  }
+  uint64_t for_agents = MemoryForAgents(config, memory_total);
+  if (config.max_agents == 0 && memory_total > 0 && config.memory_max > for_agents) {
+    return {"agent memory", Check::kWarn,
+            "MemoryMax=" + memory_max + " is more than the " + FormatSize(for_agents) +
+                " set aside for agents (MaxAgents=auto): no agent of that size is admitted",
+            "lower MemoryMax in /etc/nova/nova.conf to at most " + FormatSizeAtMost(for_agents)};
   }
   return {"agent memory", Check::kOk,
           "MemoryMax=" + memory_max + " per agent, of " + total + " on the host", ""};
@@ -218,12 +226,18 @@ std::vector<Check> DoctorChecks(const HostFacts& f, const DoctorInputs& in) {
   checks.push_back({"configuration", in.config_error.empty() ? Check::kOk : Check::kFail,
                     in.config_error.empty() ? "/etc/nova/nova.conf loads" : in.config_error,
                     in.config_error.empty() ? "" : "correct /etc/nova/nova.conf"});
-  char policy[256];
+  char policy[384];
   std::snprintf(policy, sizeof policy,
-                "MemoryMax %s, no swap, MemoryHigh=infinity, TasksMax %llu; priority "
-                "management %s",
+                "MemoryMax %s, no swap, MemoryHigh=infinity, TasksMax %llu; callers other than "
+                "root get at most %s, %llu tasks, %s and %s agents each; priority management %s",
                 FormatSize(in.config.memory_max).c_str(),
                 static_cast<unsigned long long>(in.config.tasks_max),
+                FormatSize(in.config.memory_max_ceiling).c_str(),
+                static_cast<unsigned long long>(in.config.tasks_max_ceiling),
+                FormatDuration(in.config.runtime_max_ceiling).c_str(),
+                in.config.max_agents_per_user == 0
+                    ? "unlimited"
+                    : std::to_string(in.config.max_agents_per_user).c_str(),
                 in.priority_management ? "enabled" : "not enabled");
   checks.push_back({"policy", Check::kOk, policy, ""});
   checks.push_back(AgentMemoryCheck(in.config, in.memory.total));
@@ -237,14 +251,23 @@ std::vector<Check> DoctorChecks(const HostFacts& f, const DoctorInputs& in) {
            ? "boot with psi=1 (CONFIG_PSI), or novad relies on polling /proc/meminfo alone"
            : "Linux 5.14 or later kills an agent atomically; older kernels use systemd's "
              "KillUnit"});
-  uint64_t max = MaxAgents(in.config, in.memory.total);
-  auto refusal = AdmissionRefusal(in.config, in.memory, in.agents_running);
-  char capacity[256];
-  std::snprintf(capacity, sizeof capacity,
-                "%llu of %llu agents; host memory %.1f%% used (admission closes at %g%%)",
-                static_cast<unsigned long long>(in.agents_running),
-                static_cast<unsigned long long>(max), in.memory.used_percent(),
-                in.config.admission_percent);
+  // As novad would weigh a spawn of the default size.
+  auto refusal = AdmissionRefusal(in.config, in.memory, in.agents, in.config.memory_max);
+  char agents[256];
+  if (in.config.max_agents > 0) {
+    std::snprintf(agents, sizeof agents, "%llu of %llu agents",
+                  static_cast<unsigned long long>(in.agents.running),
+                  static_cast<unsigned long long>(in.config.max_agents));
+  } else {
+    std::snprintf(agents, sizeof agents,
+                  "%llu agents hold %s of the %s set aside for agents (MaxAgents=auto)",
+                  static_cast<unsigned long long>(in.agents.running),
+                  FormatSize(in.agents.memory_committed).c_str(),
+                  FormatSize(MemoryForAgents(in.config, in.memory.total)).c_str());
+  }
+  char capacity[384];
+  std::snprintf(capacity, sizeof capacity, "%s; host memory %.1f%% used (admission closes at %g%%)",
+                agents, in.memory.used_percent(), in.config.admission_percent);
   checks.push_back({"capacity", refusal ? Check::kFail : Check::kOk, capacity,
                     refusal ? "new agents are refused: " + *refusal : ""});
   return checks;
