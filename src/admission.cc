@@ -3,17 +3,25 @@
 #include <cmath>
 #include <cstdio>
 
+#include "size.h"
+
 namespace nova {
 
-uint64_t AutoMaxAgents(const Config& config, uint64_t memory_total) {
+uint64_t MemoryForAgents(const Config& config, uint64_t memory_total) {
   double share = 1.0 - (config.system_share_percent + config.headroom_percent) / 100.0;
-  double for_agents = std::floor(static_cast<double>(memory_total) * share);
-  uint64_t count = static_cast<uint64_t>(for_agents / config.memory_max);
-  return count > 0 ? count : 1;
+  return static_cast<uint64_t>(std::floor(static_cast<double>(memory_total) * share));
 }
 
-uint64_t MaxAgents(const Config& config, uint64_t memory_total) {
-  return config.max_agents > 0 ? config.max_agents : AutoMaxAgents(config, memory_total);
+AgentLoad MeasureLoad(const std::vector<AgentUnitInfo>& units, uint64_t memory_total) {
+  AgentLoad load;
+  for (const auto& u : units) {
+    if (!u.live()) continue;
+    ++load.running;
+    uint64_t held = u.memory_max == kInfinity ? memory_total : u.memory_max;
+    load.memory_committed =
+        held > kInfinity - load.memory_committed ? kInfinity : load.memory_committed + held;
+  }
+  return load;
 }
 
 AdmissionGate::Change AdmissionGate::Observe(double used_percent) {
@@ -29,8 +37,9 @@ AdmissionGate::Change AdmissionGate::Observe(double used_percent) {
 }
 
 std::optional<std::string> AdmissionRefusal(const Config& config, const HostMemory& memory,
-                                            uint64_t agents_running, bool gate_open) {
-  char buf[256];
+                                            const AgentLoad& load, uint64_t memory_max,
+                                            bool gate_open) {
+  char buf[320];
   if (memory.used_percent() >= config.admission_percent) {
     std::snprintf(buf, sizeof buf,
                   "host memory is %.1f%% used, at or above the admission "
@@ -45,16 +54,39 @@ std::optional<std::string> AdmissionRefusal(const Config& config, const HostMemo
                   memory.used_percent(), config.admission_percent, config.admission_reopen_percent);
     return buf;
   }
-  uint64_t max = MaxAgents(config, memory.total);
-  if (agents_running >= max) {
+  if (config.max_agents > 0) {
+    if (load.running < config.max_agents) return std::nullopt;
     std::snprintf(buf, sizeof buf,
                   "%llu agents are running, the maximum is %llu (MaxAgents); "
                   "wait for one to finish or kill one",
-                  static_cast<unsigned long long>(agents_running),
-                  static_cast<unsigned long long>(max));
+                  static_cast<unsigned long long>(load.running),
+                  static_cast<unsigned long long>(config.max_agents));
     return buf;
   }
-  return std::nullopt;
+  // Weigh what the agents were given, not what they use now: each may grow
+  // to its MemoryMax, and the set-aside is meant to hold them all at once.
+  uint64_t for_agents = MemoryForAgents(config, memory.total);
+  if (load.memory_committed <= for_agents && memory_max <= for_agents - load.memory_committed) {
+    return std::nullopt;
+  }
+  std::snprintf(buf, sizeof buf,
+                "agents hold %s of the %s set aside for them (MaxAgents=auto: MemTotal - "
+                "SystemSharePercent - HeadroomPercent); this agent asks for %s; wait for one to "
+                "finish, kill one or ask for less with --memory",
+                FormatSize(load.memory_committed).c_str(), FormatSize(for_agents).c_str(),
+                FormatSize(memory_max).c_str());
+  return buf;
+}
+
+std::optional<std::string> PerUserRefusal(const Config& config, const std::string& user,
+                                          uint64_t agents_of_user) {
+  if (config.max_agents_per_user == 0 || agents_of_user < config.max_agents_per_user) {
+    return std::nullopt;
+  }
+  return user + " runs " + std::to_string(agents_of_user) +
+         " agents, the most one user may run (MaxAgentsPerUser=" +
+         std::to_string(config.max_agents_per_user) +
+         " in /etc/nova/nova.conf); wait for one to finish or kill one";
 }
 
 }  // namespace nova

@@ -5,18 +5,29 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config.h"
 #include "meminfo.h"
+#include "systemd.h"
 
 namespace nova {
 
-// The operations guide's rationale: memory left for agents after the
-// system's share and the headroom, divided by the per-agent limit (at least 1).
-uint64_t AutoMaxAgents(const Config& config, uint64_t memory_total);
+// The memory set aside for agents, the operations guide's rationale: what is
+// left of MemTotal after the system's share and the headroom.
+uint64_t MemoryForAgents(const Config& config, uint64_t memory_total);
 
-// config.max_agents, or AutoMaxAgents when it is 0 (auto).
-uint64_t MaxAgents(const Config& config, uint64_t memory_total);
+// What admission weighs about the agents already there.
+struct AgentLoad {
+  uint64_t running = 0;
+  // The MemoryMax their units were given, summed: what they may come to use.
+  // Weighed only with MaxAgents=auto.
+  uint64_t memory_committed = 0;
+};
+
+// The live agents among `units`. One without a memory limit counts as the
+// whole host, since it may take it all.
+AgentLoad MeasureLoad(const std::vector<AgentUnitInfo>& units, uint64_t memory_total);
 
 // Admission with hysteresis, so that it does not flap around one number: it
 // closes when host memory reaches AdmissionPercent and reopens only once it
@@ -33,9 +44,19 @@ class AdmissionGate {
   bool open_ = true;
 };
 
-// A one-line reason to refuse a new agent, or nullopt to admit it. Memory at
-// or above AdmissionPercent refuses even before the gate has seen it.
+// A one-line reason to refuse a new agent that asks for `memory_max`, or
+// nullopt to admit it. Memory at or above AdmissionPercent refuses even
+// before the gate has seen it. With MaxAgents=auto the agents' committed
+// memory plus the new one's must fit in MemoryForAgents; with a number, the
+// count of agents must stay below it.
 std::optional<std::string> AdmissionRefusal(const Config& config, const HostMemory& memory,
-                                            uint64_t agents_running, bool gate_open = true);
+                                            const AgentLoad& load, uint64_t memory_max,
+                                            bool gate_open = true);
+
+// A one-line reason to refuse one more agent to `user`, who runs
+// `agents_of_user` already, or nullopt when MaxAgentsPerUser allows it. Root
+// is not held to it; the caller decides who is.
+std::optional<std::string> PerUserRefusal(const Config& config, const std::string& user,
+                                          uint64_t agents_of_user);
 
 }  // namespace nova

@@ -79,7 +79,8 @@ std::string AgentManager::ResolveUser(const SpawnRequest& request, const Caller&
 SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& caller) {
   RefuseAgentCaller(caller);
   HostMemory memory = read_memory_();
-  AgentSpec spec = ResolveSpawn(request, config_, memory.total);
+  bool privileged = caller.uid == 0;
+  AgentSpec spec = ResolveSpawn(request, config_, memory.total, privileged);
   spec.user = ResolveUser(request, caller);
   if (priority_.enabled) {
     spec.nice = priority_.nice;
@@ -87,8 +88,19 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
   }
   std::string unit = AgentUnit(spec.name);
 
-  // One listing answers both questions: is the name taken, how many run.
-  auto states = systemd_.AgentStates();
+  // One listing answers every question: is the name taken, how many run, and
+  // when asked, whose they are and how much memory they were given. The
+  // states alone are one call; the full listing one more per agent.
+  bool per_user = !privileged && config_.max_agents_per_user > 0;
+  bool by_memory = config_.max_agents == 0;
+  std::vector<AgentUnitInfo> units;
+  std::map<std::string, UnitState> states;
+  if (per_user || by_memory) {
+    units = systemd_.ListAgents();
+    for (const auto& u : units) states[u.name] = UnitState{u.active_state, u.sub_state};
+  } else {
+    states = systemd_.AgentStates();
+  }
   if (auto it = states.find(spec.name); it != states.end()) {
     if (it->second.live()) {
       throw Error(ErrorKind::kAlreadyRunning, "agent \"" + spec.name + "\" is already running (" +
@@ -97,11 +109,25 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
     }
     systemd_.ResetFailedUnit(unit);  // a leftover from an earlier run
   }
-  uint64_t running =
-      std::count_if(states.begin(), states.end(), [](const auto& s) { return s.second.live(); });
-  if (auto refusal =
-          AdmissionRefusal(config_, memory, running, !admission_gate_ || admission_gate_->open())) {
-    throw Error(ErrorKind::kAdmissionRefused, "agent \"" + spec.name + "\" refused: " + *refusal);
+  auto refuse = [&](const std::string& why) {
+    throw Error(ErrorKind::kAdmissionRefused, "agent \"" + spec.name + "\" refused: " + why);
+  };
+  if (per_user) {
+    uint64_t theirs = std::count_if(units.begin(), units.end(), [&](const AgentUnitInfo& u) {
+      return u.live() && u.user == spec.user;
+    });
+    if (auto refusal = PerUserRefusal(config_, spec.user, theirs)) refuse(*refusal);
+  }
+  AgentLoad load;
+  if (by_memory) {
+    load = MeasureLoad(units, memory.total);
+  } else {
+    load.running =
+        std::count_if(states.begin(), states.end(), [](const auto& s) { return s.second.live(); });
+  }
+  if (auto refusal = AdmissionRefusal(config_, memory, load, spec.memory_max,
+                                      !admission_gate_ || admission_gate_->open())) {
+    refuse(*refusal);
   }
 
   ClaimName(spec, caller);

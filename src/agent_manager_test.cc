@@ -24,13 +24,19 @@ class FakeSystemd : public Systemd {
   std::string start_result = "done";
   bool agent_ends_at_once = false;  // the command exits before novad looks
 
+  int list_agents_calls = 0;  // the listing that costs a round trip per agent
+
   unsigned Version() override { return 252; }
   std::optional<int32_t> last_properties_nice, last_properties_oom;
   std::string StartTransientUnit(const std::string& unit, const UnitProperties& props,
                                  const AuxUnits& aux, Usec) override {
+    std::string user = "root";
+    uint64_t memory_max = kInfinity;
     for (const auto& p : props) {
       if (p.name == "Nice") last_properties_nice = std::get<int32_t>(p.value);
       if (p.name == "OOMScoreAdjust") last_properties_oom = std::get<int32_t>(p.value);
+      if (p.name == "User") user = std::get<std::string>(p.value);
+      if (p.name == "MemoryMax") memory_max = std::get<uint64_t>(p.value);
     }
     std::string call = "start " + unit;
     for (const auto& [name, props] : aux) call += " +" + name;
@@ -42,7 +48,8 @@ class FakeSystemd : public Systemd {
       info.active_state = "active";
       info.sub_state = "running";
       info.main_pid = 4242;
-      info.user = "root";
+      info.user = user;
+      info.memory_max = memory_max;
       if (!agent_ends_at_once) agents[*name] = info;
     }
     return start_result;
@@ -76,6 +83,7 @@ class FakeSystemd : public Systemd {
     return states;
   }
   std::vector<AgentUnitInfo> ListAgents() override {
+    ++list_agents_calls;
     std::vector<AgentUnitInfo> out;
     for (auto& [n, a] : agents) out.push_back(a);
     return out;
@@ -159,6 +167,96 @@ TEST_F(AgentManagerTest, TheAgentMaximumIsEnforced) {
   EXPECT_THAT(SpawnError(Request("a2"), Caller{0}, ErrorKind::kAdmissionRefused),
               testing::HasSubstr("1 agents are running, the maximum is 1"));
   EXPECT_TRUE(systemd_.calls.empty());
+}
+
+TEST_F(AgentManagerTest, ACountedMaximumNeedsOnlyTheStates) {
+  config_.max_agents = 5;
+  config_.max_agents_per_user = 1;  // root is not held to it
+  manager_.Spawn(Request("a1"), Caller{0});
+  manager_.Spawn(Request("a2"), Caller{0});
+  EXPECT_EQ(systemd_.list_agents_calls, 0);
+}
+
+TEST_F(AgentManagerTest, AutoAdmitsByTheMemoryAgentsWereGiven) {
+  // MaxAgents=auto; 64G host: 54.4G set aside for agents.
+  SpawnRequest big = Request("big1");
+  big.memory_max = 20 * kGiB;  // root may pass the ceiling
+  manager_.Spawn(big, Caller{0});
+  big.name = "big2";
+  manager_.Spawn(big, Caller{0});
+  systemd_.calls.clear();
+  big.name = "big3";
+  EXPECT_EQ(SpawnError(big, Caller{0}, ErrorKind::kAdmissionRefused),
+            "agent \"big3\" refused: agents hold 40G of the 54.4G set aside for them "
+            "(MaxAgents=auto: MemTotal - SystemSharePercent - HeadroomPercent); this agent asks "
+            "for 20G; wait for one to finish, kill one or ask for less with --memory");
+  EXPECT_TRUE(systemd_.calls.empty());
+  // What is left still takes a smaller agent, and many small ones.
+  SpawnRequest small = Request("small");
+  small.memory_max = 14 * kGiB;
+  manager_.Spawn(small, Caller{0});
+  for (int i = 0; i < 3; ++i) {
+    SpawnRequest tiny = Request("tiny" + std::to_string(i));
+    tiny.memory_max = 128ULL << 20;
+    manager_.Spawn(tiny, Caller{0});
+  }
+  EXPECT_GT(systemd_.list_agents_calls, 0);
+  // A finished agent gives its share back.
+  systemd_.agents.at("big1").active_state = "failed";
+  big.name = "big4";
+  manager_.Spawn(big, Caller{0});
+}
+
+TEST_F(AgentManagerTest, OneUserMayRunAtMostMaxAgentsPerUser) {
+  config_.max_agents_per_user = 2;
+  const Caller nobody{65534};
+  manager_.Spawn(Request("n1"), nobody);
+  manager_.Spawn(Request("n2"), nobody);
+  EXPECT_EQ(systemd_.agents.at("n1").user, "nobody");
+  // Someone else's agents and finished ones do not count.
+  AgentUnitInfo theirs = systemd_.agents.at("n1");
+  theirs.name = "alice1";
+  theirs.user = "alice";
+  systemd_.agents["alice1"] = theirs;
+  AgentUnitInfo finished = systemd_.agents.at("n1");
+  finished.name = "old";
+  finished.active_state = "failed";
+  systemd_.agents["old"] = finished;
+  systemd_.calls.clear();
+  EXPECT_EQ(SpawnError(Request("n3"), nobody, ErrorKind::kAdmissionRefused),
+            "agent \"n3\" refused: nobody runs 2 agents, the most one user may run "
+            "(MaxAgentsPerUser=2 in /etc/nova/nova.conf); wait for one to finish or kill one");
+  EXPECT_TRUE(systemd_.calls.empty());
+  // Root is not held to it, even with an explicit MaxAgents (one cheap listing).
+  config_.max_agents = 10;
+  int listings = systemd_.list_agents_calls;
+  manager_.Spawn(Request("r1"), Caller{0});
+  EXPECT_EQ(systemd_.list_agents_calls, listings);
+  // One of theirs ends: room again.
+  systemd_.agents.erase("n1");
+  manager_.Spawn(Request("n3"), nobody);
+  EXPECT_GT(systemd_.list_agents_calls, listings);
+}
+
+TEST_F(AgentManagerTest, OnlyRootMayPassTheCeilings) {
+  SpawnRequest r = Request("big");
+  r.memory_max = 8 * kGiB;
+  EXPECT_EQ(SpawnError(r, Caller{65534}, ErrorKind::kPermissionDenied),
+            "--memory 8G: above the operator's ceiling of 4G (MemoryMaxCeiling in "
+            "/etc/nova/nova.conf); only root may ask for more");
+  r.memory_max.reset();
+  r.tasks_max = 1024;
+  EXPECT_THAT(SpawnError(r, Caller{65534}, ErrorKind::kPermissionDenied),
+              testing::HasSubstr("TasksMaxCeiling"));
+  r.tasks_max.reset();
+  r.runtime_max = std::chrono::hours(2);
+  EXPECT_THAT(SpawnError(r, Caller{65534}, ErrorKind::kPermissionDenied),
+              testing::HasSubstr("RuntimeMaxCeiling"));
+  EXPECT_TRUE(systemd_.calls.empty());
+  r.memory_max = 8 * kGiB;
+  r.tasks_max = 1024;
+  manager_.Spawn(r, Caller{0});
+  EXPECT_EQ(systemd_.agents.at("big").memory_max, 8 * kGiB);
 }
 
 TEST_F(AgentManagerTest, InvalidInputStartsNothing) {

@@ -114,20 +114,24 @@ nlohmann::json AgentJson(const AgentRow& row, const StatusReport& report) {
 }
 
 std::string Header(const StatusReport& r) {
+  char agents[256];
+  if (r.max_agents > 0) {
+    std::snprintf(agents, sizeof agents, "maximum %llu (MaxAgents)",
+                  static_cast<unsigned long long>(r.max_agents));
+  } else {
+    std::snprintf(
+        agents, sizeof agents,
+        "holding %s of the %s set aside for agents (MaxAgents=auto: %s of memory)",
+        FormatSize(r.memory_committed).c_str(), FormatSize(r.memory_for_agents).c_str(),
+        FormatPercent(100 - r.config.system_share_percent - r.config.headroom_percent).c_str());
+  }
   char buf[512];
-  std::snprintf(
-      buf, sizeof buf,
-      "Host memory: %s of %s used (%s); admission closes at %g%%, relief "
-      "at %g%% (down to %g%%)\nAgents: %zu running, maximum %llu%s\n",
-      FormatSize(r.memory.used()).c_str(), FormatSize(r.memory.total).c_str(),
-      FormatPercent(r.memory.used_percent()).c_str(), r.config.admission_percent,
-      r.config.relief_percent, r.config.relief_target_percent, r.agents.size(),
-      static_cast<unsigned long long>(r.max_agents),
-      r.config.max_agents == 0
-          ? (" (" + FormatPercent(100 - r.config.system_share_percent - r.config.headroom_percent) +
-             " of memory / " + FormatSize(r.config.memory_max) + " per agent)")
-                .c_str()
-          : " (MaxAgents)");
+  std::snprintf(buf, sizeof buf,
+                "Host memory: %s of %s used (%s); admission closes at %g%%, relief "
+                "at %g%% (down to %g%%)\nAgents: %zu running, %s\n",
+                FormatSize(r.memory.used()).c_str(), FormatSize(r.memory.total).c_str(),
+                FormatPercent(r.memory.used_percent()).c_str(), r.config.admission_percent,
+                r.config.relief_percent, r.config.relief_target_percent, r.agents.size(), agents);
   return buf;
 }
 
@@ -139,7 +143,9 @@ StatusReport BuildStatusReport(const HostMemory& memory, const Config& config,
   StatusReport report;
   report.memory = memory;
   report.config = config;
-  report.max_agents = MaxAgents(config, memory.total);
+  report.max_agents = config.max_agents;
+  report.memory_committed = MeasureLoad(units, memory.total).memory_committed;
+  report.memory_for_agents = MemoryForAgents(config, memory.total);
   report.now_usec = now_usec;
   std::map<std::string, Outcome> by_name;
   for (const auto& o : outcomes) by_name[o.agent] = o;
@@ -172,7 +178,9 @@ nlohmann::json StatusToJson(const StatusReport& r) {
         {"relief_percent", r.config.relief_percent},
         {"relief_target_percent", r.config.relief_target_percent}}},
       {"agents_running", r.agents.size()},
-      {"agents_max", r.max_agents},
+      {"agents_max", r.max_agents > 0 ? nlohmann::json(r.max_agents) : nlohmann::json(nullptr)},
+      {"agents_memory_committed_bytes", r.memory_committed},
+      {"agents_memory_set_aside_bytes", r.memory_for_agents},
       {"agents", agents},
       {"finished", finished},
   };

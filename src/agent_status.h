@@ -24,10 +24,12 @@ struct AgentRow {
 struct StatusReport {
   HostMemory memory;
   Config config;
-  uint64_t max_agents = 0;
-  int64_t now_usec = 0;           // CLOCK_REALTIME
-  std::vector<AgentRow> agents;   // live agents
-  std::vector<Outcome> finished;  // agents no longer running, by name
+  uint64_t max_agents = 0;         // MaxAgents; 0 = auto, admission weighs memory
+  uint64_t memory_committed = 0;   // the live agents' MemoryMax, summed
+  uint64_t memory_for_agents = 0;  // set aside for them (MaxAgents=auto weighs against it)
+  int64_t now_usec = 0;            // CLOCK_REALTIME
+  std::vector<AgentRow> agents;    // live agents
+  std::vector<Outcome> finished;   // agents no longer running, by name
 };
 
 StatusReport BuildStatusReport(const HostMemory& memory, const Config& config,

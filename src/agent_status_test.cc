@@ -58,15 +58,18 @@ TEST(Status, SeparatesLiveAgentsFromFinishedOnes) {
   ASSERT_TRUE(r.agents[0].last_outcome);
   ASSERT_EQ(r.finished.size(), 1u);
   EXPECT_EQ(r.finished[0].agent, "b2");
-  EXPECT_EQ(r.max_agents, 3u);  // 16G * 85% / 4G
+  EXPECT_EQ(r.max_agents, 0u);                           // auto
+  EXPECT_EQ(r.memory_committed, 4 * kGiB);               // a1's MemoryMax; c3 has ended
+  EXPECT_EQ(r.memory_for_agents, 16 * kGiB * 85 / 100);  // 13.6G
 }
 
 TEST(Status, TextShowsHeaderAndEveryColumn) {
   std::string text = FormatStatus(Report(), false);
-  EXPECT_THAT(
-      text, testing::StartsWith("Host memory: 4G of 16G used (25.0%); admission closes at 85%, "
-                                "relief at 95% (down to 75%)\n"
-                                "Agents: 1 running, maximum 3 (85.0% of memory / 4G per agent)\n"));
+  EXPECT_THAT(text,
+              testing::StartsWith("Host memory: 4G of 16G used (25.0%); admission closes at 85%, "
+                                  "relief at 95% (down to 75%)\n"
+                                  "Agents: 1 running, holding 4G of the 13.6G set aside for "
+                                  "agents (MaxAgents=auto: 85.0% of memory)\n"));
   EXPECT_THAT(text, testing::HasSubstr("NAME  STATE    MEMORY  %HOST  TASKS  CPU  RUNTIME  "
                                        "SOFT     HARD      USER   WORKDIR  LAST OUTCOME  COMMAND"));
   EXPECT_THAT(text, testing::HasSubstr("a1    running  1G/4G   6.2%   7/512  3s   10min    "
@@ -79,7 +82,9 @@ TEST(Status, TextShowsHeaderAndEveryColumn) {
 TEST(Status, JsonCarriesTheSameFacts) {
   nlohmann::json j = StatusToJson(Report());
   EXPECT_EQ(j["agents_running"], 1);
-  EXPECT_EQ(j["agents_max"], 3);
+  EXPECT_EQ(j["agents_max"], nullptr);  // auto: admission weighs memory, not a count
+  EXPECT_EQ(j["agents_memory_committed_bytes"], 4 * kGiB);
+  EXPECT_EQ(j["agents_memory_set_aside_bytes"], 16 * kGiB * 85 / 100);
   EXPECT_EQ(j["host"]["memory_used_bytes"], 4 * kGiB);
   EXPECT_EQ(j["host"]["admission_percent"], 85);
   const auto& a = j["agents"][0];
@@ -157,6 +162,15 @@ TEST(Status, CutsALongCommandBetweenCharacters) {
   // 48 bytes: 45 before the "...", which would split the fifth é; four are kept.
   EXPECT_THAT(table, testing::HasSubstr(" /usr/bin/echo " + std::string(21, 'x') +
                                         " \xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9...\n"));
+}
+
+TEST(Status, AnExplicitMaximumIsShownAsACount) {
+  Config c;
+  c.max_agents = 20;
+  StatusReport r = BuildStatusReport(HostMemory{16 * kGiB, 12 * kGiB}, c, {Agent("a1")}, {}, kNow);
+  EXPECT_THAT(FormatStatus(r, false),
+              testing::HasSubstr("\nAgents: 1 running, maximum 20 (MaxAgents)\n"));
+  EXPECT_EQ(StatusToJson(r)["agents_max"], 20);
 }
 
 TEST(Status, UnknownAgentIsNotFound) {

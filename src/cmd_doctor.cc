@@ -3,6 +3,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "admission.h"
 #include "build_config.h"
 #include "commands.h"
 #include "config.h"
@@ -29,8 +30,8 @@ void AddDoctorCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("doctor", "Check that this host is ready to run agents");
   cmd->footer(
       "\nChecks systemd's version, cgroup v2 and its memory and pids controllers, novad,\n"
-      "the configuration, the policy in effect, free capacity and the workspace pool\n"
-      "where there is one, and says what to fix.\n"
+      "the configuration, the policy in effect, whether MemoryMax fits the host, free\n"
+      "capacity and the workspace pool where there is one, and says what to fix.\n"
       "Exit status 0 when ready, 1 when something must be fixed.");
   cmd->add_flag("--json", *json, "Print the checks as JSON");
   cmd->callback([json] {
@@ -46,7 +47,11 @@ void AddDoctorCommand(CLI::App& app) {
       auto systemd = ConnectSystemd();
       in.systemd_version = systemd->Version();
       if (auto state = systemd->GetUnitState("novad.service")) in.novad_state = state->active_state;
-      for (const auto& [name, state] : systemd->AgentStates()) in.agents_running += state.live();
+      if (in.config.max_agents == 0) {
+        in.agents = MeasureLoad(systemd->ListAgents(), in.memory.total);  // needs their limits
+      } else {
+        for (const auto& [name, state] : systemd->AgentStates()) in.agents.running += state.live();
+      }
     } catch (const Error&) {
       // Reported as "systemd not reachable" below.
     }

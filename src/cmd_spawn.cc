@@ -149,8 +149,12 @@ void AddSpawnCommand(CLI::App& app) {
   cmd->footer(
       "\nLimits default to /etc/nova/nova.conf (4G memory, no swap, 512 tasks, 30min\n"
       "hard timeout with SIGTERM to every process then SIGKILL after 10s, SIGUSR1 to\n"
-      "the main process at the 15min soft deadline). The agent runs as you; root may\n"
-      "name another user. CODER_PROC_* variables are never passed to agents.\n\n"
+      "the main process at the 15min soft deadline). Only root may ask for more than\n"
+      "the ceilings there (MemoryMaxCeiling, TasksMaxCeiling, RuntimeMaxCeiling). The\n"
+      "agent runs as you; root may name another user. CODER_PROC_* variables are never\n"
+      "passed to agents. --env values are visible to every local user: pass tokens\n"
+      "with --secret. A call from inside an agent is refused: agents cannot manage\n"
+      "agents.\n\n"
       "Example, in a workspace slot of your own (see novactl setup-host --help):\n"
       "  mkdir -m 700 /var/nova-agents/pool/ws-001\n"
       "  novactl spawn agent-001 --workdir /var/nova-agents/pool/ws-001 -- cargo build");

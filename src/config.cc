@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -9,6 +10,7 @@
 #include "errors.h"
 #include "meminfo.h"
 #include "size.h"
+#include "spawn_spec.h"
 #include "text.h"
 
 namespace nova {
@@ -22,12 +24,14 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
+// A finite number, with or without '%'. from_chars also reads "nan" and
+// "inf", which would pass (or defeat) every comparison made with them.
 std::optional<double> ParsePercent(std::string_view text) {
   if (text.ends_with('%')) text.remove_suffix(1);
   double value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  if (value < 0 || value > 100) return std::nullopt;
+  if (!std::isfinite(value)) return std::nullopt;
   return value;
 }
 
@@ -48,15 +52,22 @@ using Setter = std::function<bool(Config&, std::string_view)>;
 
 struct Key {
   Setter set;
-  const char* accepted;
+  std::string accepted;
 };
 
-Setter Percent(double Config::*field) {
-  return [field](Config& c, std::string_view v) {
-    auto p = ParsePercent(v);
-    if (p) c.*field = *p;
-    return p.has_value();
-  };
+// A guard's threshold at 100% of memory used never fires (MemAvailable never
+// reaches 0) and one at 0% always does, so theirs stay strictly between.
+enum class Ends { kIncluded, kExcluded };
+
+Key Percent(double Config::*field, Ends ends) {
+  return {[field, ends](Config& c, std::string_view v) {
+            auto p = ParsePercent(v);
+            bool ok = p && (ends == Ends::kIncluded ? *p >= 0 && *p <= 100 : *p > 0 && *p < 100);
+            if (ok) c.*field = *p;
+            return ok;
+          },
+          ends == Ends::kIncluded ? "a percentage from 0 to 100"
+                                  : "a percentage above 0 and below 100"};
 }
 
 Setter Duration(Usec Config::*field) {
@@ -67,23 +78,47 @@ Setter Duration(Usec Config::*field) {
   };
 }
 
+// Memory, tasks and runtime take only what a spawn would accept, so that a
+// default or a ceiling never promises more than novad can give.
+Key SpawnMemory(uint64_t Config::*field) {
+  return {[field](Config& c, std::string_view v) {
+            auto s = ParseSize(v);
+            bool ok = s && *s >= kMinMemoryMax && *s != kInfinity;
+            if (ok) c.*field = *s;
+            return ok;
+          },
+          "a size of at least " + FormatSize(kMinMemoryMax) + " such as 4G"};
+}
+
+Key SpawnTasks(uint64_t Config::*field) {
+  return {[field](Config& c, std::string_view v) {
+            auto n = ParseCount(v);
+            bool ok = n && *n >= 1 && *n <= kMaxTasksMax;
+            if (ok) c.*field = *n;
+            return ok;
+          },
+          "a count from 1 to " + std::to_string(kMaxTasksMax) + " such as 512"};
+}
+
+Key SpawnRuntime(Usec Config::*field) {
+  return {[field](Config& c, std::string_view v) {
+            auto d = ParseDuration(v);
+            bool ok = d && *d >= kMinRuntime && *d <= kMaxRuntime;
+            if (ok) c.*field = *d;
+            return ok;
+          },
+          "a duration from " + FormatDuration(kMinRuntime) + " to " + FormatDuration(kMaxRuntime) +
+              " such as 30min"};
+}
+
 const std::map<std::string, Key, std::less<>>& Keys() {
   static const std::map<std::string, Key, std::less<>> keys = {
-      {"MemoryMax",
-       {[](Config& c, std::string_view v) {
-          auto s = ParseSize(v);
-          if (s && *s > 0 && *s != kInfinity) c.memory_max = *s;
-          return s && *s > 0 && *s != kInfinity;
-        },
-        "a size such as 4G"}},
-      {"TasksMax",
-       {[](Config& c, std::string_view v) {
-          auto n = ParseCount(v);
-          if (n && *n > 0) c.tasks_max = *n;
-          return n && *n > 0;
-        },
-        "a positive count such as 512"}},
-      {"RuntimeMax", {Duration(&Config::runtime_max), "a duration such as 30min"}},
+      {"MemoryMax", SpawnMemory(&Config::memory_max)},
+      {"TasksMax", SpawnTasks(&Config::tasks_max)},
+      {"RuntimeMax", SpawnRuntime(&Config::runtime_max)},
+      {"MemoryMaxCeiling", SpawnMemory(&Config::memory_max_ceiling)},
+      {"TasksMaxCeiling", SpawnTasks(&Config::tasks_max_ceiling)},
+      {"RuntimeMaxCeiling", SpawnRuntime(&Config::runtime_max_ceiling)},
       {"SoftTimeout",
        {[](Config& c, std::string_view v) {
           auto d = ParseDuration(v);
@@ -92,10 +127,9 @@ const std::map<std::string, Key, std::less<>>& Keys() {
         },
         "a duration such as 15min, or 0 for none"}},
       {"TimeoutStop", {Duration(&Config::timeout_stop), "a duration such as 10s"}},
-      {"AdmissionPercent", {Percent(&Config::admission_percent), "a percentage 0-100"}},
-      {"AdmissionReopenPercent",
-       {Percent(&Config::admission_reopen_percent), "a percentage 0-100"}},
-      {"ReliefPercent", {Percent(&Config::relief_percent), "a percentage 0-100"}},
+      {"AdmissionPercent", Percent(&Config::admission_percent, Ends::kExcluded)},
+      {"AdmissionReopenPercent", Percent(&Config::admission_reopen_percent, Ends::kExcluded)},
+      {"ReliefPercent", Percent(&Config::relief_percent, Ends::kExcluded)},
       {"ReliefDryRun",
        {[](Config& c, std::string_view v) {
           auto b = ParseBool(v);
@@ -122,7 +156,7 @@ const std::map<std::string, Key, std::less<>>& Keys() {
           return ok;
         },
         "a duration under 1s such as 100ms, or 0 for no PSI trigger"}},
-      {"ReliefTargetPercent", {Percent(&Config::relief_target_percent), "a percentage 0-100"}},
+      {"ReliefTargetPercent", Percent(&Config::relief_target_percent, Ends::kExcluded)},
       {"MaxAgents",
        {[](Config& c, std::string_view v) {
           if (v == "auto") {
@@ -134,8 +168,19 @@ const std::map<std::string, Key, std::less<>>& Keys() {
           return n && *n > 0;
         },
         "a positive count, or auto"}},
-      {"SystemSharePercent", {Percent(&Config::system_share_percent), "a percentage 0-100"}},
-      {"HeadroomPercent", {Percent(&Config::headroom_percent), "a percentage 0-100"}},
+      {"MaxAgentsPerUser",
+       {[](Config& c, std::string_view v) {
+          if (v == "unlimited") {
+            c.max_agents_per_user = 0;
+            return true;
+          }
+          auto n = ParseCount(v);
+          if (n && *n > 0) c.max_agents_per_user = *n;
+          return n && *n > 0;
+        },
+        "a positive count, or unlimited"}},
+      {"SystemSharePercent", Percent(&Config::system_share_percent, Ends::kIncluded)},
+      {"HeadroomPercent", Percent(&Config::headroom_percent, Ends::kIncluded)},
   };
   return keys;
 }
@@ -153,6 +198,7 @@ std::string KnownKeys() {
 
 Config ParseConfig(std::string_view text, std::string_view origin) {
   Config config;
+  std::map<std::string, int, std::less<>> line_of;  // where each key was last set
   std::istringstream in{std::string(text)};
   std::string raw;
   int line_number = 0;
@@ -178,6 +224,30 @@ Config ParseConfig(std::string_view text, std::string_view origin) {
                                                    Printable(value) + "\" is not valid; expected " +
                                                    it->second.accepted);
     }
+    line_of[std::string(name)] = line_number;
+  }
+  // A default above its ceiling would be refused to every caller but root.
+  auto refuse_above = [&](const std::string& key, const std::string& value,
+                          const std::string& ceiling_key, const std::string& ceiling) {
+    auto it = line_of.find(key);
+    if (it == line_of.end()) it = line_of.find(ceiling_key);
+    std::string where = std::string(origin);
+    if (it != line_of.end()) where += ":" + std::to_string(it->second);
+    throw Error(ErrorKind::kInvalidArgument, where + ": " + key + " (" + value + ") is above " +
+                                                 ceiling_key + " (" + ceiling +
+                                                 "); raise the ceiling or lower the default");
+  };
+  if (config.memory_max > config.memory_max_ceiling) {
+    refuse_above("MemoryMax", FormatSize(config.memory_max), "MemoryMaxCeiling",
+                 FormatSize(config.memory_max_ceiling));
+  }
+  if (config.tasks_max > config.tasks_max_ceiling) {
+    refuse_above("TasksMax", std::to_string(config.tasks_max), "TasksMaxCeiling",
+                 std::to_string(config.tasks_max_ceiling));
+  }
+  if (config.runtime_max > config.runtime_max_ceiling) {
+    refuse_above("RuntimeMax", FormatDuration(config.runtime_max), "RuntimeMaxCeiling",
+                 FormatDuration(config.runtime_max_ceiling));
   }
   if (!(config.relief_target_percent < config.admission_percent &&
         config.admission_percent < config.relief_percent)) {

@@ -19,6 +19,14 @@ struct Config {
   Usec runtime_max = std::chrono::minutes(30);
   Usec soft_timeout = std::chrono::minutes(15);
   Usec timeout_stop = std::chrono::seconds(10);
+  // The most a caller other than root may ask for; the defaults above stay
+  // within them. Agents and the nova group are not trusted with the host.
+  uint64_t memory_max_ceiling = 4ULL << 30;
+  uint64_t tasks_max_ceiling = 512;
+  Usec runtime_max_ceiling = std::chrono::minutes(30);
+  // How many agents one user other than root may run at once; 0 = no limit
+  // beyond MaxAgents.
+  uint64_t max_agents_per_user = 0;
   // Host memory thresholds, percent of MemTotal used (MemTotal - MemAvailable).
   double admission_percent = 85;
   double admission_reopen_percent = 80;  // hysteresis: closed admission reopens below this
@@ -38,14 +46,16 @@ struct Config {
   // systemd anything); off, an agent's unit makes the bus socket and the
   // users' runtime directories (their user managers) inaccessible.
   bool agent_system_bus = false;
-  // 0 = derive from memory: (total - system share - headroom) / memory_max.
+  // 0 = auto: admit while the running agents' MemoryMax plus the new one's
+  // fit in the memory set aside for agents (total - system share - headroom).
   uint64_t max_agents = 0;
   double system_share_percent = 2;  // guide: 32 GB of 1.5 TB
   double headroom_percent = 13;     // guide: 200 GB of 1.5 TB
 };
 
 // Parses the text of a configuration file: "Key=Value" lines, '#' comments,
-// blank lines. Unknown keys, bad values and inconsistent thresholds throw
+// blank lines. Unknown keys, bad values, limits no spawn would accept,
+// defaults above their ceilings and inconsistent thresholds throw
 // InvalidArgument naming the file, the line and what is accepted.
 Config ParseConfig(std::string_view text, std::string_view origin);
 

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "errors.h"
@@ -33,6 +34,10 @@ TEST(Config, DefaultsAreTheBriefs) {
   EXPECT_EQ(c.watch_interval_min, std::chrono::milliseconds(20));
   EXPECT_EQ(c.relief_confirm_timeout, std::chrono::seconds(5));
   EXPECT_EQ(c.pressure_stall, std::chrono::milliseconds(100));
+  EXPECT_EQ(c.memory_max_ceiling, 4ULL << 30);
+  EXPECT_EQ(c.tasks_max_ceiling, 512u);
+  EXPECT_EQ(c.runtime_max_ceiling, std::chrono::minutes(30));
+  EXPECT_EQ(c.max_agents_per_user, 0u);
 }
 
 TEST(Config, TheShippedFileIsAllDefaults) {
@@ -44,6 +49,10 @@ TEST(Config, TheShippedFileIsAllDefaults) {
   EXPECT_EQ(shipped.admission_reopen_percent, defaults.admission_reopen_percent);
   EXPECT_EQ(shipped.relief_dry_run, defaults.relief_dry_run);
   EXPECT_EQ(shipped.watch_interval_min, defaults.watch_interval_min);
+  EXPECT_EQ(shipped.memory_max_ceiling, defaults.memory_max_ceiling);
+  EXPECT_EQ(shipped.tasks_max_ceiling, defaults.tasks_max_ceiling);
+  EXPECT_EQ(shipped.runtime_max_ceiling, defaults.runtime_max_ceiling);
+  EXPECT_EQ(shipped.max_agents_per_user, defaults.max_agents_per_user);
 }
 
 TEST(Config, ParsesEveryKey) {
@@ -65,7 +74,11 @@ TEST(Config, ParsesEveryKey) {
       "ReliefTargetPercent=70\n"
       "MaxAgents=12\n"
       "SystemSharePercent=5\n"
-      "HeadroomPercent=10\n",
+      "HeadroomPercent=10\n"
+      "MemoryMaxCeiling=16G\n"
+      "TasksMaxCeiling=4096\n"
+      "RuntimeMaxCeiling=7d\n"
+      "MaxAgentsPerUser=3\n",
       "x");
   EXPECT_EQ(c.memory_max, 2ULL << 30);
   EXPECT_EQ(c.tasks_max, 100u);
@@ -84,25 +97,37 @@ TEST(Config, ParsesEveryKey) {
   EXPECT_EQ(c.watch_interval_min, std::chrono::milliseconds(5));
   EXPECT_EQ(c.relief_confirm_timeout, std::chrono::seconds(2));
   EXPECT_EQ(c.pressure_stall, Usec(0));
+  EXPECT_EQ(c.memory_max_ceiling, 16ULL << 30);
+  EXPECT_EQ(c.tasks_max_ceiling, 4096u);
+  EXPECT_EQ(c.runtime_max_ceiling, std::chrono::hours(24 * 7));
+  EXPECT_EQ(c.max_agents_per_user, 3u);
   EXPECT_EQ(ParseConfig("MaxAgents=auto", "x").max_agents, 0u);
+  EXPECT_EQ(ParseConfig("MaxAgentsPerUser=unlimited", "x").max_agents_per_user, 0u);
 }
 
 TEST(Config, UnknownKeyNamesTheLineAndTheKnownKeys) {
   EXPECT_EQ(Problem("\nMemoryMaxx=4G\n"),
             "/etc/nova/nova.conf:2: unknown key \"MemoryMaxx\"; known keys: "
             "AdmissionPercent, AdmissionReopenPercent, AgentSystemBus, HeadroomPercent, MaxAgents, "
-            "MemoryMax, "
-            "PressureStall, ReliefConfirmTimeout, ReliefDryRun, ReliefPercent, "
-            "ReliefTargetPercent, RuntimeMax, SoftTimeout, SystemSharePercent, "
-            "TasksMax, TimeoutStop, WatchIntervalMax, WatchIntervalMin");
+            "MaxAgentsPerUser, MemoryMax, MemoryMaxCeiling, PressureStall, "
+            "ReliefConfirmTimeout, ReliefDryRun, ReliefPercent, ReliefTargetPercent, "
+            "RuntimeMax, RuntimeMaxCeiling, SoftTimeout, SystemSharePercent, TasksMax, "
+            "TasksMaxCeiling, TimeoutStop, WatchIntervalMax, WatchIntervalMin");
 }
 
 TEST(Config, BadValueNamesKeyValueAndAccepted) {
   EXPECT_EQ(Problem("MemoryMax=lots"),
-            "/etc/nova/nova.conf:1: MemoryMax=\"lots\" is not valid; expected a size such as 4G");
+            "/etc/nova/nova.conf:1: MemoryMax=\"lots\" is not valid; expected a size of at "
+            "least 16M such as 4G");
   EXPECT_EQ(Problem("AdmissionPercent=120"),
             "/etc/nova/nova.conf:1: AdmissionPercent=\"120\" is not valid; expected a "
-            "percentage 0-100");
+            "percentage above 0 and below 100");
+  EXPECT_EQ(Problem("HeadroomPercent=101"),
+            "/etc/nova/nova.conf:1: HeadroomPercent=\"101\" is not valid; expected a "
+            "percentage from 0 to 100");
+  EXPECT_EQ(Problem("MaxAgentsPerUser=0"),
+            "/etc/nova/nova.conf:1: MaxAgentsPerUser=\"0\" is not valid; expected a positive "
+            "count, or unlimited");
   EXPECT_NE(Problem("TasksMax=0"), "");
   EXPECT_NE(Problem("RuntimeMax=0"), "");
   EXPECT_NE(Problem("MaxAgents=-1"), "");
@@ -111,6 +136,73 @@ TEST(Config, BadValueNamesKeyValueAndAccepted) {
             "/etc/nova/nova.conf:1: ReliefDryRun=\"maybe\" is not valid; expected yes or no");
   EXPECT_NE(Problem("PressureStall=2s"), "");
   EXPECT_NE(Problem("WatchIntervalMin=0"), "");
+}
+
+TEST(Config, PercentagesMustBeNumbers) {
+  for (const char* value : {"nan", "-nan", "NAN", "inf", "-inf", "infinity", "INFINITY", "nan%"}) {
+    for (const char* key : {"AdmissionPercent", "AdmissionReopenPercent", "ReliefPercent",
+                            "ReliefTargetPercent", "SystemSharePercent", "HeadroomPercent"}) {
+      EXPECT_THAT(Problem(std::string("\n") + key + "=" + value),
+                  testing::StartsWith("/etc/nova/nova.conf:2: " + std::string(key) + "=\"" + value +
+                                      "\" is not valid; expected a percentage"))
+          << key << "=" << value;
+    }
+  }
+}
+
+TEST(Config, PercentagesThatDisableAGuardAreRefused) {
+  EXPECT_EQ(Problem("\n\nReliefPercent=100"),
+            "/etc/nova/nova.conf:3: ReliefPercent=\"100\" is not valid; expected a percentage "
+            "above 0 and below 100");
+  EXPECT_EQ(Problem("AdmissionPercent=100%"),
+            "/etc/nova/nova.conf:1: AdmissionPercent=\"100%\" is not valid; expected a "
+            "percentage above 0 and below 100");
+  EXPECT_EQ(Problem("ReliefTargetPercent=0"),
+            "/etc/nova/nova.conf:1: ReliefTargetPercent=\"0\" is not valid; expected a "
+            "percentage above 0 and below 100");
+  EXPECT_EQ(Problem("AdmissionReopenPercent=0"),
+            "/etc/nova/nova.conf:1: AdmissionReopenPercent=\"0\" is not valid; expected a "
+            "percentage above 0 and below 100");
+  EXPECT_NE(Problem("AdmissionPercent=0"), "");
+  EXPECT_EQ(Problem("ReliefPercent=99.5"), "");
+  EXPECT_EQ(Problem("HeadroomPercent=0"), "");
+}
+
+TEST(Config, LimitsNoSpawnWouldAcceptAreRefused) {
+  EXPECT_EQ(Problem("RuntimeMax=30d"),
+            "/etc/nova/nova.conf:1: RuntimeMax=\"30d\" is not valid; expected a duration from 1s "
+            "to 7d such as 30min");
+  EXPECT_EQ(Problem("TasksMax=5000000"),
+            "/etc/nova/nova.conf:1: TasksMax=\"5000000\" is not valid; expected a count from 1 "
+            "to 4194304 such as 512");
+  EXPECT_EQ(Problem("MemoryMax=8M"),
+            "/etc/nova/nova.conf:1: MemoryMax=\"8M\" is not valid; expected a size of at least "
+            "16M such as 4G");
+  EXPECT_NE(Problem("MemoryMax=infinity"), "");
+  EXPECT_NE(Problem("RuntimeMax=500ms"), "");
+  EXPECT_NE(Problem("RuntimeMaxCeiling=8d"), "");
+  EXPECT_NE(Problem("TasksMaxCeiling=4194305"), "");
+  EXPECT_NE(Problem("TasksMaxCeiling=0"), "");
+  EXPECT_NE(Problem("MemoryMaxCeiling=1M"), "");
+  EXPECT_NE(Problem("MemoryMaxCeiling=infinity"), "");
+  // The bounds themselves are accepted, with ceilings to match.
+  EXPECT_EQ(Problem("RuntimeMaxCeiling=7d\nRuntimeMax=7d\nSoftTimeout=1h"), "");
+  EXPECT_EQ(Problem("TasksMaxCeiling=4194304\nTasksMax=4194304"), "");
+  EXPECT_EQ(Problem("MemoryMax=16M"), "");
+}
+
+TEST(Config, DefaultsMustFitUnderTheirCeilings) {
+  EXPECT_EQ(Problem("# more memory\nMemoryMax=8G"),
+            "/etc/nova/nova.conf:2: MemoryMax (8G) is above MemoryMaxCeiling (4G); raise the "
+            "ceiling or lower the default");
+  EXPECT_EQ(Problem("TasksMaxCeiling=100"),
+            "/etc/nova/nova.conf:1: TasksMax (512) is above TasksMaxCeiling (100); raise the "
+            "ceiling or lower the default");
+  EXPECT_EQ(Problem("RuntimeMax=1h\nSoftTimeout=10min"),
+            "/etc/nova/nova.conf:1: RuntimeMax (1h) is above RuntimeMaxCeiling (30min); raise "
+            "the ceiling or lower the default");
+  EXPECT_EQ(Problem("MemoryMax=8G\nMemoryMaxCeiling=8G"), "");
+  EXPECT_EQ(Problem("MemoryMaxCeiling=1G\nMemoryMax=1G"), "");
 }
 
 TEST(Config, ThresholdsMustBeOrdered) {

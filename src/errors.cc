@@ -54,10 +54,10 @@ const char* const kExitCodeHelp =
     "  0  success\n"
     "  1  failure not covered below\n"
     "  2  invalid argument or usage\n"
-    "  3  admission refused (host memory or agent count at its limit)\n"
+    "  3  admission refused (host memory, agents or your agents at their limit)\n"
     "  4  an agent of that name is already running\n"
     "  5  no such agent\n"
-    "  6  permission denied\n"
+    "  6  permission denied (including above an operator's ceiling)\n"
     "  7  the agent failed to start\n"
     "  8  novad or systemd unreachable\n";
 

@@ -12,10 +12,10 @@ namespace nova {
 enum class ErrorKind {
   kFailed,            // anything else; exit 1
   kInvalidArgument,   // bad input; exit 2
-  kAdmissionRefused,  // host memory or agent count at its limit; exit 3
+  kAdmissionRefused,  // host memory, agents or the user's agents at their limit; exit 3
   kAlreadyRunning,    // an agent of that name is live; exit 4
   kNotFound,          // no such agent; exit 5
-  kPermissionDenied,  // the caller may not do this; exit 6
+  kPermissionDenied,  // the caller may not do this (or ask this much); exit 6
   kSpawnFailed,       // systemd could not start the agent; exit 7
   kUnavailable,       // novad or systemd cannot be reached; exit 8
 };

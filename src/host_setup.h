@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "admission.h"
 #include "config.h"
 #include "meminfo.h"
 
@@ -103,11 +104,16 @@ struct DoctorInputs {
   std::string config_error;      // empty when the configuration loads
   Config config;
   HostMemory memory;
-  uint64_t agents_running = 0;
+  AgentLoad agents;                  // memory committed only with MaxAgents=auto
   bool priority_management = false;  // CODER_PROC_PRIO_MGMT in novad's environment file
 };
 
 inline constexpr unsigned kMinSystemdVersion = 249;
+
+// Whether the default MemoryMax fits the host: above its memory every spawn
+// without --memory is refused (a failure); above the memory set aside for
+// agents with MaxAgents=auto, admission refuses them (a warning).
+Check AgentMemoryCheck(const Config& config, uint64_t memory_total);
 
 // Is this host ready to run agents, and if not, what to fix.
 std::vector<Check> DoctorChecks(const HostFacts& facts, const DoctorInputs& in);

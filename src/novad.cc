@@ -16,6 +16,7 @@
 #include <iostream>
 #include <optional>
 
+#include "admission.h"
 #include "agent_manager.h"
 #include "build_config.h"
 #include "config.h"
@@ -27,6 +28,7 @@
 #include "priority_policy.h"
 #include "priority_sweep.h"
 #include "psi.h"
+#include "size.h"
 #include "systemd.h"
 #include "watch_host.h"
 
@@ -95,6 +97,19 @@ int Run(const std::string& config_path) {
       nova::FormatDuration(config.watch_interval_min),
       pressure ? "PSI trigger at " + nova::FormatDuration(config.pressure_stall) + " stall per 1s"
                : std::string("no PSI trigger"));
+
+  spdlog::info(
+      "limits: callers other than root get at most {} memory, {} tasks and {} per agent and {} "
+      "agent(s) each; admission {}",
+      nova::FormatSize(config.memory_max_ceiling), config.tasks_max_ceiling,
+      nova::FormatDuration(config.runtime_max_ceiling),
+      config.max_agents_per_user == 0 ? std::string("unlimited")
+                                      : std::to_string(config.max_agents_per_user),
+      config.max_agents == 0
+          ? "by memory (MaxAgents=auto: " +
+                nova::FormatSize(nova::MemoryForAgents(config, nova::ReadHostMemory().total)) +
+                " set aside for agents)"
+          : "by count (MaxAgents=" + std::to_string(config.max_agents) + ")");
 
   sigset_t mask;
   sigemptyset(&mask);

@@ -11,6 +11,23 @@
 namespace nova {
 namespace {
 
+// A caller other than root asked for more than nova.conf lets them.
+[[noreturn]] void AboveCeiling(const std::string& asked, const std::string& ceiling,
+                               const char* key) {
+  throw Error(ErrorKind::kPermissionDenied,
+              asked + ": above the operator's ceiling of " + ceiling + " (" + key +
+                  " in /etc/nova/nova.conf); only root may ask for more");
+}
+
+// A default from the configuration no spawn could take: name the key, not a
+// flag the caller never passed.
+[[noreturn]] void BadDefault(const std::string& setting, const std::string& accepted,
+                             const char* option) {
+  throw Error(ErrorKind::kInvalidArgument,
+              setting + " in the configuration is out of range; accepted: " + accepted +
+                  "; correct it in /etc/nova/nova.conf or pass " + option);
+}
+
 [[noreturn]] void Invalid(const std::string& message) {
   throw Error(ErrorKind::kInvalidArgument, message);
 }
@@ -73,7 +90,8 @@ std::string CommandLine(const std::vector<std::string>& argv) {
 
 }  // namespace
 
-AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config, uint64_t memory_total) {
+AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config, uint64_t memory_total,
+                       bool privileged) {
   ValidateAgentName(request.name);
   ValidateUnitStrings(request);
   AgentSpec spec;
@@ -101,23 +119,59 @@ AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config, uint64
   ValidateEnvironment(request.environment);
   spec.environment = request.environment;
 
+  // Limits: the absolute bounds hold for everyone, the operator's ceilings
+  // for callers other than root. A default is within both once the
+  // configuration has loaded, so only the host's memory can refuse it; the
+  // message then names the key, as the caller passed no flag.
+  std::string memory_range =
+      FormatSize(kMinMemoryMax) + " to " + FormatSize(memory_total) + " (the host's memory)";
   spec.memory_max = request.memory_max.value_or(config.memory_max);
-  if (spec.memory_max < kMinMemoryMax || spec.memory_max == kInfinity ||
-      (memory_total > 0 && spec.memory_max > memory_total)) {
-    Invalid("--memory " + FormatSize(spec.memory_max) + ": out of range; accepted: " +
-            FormatSize(kMinMemoryMax) + " to " + FormatSize(memory_total) + " (the host's memory)");
+  bool memory_valid = spec.memory_max >= kMinMemoryMax && spec.memory_max != kInfinity;
+  bool memory_above_host = memory_total > 0 && spec.memory_max > memory_total;
+  if (request.memory_max) {
+    std::string asked = "--memory " + FormatSize(spec.memory_max);
+    if (!memory_valid) Invalid(asked + ": out of range; accepted: " + memory_range);
+    if (!privileged && spec.memory_max > config.memory_max_ceiling) {
+      AboveCeiling(asked, FormatSize(config.memory_max_ceiling), "MemoryMaxCeiling");
+    }
+    if (memory_above_host) Invalid(asked + ": out of range; accepted: " + memory_range);
+  } else {
+    std::string setting = "MemoryMax=" + FormatSize(spec.memory_max);
+    if (!memory_valid) BadDefault(setting, memory_range, "--memory");
+    if (memory_above_host) {
+      Invalid(setting + " in the configuration is more than the host's memory (" +
+              FormatSize(memory_total) + "); lower it in /etc/nova/nova.conf or pass --memory");
+    }
   }
 
+  std::string tasks_range = "1 to " + std::to_string(kMaxTasksMax);
   spec.tasks_max = request.tasks_max.value_or(config.tasks_max);
-  if (spec.tasks_max < 1 || spec.tasks_max > kMaxTasksMax) {
-    Invalid("--tasks " + std::to_string(spec.tasks_max) + ": out of range; accepted: 1 to " +
-            std::to_string(kMaxTasksMax));
+  bool tasks_in_range = spec.tasks_max >= 1 && spec.tasks_max <= kMaxTasksMax;
+  if (request.tasks_max) {
+    std::string asked = "--tasks " + std::to_string(spec.tasks_max);
+    if (spec.tasks_max < 1) Invalid(asked + ": out of range; accepted: " + tasks_range);
+    if (!privileged && spec.tasks_max > config.tasks_max_ceiling) {
+      AboveCeiling(asked, std::to_string(config.tasks_max_ceiling), "TasksMaxCeiling");
+    }
+    if (!tasks_in_range) Invalid(asked + ": out of range; accepted: " + tasks_range);
+  } else if (!tasks_in_range) {
+    BadDefault("TasksMax=" + std::to_string(spec.tasks_max), tasks_range, "--tasks");
   }
 
+  std::string runtime_range = FormatDuration(kMinRuntime) + " to " + FormatDuration(kMaxRuntime);
   spec.runtime_max = request.runtime_max.value_or(config.runtime_max);
-  if (spec.runtime_max < std::chrono::seconds(1) || spec.runtime_max > kMaxRuntime) {
-    Invalid("--timeout " + FormatDuration(spec.runtime_max) + ": out of range; accepted: 1s to " +
-            FormatDuration(kMaxRuntime));
+  bool runtime_in_range = spec.runtime_max >= kMinRuntime && spec.runtime_max <= kMaxRuntime;
+  if (request.runtime_max) {
+    std::string asked = "--timeout " + FormatDuration(spec.runtime_max);
+    if (spec.runtime_max < kMinRuntime) {
+      Invalid(asked + ": out of range; accepted: " + runtime_range);
+    }
+    if (!privileged && spec.runtime_max > config.runtime_max_ceiling) {
+      AboveCeiling(asked, FormatDuration(config.runtime_max_ceiling), "RuntimeMaxCeiling");
+    }
+    if (!runtime_in_range) Invalid(asked + ": out of range; accepted: " + runtime_range);
+  } else if (!runtime_in_range) {
+    BadDefault("RuntimeMax=" + FormatDuration(spec.runtime_max), runtime_range, "--timeout");
   }
 
   spec.soft_timeout = request.soft_timeout.value_or(config.soft_timeout);

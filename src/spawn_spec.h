@@ -102,7 +102,9 @@ struct UnitProperty {
 
 using UnitProperties = std::vector<UnitProperty>;
 
-// Bounds a spawn may ask for.
+// Bounds a spawn may ask for, whoever asks; the configuration's defaults and
+// ceilings are held to them too.
+inline constexpr Usec kMinRuntime = std::chrono::seconds(1);
 inline constexpr uint64_t kMinMemoryMax = 16ULL << 20;  // 16M
 inline constexpr uint64_t kMaxTasksMax = 4194304;       // the kernel's pid_max limit
 inline constexpr Usec kMaxRuntime = std::chrono::hours(24 * 7);
@@ -122,8 +124,11 @@ inline const std::vector<std::string> kAgentInaccessiblePaths = {"-/run/dbus/sys
 // bounds MemoryMax. The user is left empty when the request names none.
 // Every string headed for systemd is checked for control characters, so none
 // can end a line of the transient unit file. Throws InvalidArgument with one
-// line naming the option, the value and what is accepted.
-AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config, uint64_t memory_total);
+// line naming the option, the value and what is accepted. Unless `privileged`
+// (root), asking above the configuration's ceilings throws PermissionDenied
+// naming the ceiling and its key.
+AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config, uint64_t memory_total,
+                       bool privileged = false);
 
 // The transient agent service, nova-agent-NAME.service.
 // The command runs exactly as given: ExecStartEx with no-env-expand, so

@@ -30,6 +30,19 @@ std::string Problem(const SpawnRequest& r, uint64_t total = 64 * kGiB) {
   }
 }
 
+// The one line a spawn is refused with, of the `kind` expected; "" when it
+// is accepted.
+std::string Refusal(const SpawnRequest& r, const Config& config, bool privileged, ErrorKind kind,
+                    uint64_t total = 64 * kGiB) {
+  try {
+    ResolveSpawn(r, config, total, privileged);
+    return "";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), kind) << e.what();
+    return e.what();
+  }
+}
+
 const PropertyValue* Find(const UnitProperties& props, const std::string& name) {
   for (const auto& p : props) {
     if (p.name == name) return &p.value;
@@ -92,7 +105,8 @@ TEST(ResolveSpawn, RefusesBadInputWithOneClearLine) {
   r.memory_max = 1 << 20;
   EXPECT_EQ(Problem(r), "--memory 1M: out of range; accepted: 16M to 64G (the host's memory)");
   r.memory_max = 65 * kGiB;
-  EXPECT_EQ(Problem(r), "--memory 65G: out of range; accepted: 16M to 64G (the host's memory)");
+  EXPECT_EQ(Refusal(r, Config{}, true, ErrorKind::kInvalidArgument),
+            "--memory 65G: out of range; accepted: 16M to 64G (the host's memory)");
 
   r = Request();
   r.tasks_max = 0;
@@ -140,6 +154,115 @@ TEST(AgentUnitProperties, DescriptionIsCutBetweenCharacters) {
   EXPECT_EQ(
       std::get<std::string>(*Find(AgentUnitProperties(s, SystemdFeatures{252}), "Description")),
       "Nova agent agent-001: /bin/echo " + kept + "...");
+}
+
+TEST(ResolveSpawn, CallersOtherThanRootStayWithinTheCeilings) {
+  constexpr bool kUser = false;
+  SpawnRequest r = Request();
+  r.memory_max = 8 * kGiB;
+  EXPECT_EQ(Refusal(r, Config{}, kUser, ErrorKind::kPermissionDenied),
+            "--memory 8G: above the operator's ceiling of 4G (MemoryMaxCeiling in "
+            "/etc/nova/nova.conf); only root may ask for more");
+  r.memory_max = 4 * kGiB;
+  EXPECT_EQ(Refusal(r, Config{}, kUser, ErrorKind::kInvalidArgument), "");  // at the ceiling
+
+  r = Request();
+  r.tasks_max = 513;
+  EXPECT_EQ(Refusal(r, Config{}, kUser, ErrorKind::kPermissionDenied),
+            "--tasks 513: above the operator's ceiling of 512 (TasksMaxCeiling in "
+            "/etc/nova/nova.conf); only root may ask for more");
+  r.tasks_max = 5000000;  // past the absolute bound too: the ceiling is what binds
+  EXPECT_THAT(Refusal(r, Config{}, kUser, ErrorKind::kPermissionDenied),
+              testing::StartsWith("--tasks 5000000: above the operator's ceiling of 512"));
+  r.tasks_max = 512;
+  EXPECT_EQ(Refusal(r, Config{}, kUser, ErrorKind::kInvalidArgument), "");
+
+  r = Request();
+  r.runtime_max = std::chrono::hours(1);
+  EXPECT_EQ(Refusal(r, Config{}, kUser, ErrorKind::kPermissionDenied),
+            "--timeout 1h: above the operator's ceiling of 30min (RuntimeMaxCeiling in "
+            "/etc/nova/nova.conf); only root may ask for more");
+  r.runtime_max = std::chrono::minutes(30);
+  EXPECT_EQ(Refusal(r, Config{}, kUser, ErrorKind::kInvalidArgument), "");
+
+  // The operator may raise them.
+  Config raised;
+  raised.memory_max_ceiling = 16 * kGiB;
+  raised.tasks_max_ceiling = 4096;
+  raised.runtime_max_ceiling = std::chrono::hours(2);
+  r = Request();
+  r.memory_max = 8 * kGiB;
+  r.tasks_max = 4096;
+  r.runtime_max = std::chrono::hours(2);
+  AgentSpec s = ResolveSpawn(r, raised, 64 * kGiB, kUser);
+  EXPECT_EQ(s.memory_max, 8 * kGiB);
+  EXPECT_EQ(s.tasks_max, 4096u);
+  EXPECT_EQ(s.runtime_max, std::chrono::hours(2));
+  // A ceiling above the host's memory does not lift the host's bound.
+  raised.memory_max_ceiling = 128 * kGiB;
+  r.memory_max = 65 * kGiB;
+  EXPECT_EQ(Refusal(r, raised, kUser, ErrorKind::kInvalidArgument),
+            "--memory 65G: out of range; accepted: 16M to 64G (the host's memory)");
+}
+
+TEST(ResolveSpawn, RootMayPassTheCeilingsButNotTheBounds) {
+  constexpr bool kRoot = true;
+  SpawnRequest r = Request();
+  r.memory_max = 8 * kGiB;
+  r.tasks_max = 100000;
+  r.runtime_max = std::chrono::hours(48);
+  AgentSpec s = ResolveSpawn(r, Config{}, 64 * kGiB, kRoot);
+  EXPECT_EQ(s.memory_max, 8 * kGiB);
+  EXPECT_EQ(s.tasks_max, 100000u);
+  EXPECT_EQ(s.runtime_max, std::chrono::hours(48));
+
+  r = Request();
+  r.memory_max = 65 * kGiB;
+  EXPECT_EQ(Refusal(r, Config{}, kRoot, ErrorKind::kInvalidArgument),
+            "--memory 65G: out of range; accepted: 16M to 64G (the host's memory)");
+  r.memory_max = kInfinity;
+  EXPECT_EQ(Refusal(r, Config{}, kRoot, ErrorKind::kInvalidArgument),
+            "--memory infinity: out of range; accepted: 16M to 64G (the host's memory)");
+  r = Request();
+  r.tasks_max = 5000000;
+  EXPECT_EQ(Refusal(r, Config{}, kRoot, ErrorKind::kInvalidArgument),
+            "--tasks 5000000: out of range; accepted: 1 to 4194304");
+  r = Request();
+  r.runtime_max = std::chrono::hours(24 * 8);
+  EXPECT_EQ(Refusal(r, Config{}, kRoot, ErrorKind::kInvalidArgument),
+            "--timeout 8d: out of range; accepted: 1s to 7d");
+}
+
+TEST(ResolveSpawn, ADefaultNoSpawnCouldTakeNamesTheConfigurationKey) {
+  Config big;
+  big.memory_max = 8 * kGiB;
+  big.memory_max_ceiling = 8 * kGiB;
+  uint64_t host = 5939ULL << 20;  // 5.8G
+  for (bool privileged : {false, true}) {
+    EXPECT_EQ(Refusal(Request(), big, privileged, ErrorKind::kInvalidArgument, host),
+              "MemoryMax=8G in the configuration is more than the host's memory (5.8G); lower it "
+              "in /etc/nova/nova.conf or pass --memory");
+  }
+  SpawnRequest r = Request();
+  r.memory_max = 2 * kGiB;
+  EXPECT_EQ(ResolveSpawn(r, big, host).memory_max, 2 * kGiB);
+
+  // Out of bounds, which a loaded configuration never is.
+  Config bad;
+  bad.memory_max = 1 << 20;
+  EXPECT_EQ(Refusal(Request(), bad, false, ErrorKind::kInvalidArgument),
+            "MemoryMax=1M in the configuration is out of range; accepted: 16M to 64G (the host's "
+            "memory); correct it in /etc/nova/nova.conf or pass --memory");
+  bad = Config{};
+  bad.tasks_max = 0;
+  EXPECT_EQ(Refusal(Request(), bad, false, ErrorKind::kInvalidArgument),
+            "TasksMax=0 in the configuration is out of range; accepted: 1 to 4194304; correct it "
+            "in /etc/nova/nova.conf or pass --tasks");
+  bad = Config{};
+  bad.runtime_max = std::chrono::hours(24 * 8);
+  EXPECT_EQ(Refusal(Request(), bad, true, ErrorKind::kInvalidArgument),
+            "RuntimeMax=8d in the configuration is out of range; accepted: 1s to 7d; correct it "
+            "in /etc/nova/nova.conf or pass --timeout");
 }
 
 TEST(AgentUnitProperties, AreExactlyTheDefaults) {
