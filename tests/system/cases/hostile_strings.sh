@@ -43,8 +43,9 @@ args=(/bin/sh -c 'echo "pid $$ home ${HOME:-unset}"; exec sleep 300' 'x" y' '\\n
 novactl spawn weird --workdir "$ws" -- "${args[@]}" >/dev/null
 pid=$(prop weird MainPID)
 wait_until 10 "the shell has become sleep" eval '[[ $(cat /proc/'"$pid"'/comm) == sleep ]]'
-wait_until 10 "the shell printed its pid" eval 'journalctl -q -o cat _SYSTEMD_UNIT=nova-agent-weird.service | grep -q "^pid [0-9][0-9]* home"'
-line=$(journalctl -q -o cat _SYSTEMD_UNIT=nova-agent-weird.service | grep '^pid ')
+run_output() { journalctl -q -o cat _SYSTEMD_INVOCATION_ID="$(prop weird InvocationID)"; }
+wait_until 10 "the shell printed its pid" eval 'run_output | grep -q "^pid [0-9][0-9]* home"'
+line=$(run_output | grep '^pid ')
 expect_eq "\$\$ and \${HOME} reached the shell unexpanded by systemd" "pid $pid home /root" "$line"
 desc=$(prop weird Description)
 expect_contains "description cut on a character boundary" "$(printf '\xc3\xa9')..." "$desc"
@@ -55,7 +56,7 @@ expect_eq "lines of the unit file that are not Nova's" "" "$bad"
 keys=$(sed -n 's/^\([A-Za-z]*\)=.*/\1/p' "$file" | sort -u | tr '\n' ' ')
 for key in $keys; do
   case $key in
-    Description|Slice|Type|ExecStart|OnSuccess|OnFailure|WorkingDirectory|User|Environment|UnsetEnvironment|\
+    Description|Slice|Type|ExecStart|ExecStartEx|OnSuccess|OnFailure|WorkingDirectory|User|Environment|UnsetEnvironment|\
     MemoryAccounting|MemoryMax|MemoryHigh|MemorySwapMax|TasksAccounting|TasksMax|CPUAccounting|RuntimeMaxSec|\
     TimeoutStopSec|TimeoutStopUSec|RuntimeMaxUSec|OOMPolicy|KillMode|SendSIGKILL|CollectMode|Wants|ExitType|\
     InaccessiblePaths|LoadCredential|Nice|OOMScoreAdjust|SourcePath) ;;
