@@ -84,7 +84,8 @@ std::optional<std::string> PerUserRefusal(const Config& config, const std::strin
     return std::nullopt;
   }
   return user + " runs " + std::to_string(agents_of_user) +
-         " agents, the most one user may run (MaxAgentsPerUser=" +
+         (agents_of_user == 1 ? " agent" : " agents") +
+         ", the most one user may run (MaxAgentsPerUser=" +
          std::to_string(config.max_agents_per_user) +
          " in /etc/nova/nova.conf); wait for one to finish or kill one";
 }

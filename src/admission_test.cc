@@ -97,6 +97,10 @@ TEST(Admission, PerUserLimit) {
   EXPECT_EQ(PerUserRefusal(c, "alice", 2),
             "alice runs 2 agents, the most one user may run (MaxAgentsPerUser=2 in "
             "/etc/nova/nova.conf); wait for one to finish or kill one");
+  c.max_agents_per_user = 1;
+  EXPECT_EQ(PerUserRefusal(c, "alice", 1),
+            "alice runs 1 agent, the most one user may run (MaxAgentsPerUser=1 in "
+            "/etc/nova/nova.conf); wait for one to finish or kill one");
 }
 
 TEST(AdmissionGate, ClosesAtTheThresholdAndReopensOnlyBelowTheLowerMark) {
