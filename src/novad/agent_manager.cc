@@ -11,21 +11,9 @@
 #include "agent_name.h"
 #include "errors.h"
 #include "text.h"
+#include "users.h"
 
 namespace nova {
-namespace {
-
-std::optional<passwd> LookupUser(const std::string* name, uint32_t uid, std::string& buffer) {
-  buffer.resize(16384);
-  passwd pw{};
-  passwd* result = nullptr;
-  int rc = name ? getpwnam_r(name->c_str(), &pw, buffer.data(), buffer.size(), &result)
-                : getpwuid_r(uid, &pw, buffer.data(), buffer.size(), &result);
-  if (rc != 0 || result == nullptr) return std::nullopt;
-  return pw;
-}
-
-}  // namespace
 
 void RefuseAgentCaller(const Caller& caller) {
   if (!caller.agent) return;
@@ -34,16 +22,6 @@ void RefuseAgentCaller(const Caller& caller) {
                           : "agent \"" + *caller.agent + "\" (" + AgentUnit(*caller.agent) + ")";
   throw Error(ErrorKind::kPermissionDenied,
               "agents cannot manage agents: this call comes from " + where);
-}
-
-std::string UserNameForUid(uint32_t uid) {
-  std::string buffer;
-  auto pw = LookupUser(nullptr, uid, buffer);
-  if (!pw) {
-    throw Error(ErrorKind::kPermissionDenied,
-                "uid " + std::to_string(uid) + " has no user name; agents run as a named user");
-  }
-  return pw->pw_name;
 }
 
 AgentManager::AgentManager(Systemd& systemd, const Config& config, const OutcomeStore& outcomes,

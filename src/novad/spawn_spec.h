@@ -13,24 +13,11 @@
 
 #include "config.h"
 #include "duration.h"
+#include "nova_bus.h"
+#include "systemd_features.h"
+#include "unit_properties.h"
 
 namespace nova {
-
-// What a caller asked for; unset options take the configuration's defaults.
-struct SpawnRequest {
-  std::string name;
-  std::vector<std::string> argv;  // argv[0] is an absolute path
-  std::string workdir;
-  std::vector<std::string> environment;  // NAME=VALUE
-  std::optional<uint64_t> memory_max;
-  std::optional<uint64_t> tasks_max;
-  std::optional<Usec> runtime_max;
-  std::optional<Usec> soft_timeout;  // 0 = no soft warning
-  std::optional<std::string> user;
-  // Secrets by credential name: handed to the agent as systemd credentials
-  // ($CREDENTIALS_DIRECTORY/NAME), readable by the agent's user only.
-  std::map<std::string, std::string> secrets;
-};
 
 // A request made whole: validated, defaults applied, user resolved.
 struct AgentSpec {
@@ -52,62 +39,6 @@ struct AgentSpec {
   // LoadCredential= entries: the secrets novad wrote for this agent.
   std::vector<std::pair<std::string, std::string>> credentials;  // name, root-only file
 };
-
-// What the running systemd can do, which decides a few properties.
-struct SystemdFeatures {
-  unsigned version = 0;
-  bool exit_type_cgroup() const { return version >= 250; }
-};
-
-// An ExecStart= entry, D-Bus type (sasb).
-struct ExecCommand {
-  std::string path;
-  std::vector<std::string> argv;
-  bool ignore_failure = false;
-  bool operator==(const ExecCommand&) const = default;
-};
-
-// An ExecStopPostEx= entry, D-Bus type (sasas): flags such as "privileged".
-struct ExecCommandEx {
-  std::string path;
-  std::vector<std::string> argv;
-  std::vector<std::string> flags;
-  bool operator==(const ExecCommandEx&) const = default;
-};
-
-// A LoadCredential= entry, D-Bus type (ss): the credential's name and the
-// file systemd copies it from when the agent starts.
-struct CredentialFile {
-  std::string name;
-  std::string path;
-  bool operator==(const CredentialFile&) const = default;
-};
-
-// A TimersMonotonic= entry, D-Bus type (st): a base such as "OnActiveSec".
-struct MonotonicTimer {
-  std::string base;
-  uint64_t usec = 0;
-  bool operator==(const MonotonicTimer&) const = default;
-};
-
-using PropertyValue = std::variant<bool, int32_t, uint64_t, std::string, std::vector<std::string>,
-                                   std::vector<ExecCommand>, std::vector<ExecCommandEx>,
-                                   std::vector<MonotonicTimer>, std::vector<CredentialFile>>;
-
-struct UnitProperty {
-  std::string name;
-  PropertyValue value;
-  bool operator==(const UnitProperty&) const = default;
-};
-
-using UnitProperties = std::vector<UnitProperty>;
-
-// Bounds a spawn may ask for, whoever asks; the configuration's defaults and
-// ceilings are held to them too.
-inline constexpr Usec kMinRuntime = std::chrono::seconds(1);
-inline constexpr uint64_t kMinMemoryMax = 16ULL << 20;  // 16M
-inline constexpr uint64_t kMaxTasksMax = 4194304;       // the kernel's pid_max limit
-inline constexpr Usec kMaxRuntime = std::chrono::hours(24 * 7);
 
 // Most secrets per agent and bytes per secret (systemd's own credential
 // size limit is 1M).
@@ -141,8 +72,6 @@ UnitProperties AgentUnitProperties(const AgentSpec& spec, const SystemdFeatures&
 // SIGUSR1 to the agent's main process once.
 UnitProperties SoftTimerProperties(const AgentSpec& spec);
 UnitProperties SoftServiceProperties(const AgentSpec& spec, const std::string& hook_path);
-
-using AuxUnits = std::vector<std::pair<std::string, UnitProperties>>;
 
 // The units created alongside the agent: its soft-deadline timer and
 // service, or none when the spec has no soft deadline. The agent Wants= the

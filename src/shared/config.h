@@ -12,6 +12,13 @@
 
 namespace nova {
 
+// Bounds a spawn may ask for, whoever asks; the configuration's defaults and
+// ceilings are held to them too.
+inline constexpr Usec kMinRuntime = std::chrono::seconds(1);
+inline constexpr uint64_t kMinMemoryMax = 16ULL << 20;  // 16M
+inline constexpr uint64_t kMaxTasksMax = 4194304;       // the kernel's pid_max limit
+inline constexpr Usec kMaxRuntime = std::chrono::hours(24 * 7);
+
 struct Config {
   // Per-agent defaults (each overridable per spawn).
   uint64_t memory_max = 4ULL << 30;

@@ -15,14 +15,6 @@ std::string HostFigure(const HostMemory& m) {
 
 }  // namespace
 
-std::vector<AgentMemory> VictimOrder(std::vector<AgentMemory> agents) {
-  std::sort(agents.begin(), agents.end(), [](const AgentMemory& a, const AgentMemory& b) {
-    if (a.current != b.current) return a.current > b.current;
-    return a.agent < b.agent;
-  });
-  return agents;
-}
-
 std::vector<AgentMemory> PlanRelief(const HostMemory& memory, double target_percent,
                                     std::vector<AgentMemory> agents) {
   std::vector<AgentMemory> plan;

@@ -4,9 +4,8 @@
 
 #include <string>
 
-#include "agent_manager.h"
 #include "memory_report.h"
-#include "spawn_spec.h"
+#include "nova_bus.h"
 
 namespace nova {
 

@@ -13,10 +13,6 @@
 
 namespace nova {
 
-// memory.current and memory.max of every agent in the slice, in name order.
-// An agent whose cgroup vanishes while being read is left out.
-std::vector<AgentMemory> ReadAgentMemory(const std::string& agents_cgroup = kAgentsCgroup);
-
 class LinuxWatchHost : public WatchHost {
  public:
   LinuxWatchHost(Systemd& systemd, const OutcomeStore& outcomes,

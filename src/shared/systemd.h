@@ -14,7 +14,7 @@
 
 #include "duration.h"
 #include "size.h"
-#include "spawn_spec.h"
+#include "unit_properties.h"
 
 namespace nova {
 

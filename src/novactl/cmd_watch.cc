@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "agent_memory.h"
 #include "build_config.h"
 #include "commands.h"
 #include "config.h"
@@ -12,7 +13,6 @@
 #include "json_output.h"
 #include "memory_report.h"
 #include "text.h"
-#include "watch_host.h"
 
 namespace nova {
 void AddWatchCommand(CLI::App& app) {

@@ -3,7 +3,6 @@
 #include <vector>
 
 #include "agent_logs.h"
-#include "agent_manager.h"
 #include "agent_name.h"
 #include "build_config.h"
 #include "commands.h"
@@ -11,6 +10,7 @@
 #include "outcome.h"
 #include "systemd.h"
 #include "text.h"
+#include "users.h"
 
 namespace nova {
 namespace {

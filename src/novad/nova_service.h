@@ -9,11 +9,9 @@
 
 #include "agent_manager.h"
 #include "memory_watch.h"
+#include "nova_bus.h"
 
 namespace nova {
-
-inline constexpr const char* kBusName = "org.nova.Nova1";
-inline constexpr const char* kObjectPath = "/org/nova/Nova1";
 
 class NovaService {
  public:
@@ -29,8 +27,5 @@ class NovaService {
 // are InvalidArgument errors.
 SpawnRequest SpawnRequestFromOptions(const std::string& name, const std::vector<std::string>& argv,
                                      const std::map<std::string, sdbus::Variant>& options);
-
-// Throws InvalidArgument unless 0 < target < 100.
-void ValidateReliefTarget(double target_percent);
 
 }  // namespace nova

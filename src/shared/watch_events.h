@@ -9,9 +9,23 @@
 #include <string>
 #include <vector>
 
-#include "memory_watch.h"
+#include "meminfo.h"
 
 namespace nova {
+
+// One decision of the watcher, as it goes to the journal and `novactl events`.
+struct WatchEvent {
+  // admission-closed, admission-reopened, relief-started, kill, would-kill,
+  // kill-failed, confirm-timeout, relief-done, relief-incomplete
+  std::string action;
+  std::string agent;  // empty for host-wide events
+  uint64_t agent_memory = 0;
+  HostMemory host;
+  double threshold_percent = 0;  // the threshold the action answers to
+  std::string trigger;           // "watcher", or who asked for relief
+  bool dry_run = false;
+  std::string message;  // one line for humans
+};
 
 inline constexpr const char* kWatchMessageId = "04e3b80fca2848339fcc32052574fbd2";
 

@@ -6,8 +6,8 @@
 
 #include "agent_name.h"
 #include "errors.h"
+#include "nova_bus.h"
 #include "nova_manager_proxy.h"
-#include "nova_service.h"
 
 namespace nova {
 namespace {

@@ -8,8 +8,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "agent_memory.h"
 #include "size.h"
-#include "watch_host.h"
 
 namespace nova {
 namespace {

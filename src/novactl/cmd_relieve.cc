@@ -8,8 +8,8 @@
 #include "config.h"
 #include "json_output.h"
 #include "memory_report.h"
+#include "nova_bus.h"
 #include "nova_client.h"
-#include "nova_service.h"
 
 namespace nova {
 

@@ -12,40 +12,10 @@
 
 #include "errors.h"
 #include "size.h"
-#include "watch_journal.h"
+#include "watch_events.h"
 
 namespace nova {
 namespace fs = std::filesystem;
-namespace {
-
-std::optional<uint64_t> ReadLimit(const fs::path& path) {
-  std::ifstream in(path);
-  std::string text;
-  if (!(in >> text)) return std::nullopt;
-  if (text == "max") return kInfinity;
-  try {
-    return std::stoull(text);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
-}  // namespace
-
-std::vector<AgentMemory> ReadAgentMemory(const std::string& agents_cgroup) {
-  std::vector<AgentMemory> agents;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(agents_cgroup, ec)) {
-    auto name = AgentNameFromUnit(entry.path().filename().string());
-    if (!name) continue;
-    auto current = ReadLimit(entry.path() / "memory.current");
-    if (!current) continue;  // gone meanwhile
-    agents.push_back({*name, *current, ReadLimit(entry.path() / "memory.max").value_or(kInfinity)});
-  }
-  std::sort(agents.begin(), agents.end(),
-            [](const AgentMemory& a, const AgentMemory& b) { return a.agent < b.agent; });
-  return agents;
-}
 
 LinuxWatchHost::LinuxWatchHost(Systemd& systemd, const OutcomeStore& outcomes,
                                std::string agents_cgroup)

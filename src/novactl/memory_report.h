@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "agent_memory.h"
 #include "config.h"
 #include "meminfo.h"
-#include "memory_watch.h"
-#include "watch_journal.h"
+#include "watch_events.h"
 
 namespace nova {
 

@@ -10,7 +10,6 @@
 #include "errors.h"
 #include "meminfo.h"
 #include "size.h"
-#include "spawn_spec.h"
 #include "text.h"
 
 namespace nova {

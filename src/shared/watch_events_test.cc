@@ -1,4 +1,4 @@
-#include "watch_journal.h"
+#include "watch_events.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -11,6 +11,7 @@
 #include "admission.h"
 #include "config.h"
 #include "meminfo.h"
+#include "nova_bus.h"
 #include "outcome.h"
 #include "priority_policy.h"
 #include "spawn_spec.h"
@@ -29,13 +30,6 @@ struct Caller {
 
 // Throws PermissionDenied for a caller inside an agent.
 void RefuseAgentCaller(const Caller& caller);
-
-struct SpawnResult {
-  std::string unit;
-  std::string active_state;
-  std::string sub_state;
-  uint32_t main_pid = 0;
-};
 
 class AgentManager {
  public:
@@ -70,8 +64,5 @@ class AgentManager {
   PriorityPolicy priority_;
   const AdmissionGate* admission_gate_;  // novad's watcher keeps it; null = no hysteresis
 };
-
-// The name of the user with `uid`; throws if there is none.
-std::string UserNameForUid(uint32_t uid);
 
 }  // namespace nova

@@ -75,17 +75,6 @@ SpawnRequest SpawnRequestFromOptions(const std::string& name, const std::vector<
   return request;
 }
 
-void ValidateReliefTarget(double target) {
-  if (!(target > 0 && target < 100)) {
-    char buf[160];
-    std::snprintf(buf, sizeof buf,
-                  "relief target %g%% is not valid; expected a percentage of host memory above "
-                  "0 and below 100",
-                  target);
-    throw Error(ErrorKind::kInvalidArgument, buf);
-  }
-}
-
 class NovaService::Adaptor final
     : public sdbus::AdaptorInterfaces<org::nova::Nova1::Manager_adaptor> {
  public:

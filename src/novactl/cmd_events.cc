@@ -6,7 +6,7 @@
 #include "commands.h"
 #include "json_output.h"
 #include "memory_report.h"
-#include "watch_journal.h"
+#include "watch_events.h"
 
 namespace nova {
 

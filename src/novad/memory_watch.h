@@ -13,31 +13,13 @@
 #include <vector>
 
 #include "admission.h"
+#include "agent_memory.h"
 #include "config.h"
 #include "meminfo.h"
 #include "outcome.h"
+#include "watch_events.h"
 
 namespace nova {
-
-struct AgentMemory {
-  std::string agent;     // NAME of nova-agent-NAME.service
-  uint64_t current = 0;  // memory.current, bytes
-  uint64_t max = 0;      // memory.max, bytes (kInfinity for "max")
-};
-
-// One decision of the watcher, as it goes to the journal and `novactl events`.
-struct WatchEvent {
-  // admission-closed, admission-reopened, relief-started, kill, would-kill,
-  // kill-failed, confirm-timeout, relief-done, relief-incomplete
-  std::string action;
-  std::string agent;  // empty for host-wide events
-  uint64_t agent_memory = 0;
-  HostMemory host;
-  double threshold_percent = 0;  // the threshold the action answers to
-  std::string trigger;           // "watcher", or who asked for relief
-  bool dry_run = false;
-  std::string message;  // one line for humans
-};
 
 // The OS boundary of the watcher.
 class WatchHost {
@@ -56,10 +38,6 @@ class WatchHost {
   virtual void Sleep(std::chrono::milliseconds duration) = 0;
   virtual void Emit(const WatchEvent& event) = 0;
 };
-
-// Kill order: largest memory.current first; equal sizes by name, so the
-// order is reproducible.
-std::vector<AgentMemory> VictimOrder(std::vector<AgentMemory> agents);
 
 // What relief would kill: victims in order, each assumed to give back its
 // memory.current, until used memory would be below `target_percent`.
