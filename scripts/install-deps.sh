@@ -1,6 +1,6 @@
 #!/bin/sh
-# Installs what building, testing and packaging Nova need on a Debian 12 or
-# Ubuntu 22.04+ host, from the distribution's packages only. Idempotent: does
+# Installs what building, testing and packaging Nova need on a Debian 12
+# host, from the distribution's packages only. Idempotent: does
 # nothing when everything is present. Needs root (or sudo).
 set -eu
 

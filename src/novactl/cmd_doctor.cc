@@ -7,8 +7,8 @@
 #include "build_config.h"
 #include "commands.h"
 #include "config.h"
+#include "doctor.h"
 #include "errors.h"
-#include "host_setup.h"
 #include "json_output.h"
 #include "systemd.h"
 

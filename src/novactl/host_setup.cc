@@ -130,6 +130,24 @@ std::string SlotList(const std::vector<std::string>& names) {
   return names.size() > 3 ? list + ", ..." : list;
 }
 
+void WriteFile(const std::string& path, const std::string& text) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  if (!out.flush()) throw Error(ErrorKind::kFailed, "cannot write " + path);
+}
+
+void Run(const std::string& command) {
+  if (std::system(command.c_str()) != 0) {
+    throw Error(ErrorKind::kFailed, "\"" + command + "\" failed");
+  }
+}
+
+// A size no more than `bytes`, for advice to lower something "to at most"
+// it: FormatSize rounds to the nearest, which may be above.
+
+}  // namespace
+
 Check PoolCheck(const HostFacts& f) {
   const PoolFacts& p = f.pool;
   const std::string fix = "novactl setup-host --workspaces";
@@ -150,51 +168,6 @@ Check PoolCheck(const HostFacts& f) {
     return {"workspace pool", Check::kOk, detail, ""};
   }
   return {"workspace pool", Check::kWarn, detail, fix};
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  if (!out.flush()) throw Error(ErrorKind::kFailed, "cannot write " + path);
-}
-
-void Run(const std::string& command) {
-  if (std::system(command.c_str()) != 0) {
-    throw Error(ErrorKind::kFailed, "\"" + command + "\" failed");
-  }
-}
-
-// A size no more than `bytes`, for advice to lower something "to at most"
-// it: FormatSize rounds to the nearest, which may be above.
-std::string FormatSizeAtMost(uint64_t bytes) {
-  std::string text = FormatSize(bytes);
-  for (uint64_t less = 1; ParseSize(text).value_or(0) > bytes && less < bytes; less *= 2) {
-    text = FormatSize(bytes - less);
-  }
-  return text;
-}
-
-}  // namespace
-
-Check AgentMemoryCheck(const Config& config, uint64_t memory_total) {
-  std::string memory_max = FormatSize(config.memory_max);
-  std::string total = FormatSize(memory_total);
-  if (memory_total > 0 && config.memory_max > memory_total) {
-    return {"agent memory", Check::kFail,
-            "MemoryMax=" + memory_max + " is more than the host's memory (" + total +
-                "): every spawn without --memory is refused",
-            "lower MemoryMax in /etc/nova/nova.conf to at most " + FormatSizeAtMost(memory_total)};
-  }
-  uint64_t for_agents = MemoryForAgents(config, memory_total);
-  if (config.max_agents == 0 && memory_total > 0 && config.memory_max > for_agents) {
-    return {"agent memory", Check::kWarn,
-            "MemoryMax=" + memory_max + " is more than the " + FormatSize(for_agents) +
-                " set aside for agents (MaxAgents=auto): no agent of that size is admitted",
-            "lower MemoryMax in /etc/nova/nova.conf to at most " + FormatSizeAtMost(for_agents)};
-  }
-  return {"agent memory", Check::kOk,
-          "MemoryMax=" + memory_max + " per agent, of " + total + " on the host", ""};
 }
 
 std::string MountUnitName(const std::string& path) {
@@ -251,12 +224,15 @@ HostFacts ReadHostFacts(const SetupPaths& paths) {
   return f;
 }
 
-std::vector<Check> HostChecks(const HostFacts& f, const SetupOptions& /*options*/) {
+Check CgroupCheck(const HostFacts& f) {
+  return {
+      "cgroup v2", f.cgroup2 ? Check::kOk : Check::kFail,
+      f.cgroup2 ? "unified hierarchy at /sys/fs/cgroup" : "/sys/fs/cgroup is not cgroup2",
+      f.cgroup2 ? "" : "boot with systemd.unified_cgroup_hierarchy=1 on the kernel command line"};
+}
+
+std::vector<Check> ControllerChecks(const HostFacts& f) {
   std::vector<Check> checks;
-  checks.push_back(
-      {"cgroup v2", f.cgroup2 ? Check::kOk : Check::kFail,
-       f.cgroup2 ? "unified hierarchy at /sys/fs/cgroup" : "/sys/fs/cgroup is not cgroup2",
-       f.cgroup2 ? "" : "boot with systemd.unified_cgroup_hierarchy=1 on the kernel command line"});
   for (const char* controller : {"memory", "pids"}) {
     bool ok = f.controllers.count(controller) && f.subtree_controllers.count(controller);
     checks.push_back({std::string(controller) + " controller", ok ? Check::kOk : Check::kFail,
@@ -265,13 +241,20 @@ std::vector<Check> HostChecks(const HostFacts& f, const SetupOptions& /*options*
                          : std::string("enable the kernel's ") + controller +
                                " cgroup controller (cgroup_enable=" + controller + ")"});
   }
-  checks.push_back({"swap", Check::kOk,
-                    f.swap_total == 0
-                        ? "none on the host: agents and everything else fail fast, never thrash"
-                        : FormatSize(f.swap_total) +
-                              " on the host: agents get none (MemorySwapMax=0) and are "
-                              "OOM-killed at their limit; other processes may still swap",
-                    ""});
+  return checks;
+}
+
+Check SwapCheck(const HostFacts& f) {
+  return {"swap", Check::kOk,
+          f.swap_total == 0 ? "none on the host: agents and everything else fail fast, never thrash"
+                            : FormatSize(f.swap_total) +
+                                  " on the host: agents get none (MemorySwapMax=0) and are "
+                                  "OOM-killed at their limit; other processes may still swap",
+          ""};
+}
+
+std::vector<Check> SysctlChecks(const HostFacts& f) {
+  std::vector<Check> checks;
   for (const auto& [key, target] : kSysctlTargets) {
     auto it = f.sysctls.find(key);
     uint64_t current = it == f.sysctls.end() ? 0 : it->second;
@@ -280,85 +263,29 @@ std::vector<Check> HostChecks(const HostFacts& f, const SetupOptions& /*options*
                       std::to_string(current) + (ok ? "" : ", below " + std::to_string(target)),
                       ok ? "" : "novactl setup-host --sysctl"});
   }
-  checks.push_back({"scratch tmpfs", f.scratch_mounted ? Check::kOk : Check::kWarn,
-                    f.scratch_mounted ? "mounted, " + FormatSize(f.scratch_size) : "not mounted",
-                    f.scratch_mounted ? "" : "novactl setup-host --scratch"});
-  checks.push_back(PoolCheck(f));
-  checks.push_back({"nova group", f.nova_gid ? Check::kOk : Check::kFail,
-                    f.nova_gid ? "gid " + std::to_string(*f.nova_gid) : "missing",
-                    f.nova_gid ? "" : "install the nova package, or run systemd-sysusers"});
   return checks;
 }
 
-std::vector<Check> DoctorChecks(const HostFacts& f, const DoctorInputs& in) {
-  std::vector<Check> checks;
-  bool systemd_ok = in.systemd_version >= kMinSystemdVersion;
-  checks.push_back(
-      {"systemd", systemd_ok ? Check::kOk : Check::kFail,
-       in.systemd_version == 0 ? "not reachable on the system bus"
-                               : "version " + std::to_string(in.systemd_version),
-       systemd_ok ? ""
-       : in.systemd_version == 0
-           ? "Nova needs systemd as PID 1"
-           : "upgrade to systemd " + std::to_string(kMinSystemdVersion) + " or later"});
-  for (auto& c : HostChecks(f, SetupOptions{})) {
-    if (c.name == "cgroup v2" || c.name.ends_with(" controller") || c.name == "swap" ||
-        c.name == "nova group" || (c.name == "workspace pool" && f.pool.present)) {
-      checks.push_back(c);
-    }
-  }
-  bool novad_ok = in.novad_state == "active";
-  checks.push_back({"novad", novad_ok ? Check::kOk : Check::kFail,
-                    in.novad_state.empty() ? "novad.service is not loaded"
-                                           : "novad.service is " + in.novad_state,
-                    novad_ok ? "" : "systemctl enable --now novad (see journalctl -u novad)"});
-  checks.push_back({"configuration", in.config_error.empty() ? Check::kOk : Check::kFail,
-                    in.config_error.empty() ? "/etc/nova/nova.conf loads" : in.config_error,
-                    in.config_error.empty() ? "" : "correct /etc/nova/nova.conf"});
-  char policy[384];
-  std::snprintf(policy, sizeof policy,
-                "MemoryMax %s, no swap, MemoryHigh=infinity, TasksMax %llu; callers other than "
-                "root get at most %s, %llu tasks, %s and %s agents each; priority management %s",
-                FormatSize(in.config.memory_max).c_str(),
-                static_cast<unsigned long long>(in.config.tasks_max),
-                FormatSize(in.config.memory_max_ceiling).c_str(),
-                static_cast<unsigned long long>(in.config.tasks_max_ceiling),
-                FormatDuration(in.config.runtime_max_ceiling).c_str(),
-                in.config.max_agents_per_user == 0
-                    ? "unlimited"
-                    : std::to_string(in.config.max_agents_per_user).c_str(),
-                in.priority_management ? "enabled" : "not enabled");
-  checks.push_back({"policy", Check::kOk, policy, ""});
-  checks.push_back(AgentMemoryCheck(in.config, in.memory.total));
-  bool watcher_ok = f.memory_pressure && f.cgroup_kill;
-  std::string watcher = std::string(f.memory_pressure ? "PSI trigger" : "no memory PSI") + ", " +
-                        (f.cgroup_kill ? "cgroup.kill" : "no cgroup.kill");
-  checks.push_back(
-      {"memory watcher", watcher_ok ? Check::kOk : Check::kWarn, watcher,
-       watcher_ok ? ""
-       : !f.memory_pressure
-           ? "boot with psi=1 (CONFIG_PSI), or novad relies on polling /proc/meminfo alone"
-           : "Linux 5.14 or later kills an agent atomically; older kernels use systemd's "
-             "KillUnit"});
-  // As novad would weigh a spawn of the default size.
-  auto refusal = AdmissionRefusal(in.config, in.memory, in.agents, in.config.memory_max);
-  char agents[256];
-  if (in.config.max_agents > 0) {
-    std::snprintf(agents, sizeof agents, "%llu of %llu agents",
-                  static_cast<unsigned long long>(in.agents.running),
-                  static_cast<unsigned long long>(in.config.max_agents));
-  } else {
-    std::snprintf(agents, sizeof agents,
-                  "%llu agents hold %s of the %s set aside for agents (MaxAgents=auto)",
-                  static_cast<unsigned long long>(in.agents.running),
-                  FormatSize(in.agents.memory_committed).c_str(),
-                  FormatSize(MemoryForAgents(in.config, in.memory.total)).c_str());
-  }
-  char capacity[384];
-  std::snprintf(capacity, sizeof capacity, "%s; host memory %.1f%% used (admission closes at %g%%)",
-                agents, in.memory.used_percent(), in.config.admission_percent);
-  checks.push_back({"capacity", refusal ? Check::kFail : Check::kOk, capacity,
-                    refusal ? "new agents are refused: " + *refusal : ""});
+Check ScratchCheck(const HostFacts& f) {
+  return {"scratch tmpfs", f.scratch_mounted ? Check::kOk : Check::kWarn,
+          f.scratch_mounted ? "mounted, " + FormatSize(f.scratch_size) : "not mounted",
+          f.scratch_mounted ? "" : "novactl setup-host --scratch"};
+}
+
+Check NovaGroupCheck(const HostFacts& f) {
+  return {"nova group", f.nova_gid ? Check::kOk : Check::kFail,
+          f.nova_gid ? "gid " + std::to_string(*f.nova_gid) : "missing",
+          f.nova_gid ? "" : "install the nova package, or run systemd-sysusers"};
+}
+
+std::vector<Check> HostChecks(const HostFacts& f, const SetupOptions& /*options*/) {
+  std::vector<Check> checks = {CgroupCheck(f)};
+  for (auto& c : ControllerChecks(f)) checks.push_back(c);
+  checks.push_back(SwapCheck(f));
+  for (auto& c : SysctlChecks(f)) checks.push_back(c);
+  checks.push_back(ScratchCheck(f));
+  checks.push_back(PoolCheck(f));
+  checks.push_back(NovaGroupCheck(f));
   return checks;
 }
 

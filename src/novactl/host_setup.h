@@ -13,7 +13,6 @@
 #include <string>
 #include <vector>
 
-#include "admission.h"
 #include "config.h"
 #include "meminfo.h"
 
@@ -93,30 +92,19 @@ struct Step {
 
 HostFacts ReadHostFacts(const SetupPaths& paths);
 
+// One check each, so that setup-host and doctor pick theirs by name of
+// function, not by the text of a check.
+Check CgroupCheck(const HostFacts& facts);
+std::vector<Check> ControllerChecks(const HostFacts& facts);  // memory, pids
+Check SwapCheck(const HostFacts& facts);
+std::vector<Check> SysctlChecks(const HostFacts& facts);
+Check ScratchCheck(const HostFacts& facts);
+Check PoolCheck(const HostFacts& facts);
+Check NovaGroupCheck(const HostFacts& facts);
+
 // What setup-host reports about a host (cgroups, controllers, swap, limits,
 // scratch, workspaces), before it does anything.
 std::vector<Check> HostChecks(const HostFacts& facts, const SetupOptions& options);
-
-// What `novactl doctor` knows beyond the host facts.
-struct DoctorInputs {
-  unsigned systemd_version = 0;  // 0 when systemd cannot be reached
-  std::string novad_state;       // ActiveState of novad.service; empty if not loaded
-  std::string config_error;      // empty when the configuration loads
-  Config config;
-  HostMemory memory;
-  AgentLoad agents;                  // memory committed only with MaxAgents=auto
-  bool priority_management = false;  // CODER_PROC_PRIO_MGMT in novad's environment file
-};
-
-inline constexpr unsigned kMinSystemdVersion = 249;
-
-// Whether the default MemoryMax fits the host: above its memory every spawn
-// without --memory is refused (a failure); above the memory set aside for
-// agents with MaxAgents=auto, admission refuses them (a warning).
-Check AgentMemoryCheck(const Config& config, uint64_t memory_total);
-
-// Is this host ready to run agents, and if not, what to fix.
-std::vector<Check> DoctorChecks(const HostFacts& facts, const DoctorInputs& in);
 
 // The steps that bring the host to what `options` asks for; none when it is
 // there already (so a second run does nothing).

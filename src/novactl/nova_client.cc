@@ -74,24 +74,26 @@ NovaClient::~NovaClient() = default;
 
 SpawnResult NovaClient::Spawn(const SpawnRequest& request) {
   std::map<std::string, sdbus::Variant> options;
-  options["WorkingDirectory"] = sdbus::Variant(request.workdir);
-  if (request.memory_max) options["MemoryMax"] = sdbus::Variant(*request.memory_max);
-  if (request.tasks_max) options["TasksMax"] = sdbus::Variant(*request.tasks_max);
+  options[spawn_option::kWorkingDirectory] = sdbus::Variant(request.workdir);
+  if (request.memory_max) options[spawn_option::kMemoryMax] = sdbus::Variant(*request.memory_max);
+  if (request.tasks_max) options[spawn_option::kTasksMax] = sdbus::Variant(*request.tasks_max);
   if (request.runtime_max) {
-    options["RuntimeMaxUSec"] = sdbus::Variant(static_cast<uint64_t>(request.runtime_max->count()));
+    options[spawn_option::kRuntimeMaxUSec] =
+        sdbus::Variant(static_cast<uint64_t>(request.runtime_max->count()));
   }
   if (request.soft_timeout) {
-    options["SoftTimeoutUSec"] =
+    options[spawn_option::kSoftTimeoutUSec] =
         sdbus::Variant(static_cast<uint64_t>(request.soft_timeout->count()));
   }
-  if (!request.environment.empty()) options["Environment"] = sdbus::Variant(request.environment);
-  if (request.user) options["User"] = sdbus::Variant(*request.user);
+  if (!request.environment.empty())
+    options[spawn_option::kEnvironment] = sdbus::Variant(request.environment);
+  if (request.user) options[spawn_option::kUser] = sdbus::Variant(*request.user);
   if (!request.secrets.empty()) {
     std::map<std::string, std::vector<uint8_t>> secrets;
     for (const auto& [name, value] : request.secrets) {
       secrets[name] = std::vector<uint8_t>(value.begin(), value.end());
     }
-    options["Secrets"] = sdbus::Variant(secrets);
+    options[spawn_option::kSecrets] = sdbus::Variant(secrets);
   }
   try {
     std::tuple<std::string, std::string, std::string, uint32_t> reply;

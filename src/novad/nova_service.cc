@@ -46,30 +46,31 @@ SpawnRequest SpawnRequestFromOptions(const std::string& name, const std::vector<
   request.name = name;
   request.argv = argv;
   for (const auto& [key, value] : options) {
-    if (key == "WorkingDirectory") {
+    namespace k = spawn_option;
+    if (key == k::kWorkingDirectory) {
       request.workdir = Option<std::string>(options, key);
-    } else if (key == "MemoryMax") {
+    } else if (key == k::kMemoryMax) {
       request.memory_max = Option<uint64_t>(options, key);
-    } else if (key == "TasksMax") {
+    } else if (key == k::kTasksMax) {
       request.tasks_max = Option<uint64_t>(options, key);
-    } else if (key == "RuntimeMaxUSec") {
+    } else if (key == k::kRuntimeMaxUSec) {
       request.runtime_max = Usec(Option<uint64_t>(options, key));
-    } else if (key == "SoftTimeoutUSec") {
+    } else if (key == k::kSoftTimeoutUSec) {
       request.soft_timeout = Usec(Option<uint64_t>(options, key));
-    } else if (key == "Environment") {
+    } else if (key == k::kEnvironment) {
       request.environment = Option<std::vector<std::string>>(options, key);
-    } else if (key == "User") {
+    } else if (key == k::kUser) {
       request.user = Option<std::string>(options, key);
-    } else if (key == "Secrets") {
+    } else if (key == k::kSecrets) {
       for (const auto& [secret, bytes] :
            Option<std::map<std::string, std::vector<uint8_t>>>(options, key)) {
         request.secrets[secret] = std::string(bytes.begin(), bytes.end());
       }
     } else {
+      std::string known;
+      for (const char* option : k::kAll) known += (known.empty() ? "" : ", ") + std::string(option);
       throw Error(ErrorKind::kInvalidArgument,
-                  "unknown spawn option \"" + Printable(key) +
-                      "\"; known: WorkingDirectory, MemoryMax, TasksMax, "
-                      "RuntimeMaxUSec, SoftTimeoutUSec, Environment, User, Secrets");
+                  "unknown spawn option \"" + Printable(key) + "\"; known: " + known);
     }
   }
   return request;
@@ -96,50 +97,46 @@ class NovaService::Adaptor final
     return caller;
   }
 
-  std::tuple<std::string, std::string, std::string, uint32_t> Spawn(
-      const std::string& name, const std::vector<std::string>& argv,
-      const std::map<std::string, sdbus::Variant>& options) override {
+  // Runs one call for the current caller: logs what happened and turns
+  // every failure into the D-Bus error novactl maps back to an exit code.
+  // `what` names the call in novad's log ("spawn of agent a1").
+  template <typename Work>
+  auto Serve(const std::string& what, Work work) -> decltype(work(std::declval<const Caller&>())) {
     Caller caller{};
     try {
       caller = CurrentCaller();
-      SpawnResult r = manager_.Spawn(SpawnRequestFromOptions(name, argv, options), caller);
-      spdlog::info("spawned agent {} for uid {}: {} ({}/{}, pid {})", Printable(name), caller.uid,
-                   r.unit, r.active_state, r.sub_state, r.main_pid);
-      return {r.unit, r.active_state, r.sub_state, r.main_pid};
+      return work(caller);
     } catch (const Error& e) {
-      spdlog::warn("spawn of agent {} for uid {} refused: {}", Printable(name), caller.uid,
-                   e.what());
+      spdlog::warn("{} for uid {} refused: {}", what, caller.uid, e.what());
       throw ToDbusError(e);
     } catch (const std::exception& e) {
-      spdlog::error("spawn of agent {} for uid {} failed: {}", Printable(name), caller.uid,
-                    e.what());
+      spdlog::error("{} for uid {} failed: {}", what, caller.uid, e.what());
       throw sdbus::Error(DbusErrorNameFor(ErrorKind::kFailed), e.what());
     }
   }
 
+  std::tuple<std::string, std::string, std::string, uint32_t> Spawn(
+      const std::string& name, const std::vector<std::string>& argv,
+      const std::map<std::string, sdbus::Variant>& options) override {
+    return Serve("spawn of agent " + Printable(name), [&](const Caller& caller) {
+      SpawnResult r = manager_.Spawn(SpawnRequestFromOptions(name, argv, options), caller);
+      spdlog::info("spawned agent {} for uid {}: {} ({}/{}, pid {})", Printable(name), caller.uid,
+                   r.unit, r.active_state, r.sub_state, r.main_pid);
+      return std::make_tuple(r.unit, r.active_state, r.sub_state, r.main_pid);
+    });
+  }
+
   void Kill(const std::string& name, const bool& force) override {
-    Caller caller{};
-    try {
-      caller = CurrentCaller();
+    Serve("kill of agent " + Printable(name), [&](const Caller& caller) {
       manager_.Kill(name, force, caller);
       spdlog::info("killed agent {} for uid {}{}", Printable(name), caller.uid,
                    force ? " (force)" : "");
-    } catch (const Error& e) {
-      spdlog::warn("kill of agent {} for uid {} refused: {}", Printable(name), caller.uid,
-                   e.what());
-      throw ToDbusError(e);
-    } catch (const std::exception& e) {
-      spdlog::error("kill of agent {} for uid {} failed: {}", Printable(name), caller.uid,
-                    e.what());
-      throw sdbus::Error(DbusErrorNameFor(ErrorKind::kFailed), e.what());
-    }
+    });
   }
 
   std::tuple<double, double, std::vector<sdbus::Struct<std::string, uint64_t>>, bool> Relieve(
       const double& target_percent, const bool& dry_run) override {
-    Caller caller{};
-    try {
-      caller = CurrentCaller();
+    return Serve("relief", [&](const Caller& caller) {
       RefuseAgentCaller(caller);
       if (caller.uid != 0) {
         throw Error(ErrorKind::kPermissionDenied,
@@ -150,14 +147,9 @@ class NovaService::Adaptor final
       ReliefResult r = watcher_.Relieve(target_percent, dry_run, trigger);
       std::vector<sdbus::Struct<std::string, uint64_t>> victims;
       for (const auto& v : r.victims) victims.emplace_back(v.agent, v.current);
-      return {r.before.used_percent(), r.after.used_percent(), victims, r.reached_target};
-    } catch (const Error& e) {
-      spdlog::warn("relief for uid {} refused: {}", caller.uid, e.what());
-      throw ToDbusError(e);
-    } catch (const std::exception& e) {
-      spdlog::error("relief for uid {} failed: {}", caller.uid, e.what());
-      throw sdbus::Error(DbusErrorNameFor(ErrorKind::kFailed), e.what());
-    }
+      return std::make_tuple(r.before.used_percent(), r.after.used_percent(), victims,
+                             r.reached_target);
+    });
   }
 
   AgentManager& manager_;
