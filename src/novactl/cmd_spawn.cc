@@ -1,133 +1,25 @@
-#include <unistd.h>
-
-#include <charconv>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "commands.h"
-#include "duration.h"
-#include "errors.h"
 #include "json_output.h"
 #include "nova_client.h"
-#include "size.h"
-#include "text.h"
+#include "spawn_input.h"
 
 namespace nova {
 namespace {
 
-namespace fs = std::filesystem;
-
-// Like systemd-run: the command is found on novactl's PATH, so that the
-// agent runs what the caller would have run.
-std::string ResolveCommand(const std::string& command) {
-  if (command.find('/') != std::string::npos) {
-    return fs::absolute(command).lexically_normal().string();
-  }
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
-  size_t start = 0;
-  while (start <= dirs.size()) {
-    size_t end = dirs.find(':', start);
-    if (end == std::string::npos) end = dirs.size();
-    fs::path candidate = fs::path(dirs.substr(start, end - start)) / command;
-    if (end > start && access(candidate.c_str(), X_OK) == 0 && !fs::is_directory(candidate)) {
-      return candidate.string();
-    }
-    start = end + 1;
-  }
-  throw Error(ErrorKind::kInvalidArgument,
-              "command \"" + Printable(command) + "\": not found on PATH; give its full path");
-}
-
-uint64_t ParseCountOrThrow(const std::string& what, const std::string& text) {
-  uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) {
-    throw Error(ErrorKind::kInvalidArgument,
-                what + " \"" + Printable(text) + "\": not a count; use a whole number such as 512");
-  }
-  return value;
-}
-
-// --secret NAME=@FILE or NAME=@- (standard input): read here, as the caller,
-// so novad never opens a path a caller names.
-std::pair<std::string, std::string> ReadSecret(const std::string& spec, bool& stdin_taken) {
-  size_t at = spec.find("=@");
-  if (at == std::string::npos || at == 0) {
-    throw Error(ErrorKind::kInvalidArgument,
-                "--secret \"" + Printable(spec) +
-                    "\": expected NAME=@FILE, or NAME=@- to read it from standard input");
-  }
-  std::string name = spec.substr(0, at), source = spec.substr(at + 2);
-  std::ostringstream value;
-  if (source == "-") {
-    if (stdin_taken) {
-      throw Error(ErrorKind::kInvalidArgument, "--secret " + Printable(name) +
-                                                   "=@-: standard input is already read by another "
-                                                   "--secret");
-    }
-    stdin_taken = true;
-    value << std::cin.rdbuf();
-  } else {
-    std::ifstream in(source, std::ios::binary);
-    if (!in) {
-      throw Error(ErrorKind::kInvalidArgument, "--secret " + Printable(name) + "=@" +
-                                                   Printable(source) + ": cannot read " +
-                                                   Printable(source) + ": " + std::strerror(errno));
-    }
-    value << in.rdbuf();
-  }
-  return {name, value.str()};
-}
-
 struct SpawnOptions {
-  std::string name, workdir, memory, tasks, timeout, soft_timeout, user;
-  std::vector<std::string> environment, secrets, command;
+  SpawnInput input;
   bool json = false;
 };
 
 void RunSpawn(const SpawnOptions& o) {
-  SpawnRequest request;
-  request.name = o.name;
-  request.argv = o.command;
-  if (request.argv.empty()) {
-    throw Error(ErrorKind::kInvalidArgument,
-                "no command given; put it after --, e.g. novactl spawn " + Printable(o.name) +
-                    " --workdir DIR -- cargo build");
-  }
-  request.argv[0] = ResolveCommand(o.command[0]);
-  fs::path workdir = fs::absolute(o.workdir).lexically_normal();
-  if (!fs::is_directory(workdir)) {
-    throw Error(ErrorKind::kInvalidArgument,
-                "--workdir \"" + Printable(o.workdir) + "\": not an existing directory");
-  }
-  request.workdir = workdir.string();
-  if (request.workdir.size() > 1 && request.workdir.back() == '/') request.workdir.pop_back();
-  request.environment = o.environment;
-  if (!o.memory.empty()) request.memory_max = ParseSizeOrThrow("--memory", o.memory);
-  if (!o.tasks.empty()) request.tasks_max = ParseCountOrThrow("--tasks", o.tasks);
-  if (!o.timeout.empty()) request.runtime_max = ParseDurationOrThrow("--timeout", o.timeout);
-  if (!o.soft_timeout.empty()) {
-    request.soft_timeout = ParseDurationOrThrow("--soft-timeout", o.soft_timeout);
-  }
-  if (!o.user.empty()) request.user = o.user;
-  bool stdin_taken = false;
-  for (const auto& spec : o.secrets) {
-    auto [name, value] = ReadSecret(spec, stdin_taken);
-    if (!request.secrets.emplace(name, std::move(value)).second) {
-      throw Error(ErrorKind::kInvalidArgument,
-                  "--secret " + Printable(name) + ": given twice; each secret name once");
-    }
-  }
-
+  SpawnRequest request = BuildSpawnRequest(o.input, std::cin);
   NovaClient client;
   SpawnResult r = client.Spawn(request);
   if (o.json) {
-    std::cout << JsonText({{"name", o.name},
+    std::cout << JsonText({{"name", o.input.name},
                            {"unit", r.unit},
                            {"state", r.active_state},
                            {"sub_state", r.sub_state},
@@ -135,8 +27,8 @@ void RunSpawn(const SpawnOptions& o) {
                           2)
               << std::endl;
   } else {
-    std::cout << "Started agent " << o.name << " as " << r.unit << " (" << r.active_state << "/"
-              << r.sub_state << ", main PID " << r.main_pid << ")." << std::endl;
+    std::cout << "Started agent " << o.input.name << " as " << r.unit << " (" << r.active_state
+              << "/" << r.sub_state << ", main PID " << r.main_pid << ")." << std::endl;
   }
 }
 
@@ -158,25 +50,26 @@ void AddSpawnCommand(CLI::App& app) {
       "Example, in a workspace slot of your own (see novactl setup-host --help):\n"
       "  mkdir -m 700 /var/nova-agents/pool/ws-001\n"
       "  novactl spawn agent-001 --workdir /var/nova-agents/pool/ws-001 -- cargo build");
-  cmd->add_option("name", o->name, "Agent name: 1-64 letters, digits, '-' or '_'")->required();
-  cmd->add_option("--workdir,-w", o->workdir, "Working directory of the agent")->required();
-  cmd->add_option("--memory,-m", o->memory, "Memory limit, e.g. 4G (MemoryMax; no swap)");
-  cmd->add_option("--tasks", o->tasks, "Maximum processes and threads (TasksMax)");
-  cmd->add_option("--timeout", o->timeout, "Hard timeout, e.g. 30m (RuntimeMaxSec)");
-  cmd->add_option("--soft-timeout", o->soft_timeout,
+  cmd->add_option("name", o->input.name, "Agent name: 1-64 letters, digits, '-' or '_'")
+      ->required();
+  cmd->add_option("--workdir,-w", o->input.workdir, "Working directory of the agent")->required();
+  cmd->add_option("--memory,-m", o->input.memory, "Memory limit, e.g. 4G (MemoryMax; no swap)");
+  cmd->add_option("--tasks", o->input.tasks, "Maximum processes and threads (TasksMax)");
+  cmd->add_option("--timeout", o->input.timeout, "Hard timeout, e.g. 30m (RuntimeMaxSec)");
+  cmd->add_option("--soft-timeout", o->input.soft_timeout,
                   "When to send SIGUSR1 to the main process, e.g. 15m; 0 for never");
   // One value per --env, so that `--env A=1 -- cmd` keeps the -- for the command.
-  cmd->add_option("--env,-e", o->environment,
+  cmd->add_option("--env,-e", o->input.environment,
                   "Set NAME=VALUE in the agent (repeatable); visible to every local user "
                   "(systemctl show): use --secret for tokens")
       ->allow_extra_args(false);
-  cmd->add_option("--secret,-s", o->secrets,
+  cmd->add_option("--secret,-s", o->input.secrets,
                   "Hand the agent a secret, NAME=@FILE or NAME=@- (stdin): it reads "
                   "$CREDENTIALS_DIRECTORY/NAME; no other user can (repeatable)")
       ->allow_extra_args(false);
-  cmd->add_option("--user,-u", o->user, "Run as this user (root only, for other users)");
+  cmd->add_option("--user,-u", o->input.user, "Run as this user (root only, for other users)");
   cmd->add_flag("--json", o->json, "Print the result as JSON");
-  cmd->add_option("command", o->command, "The command and its arguments, after --");
+  cmd->add_option("command", o->input.command, "The command and its arguments, after --");
   cmd->callback([o] { RunSpawn(*o); });
 }
 

@@ -195,16 +195,12 @@ void AgentManager::Kill(const std::string& name, bool force, const Caller& calle
     throw Error(ErrorKind::kPermissionDenied, "agent \"" + name + "\" runs as " + agent->user +
                                                   "; only its user or root may kill it");
   }
-  outcomes_.WriteKillMarker(name, {caller_name, force ? "kill --force" : "kill"});
   // Queue the stop and return: a graceful stop may take the whole stop
   // timeout, and novad keeps serving meanwhile; novactl waits for the unit.
-  try {
+  outcomes_.KillMarked(name, {caller_name, force ? "kill --force" : "kill"}, [&] {
     if (force) systemd_.KillUnit(agent->unit, "all", SIGKILL);
     systemd_.StopUnit(agent->unit, std::nullopt);
-  } catch (...) {
-    outcomes_.ClearKillMarker(name);
-    throw;
-  }
+  });
 }
 
 }  // namespace nova

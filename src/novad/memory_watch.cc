@@ -59,27 +59,27 @@ void MemoryWatcher::Emit(std::string action, const HostMemory& host, double thre
   }
   std::string who = agent ? "agent " + agent->agent + " (" + FormatSize(agent->current) + ")" : "";
   const std::string figure = HostFigure(host);
-  if (e.action == "admission-closed") {
+  if (e.action == watch_action::kAdmissionClosed) {
     e.message = "admission closed: " + figure + ", at or above " + FormatThreshold(threshold);
-  } else if (e.action == "admission-reopened") {
+  } else if (e.action == watch_action::kAdmissionReopened) {
     e.message = "admission reopened: " + figure + ", below " + FormatThreshold(threshold);
-  } else if (e.action == "relief-started") {
+  } else if (e.action == watch_action::kReliefStarted) {
     e.message = "relief started by " + trigger + (dry_run ? " (dry run)" : "") + ": " + figure +
                 ", target below " + FormatThreshold(threshold);
-  } else if (e.action == "kill") {
+  } else if (e.action == watch_action::kKill) {
     e.message =
         "relief killed " + who + ": " + figure + ", target below " + FormatThreshold(threshold);
-  } else if (e.action == "would-kill") {
+  } else if (e.action == watch_action::kWouldKill) {
     e.message = "relief would kill " + who + " (dry run): " + figure + ", target below " +
                 FormatThreshold(threshold);
-  } else if (e.action == "kill-failed") {
+  } else if (e.action == watch_action::kKillFailed) {
     e.message = "relief could not kill agent " + e.agent + ": " + detail;
-  } else if (e.action == "relief-done") {
+  } else if (e.action == watch_action::kReliefDone) {
     e.message = "relief done: " + figure + ", below " + FormatThreshold(threshold);
-  } else if (e.action == "relief-incomplete") {
+  } else if (e.action == watch_action::kReliefIncomplete) {
     e.message = "relief stopped with no agent left to kill: " + figure + ", target below " +
                 FormatThreshold(threshold);
-  } else if (e.action == "confirm-timeout") {
+  } else if (e.action == watch_action::kConfirmTimeout) {
     e.message = who + " did not give its memory back within " +
                 FormatDuration(config_.relief_confirm_timeout) +
                 " (ReliefConfirmTimeout); relief moves on: " + figure;
@@ -109,11 +109,11 @@ ReliefResult MemoryWatcher::Relieve(double target_percent, bool dry_run,
     result.reached_target = true;
     return result;
   }
-  Emit("relief-started", result.before, target_percent, trigger, dry_run);
+  Emit(watch_action::kReliefStarted, result.before, target_percent, trigger, dry_run);
   if (dry_run) {
     result.victims = PlanRelief(result.before, target_percent, host_.ReadAgents());
     for (const AgentMemory& victim : result.victims) {
-      Emit("would-kill", result.before, target_percent, trigger, true, &victim);
+      Emit(watch_action::kWouldKill, result.before, target_percent, trigger, true, &victim);
     }
     return result;
   }
@@ -123,7 +123,7 @@ ReliefResult MemoryWatcher::Relieve(double target_percent, bool dry_run,
     result.after = now;
     if (now.used_percent() < target_percent) {
       result.reached_target = true;
-      Emit("relief-done", now, target_percent, trigger, false);
+      Emit(watch_action::kReliefDone, now, target_percent, trigger, false);
       return result;
     }
     std::vector<AgentMemory> candidates;
@@ -133,7 +133,7 @@ ReliefResult MemoryWatcher::Relieve(double target_percent, bool dry_run,
       }
     }
     if (candidates.empty()) {
-      Emit("relief-incomplete", now, target_percent, trigger, false);
+      Emit(watch_action::kReliefIncomplete, now, target_percent, trigger, false);
       return result;
     }
     AgentMemory victim = VictimOrder(std::move(candidates)).front();
@@ -146,13 +146,14 @@ ReliefResult MemoryWatcher::Relieve(double target_percent, bool dry_run,
     try {
       host_.KillAgent(victim.agent, KillMarker{"novad", reason});
     } catch (const std::exception& e) {
-      Emit("kill-failed", now, target_percent, trigger, false, &victim, e.what());
+      Emit(watch_action::kKillFailed, now, target_percent, trigger, false, &victim, e.what());
       continue;
     }
-    Emit("kill", now, target_percent, trigger, false, &victim);
+    Emit(watch_action::kKill, now, target_percent, trigger, false, &victim);
     result.victims.push_back(victim);
     if (!AwaitMemoryBack(victim.agent)) {
-      Emit("confirm-timeout", host_.ReadMemory(), target_percent, trigger, false, &victim);
+      Emit(watch_action::kConfirmTimeout, host_.ReadMemory(), target_percent, trigger, false,
+           &victim);
     }
   }
 }
@@ -169,10 +170,11 @@ Usec MemoryWatcher::Check() {
   last_sample_ = Sample{now, used};
   switch (gate_.Observe(used)) {
     case AdmissionGate::Change::kClosed:
-      Emit("admission-closed", memory, config_.admission_percent, "watcher", false);
+      Emit(watch_action::kAdmissionClosed, memory, config_.admission_percent, "watcher", false);
       break;
     case AdmissionGate::Change::kReopened:
-      Emit("admission-reopened", memory, config_.admission_reopen_percent, "watcher", false);
+      Emit(watch_action::kAdmissionReopened, memory, config_.admission_reopen_percent, "watcher",
+           false);
       break;
     case AdmissionGate::Change::kNone:
       break;
@@ -199,7 +201,8 @@ Usec MemoryWatcher::Check() {
     next_relief_ = now + kReliefRetryDelay;
   }
   if (gate_.Observe(relief.after.used_percent()) == AdmissionGate::Change::kReopened) {
-    Emit("admission-reopened", relief.after, config_.admission_reopen_percent, "watcher", false);
+    Emit(watch_action::kAdmissionReopened, relief.after, config_.admission_reopen_percent,
+         "watcher", false);
   }
   return PollInterval(config_, relief.after.used_percent());
 }

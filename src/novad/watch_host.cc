@@ -30,17 +30,18 @@ HostMemory LinuxWatchHost::ReadMemory() { return ReadHostMemory(); }
 std::vector<AgentMemory> LinuxWatchHost::ReadAgents() { return ReadAgentMemory(agents_cgroup_); }
 
 void LinuxWatchHost::KillAgent(const std::string& agent, const KillMarker& marker) {
-  outcomes_.WriteKillMarker(agent, marker);
-  std::string cgroup = CgroupOf(agent);
-  std::ofstream kill(cgroup + "/cgroup.kill");
-  if (kill) {
-    kill << "1" << std::flush;
-    if (kill) return;
-    throw Error(ErrorKind::kFailed, cgroup + "/cgroup.kill: " + std::strerror(errno));
-  }
-  std::error_code ec;
-  if (!fs::exists(cgroup, ec)) return;  // already gone
-  systemd_.KillUnit(AgentUnit(agent), "all", SIGKILL);
+  outcomes_.KillMarked(agent, marker, [&] {
+    std::string cgroup = CgroupOf(agent);
+    std::ofstream kill(cgroup + "/cgroup.kill");
+    if (kill) {
+      kill << "1" << std::flush;
+      if (kill) return;
+      throw Error(ErrorKind::kFailed, cgroup + "/cgroup.kill: " + std::strerror(errno));
+    }
+    std::error_code ec;
+    if (!fs::exists(cgroup, ec)) return;  // already gone
+    systemd_.KillUnit(AgentUnit(agent), "all", SIGKILL);
+  });
 }
 
 std::optional<uint64_t> LinuxWatchHost::AgentAnonMemory(const std::string& agent) {

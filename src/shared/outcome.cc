@@ -150,6 +150,17 @@ std::optional<KillMarker> OutcomeStore::TakeKillMarker(const std::string& agent)
   return KillMarker{j->value("by", ""), j->value("reason", "")};
 }
 
+void OutcomeStore::KillMarked(const std::string& agent, const KillMarker& marker,
+                              const std::function<void()>& kill) const {
+  WriteKillMarker(agent, marker);
+  try {
+    kill();
+  } catch (...) {
+    ClearKillMarker(agent);
+    throw;
+  }
+}
+
 void OutcomeStore::ClearKillMarker(const std::string& agent) const {
   std::error_code ec;
   fs::remove(fs::path(kill_dir_) / (agent + ".json"), ec);

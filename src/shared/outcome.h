@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
@@ -64,6 +65,10 @@ class OutcomeStore {
   void WriteKillMarker(const std::string& agent, const KillMarker& marker) const;
   std::optional<KillMarker> TakeKillMarker(const std::string& agent) const;
   void ClearKillMarker(const std::string& agent) const;
+  // Leaves `marker`, then runs `kill`; if the kill fails the marker goes
+  // again, so a later end of the agent is not blamed on it.
+  void KillMarked(const std::string& agent, const KillMarker& marker,
+                  const std::function<void()>& kill) const;
 
   void WriteOwner(const std::string& agent, const std::string& user) const;
   std::optional<std::string> TakeOwner(const std::string& agent) const;

@@ -17,8 +17,8 @@ namespace nova {
 namespace {
 
 int PriorityFor(const std::string& action) {
-  if (action == "kill" || action == "kill-failed" || action == "relief-incomplete" ||
-      action == "confirm-timeout") {
+  if (action == watch_action::kKill || action == watch_action::kKillFailed ||
+      action == watch_action::kReliefIncomplete || action == watch_action::kConfirmTimeout) {
     return LOG_WARNING;
   }
   return LOG_NOTICE;

@@ -13,12 +13,23 @@
 
 namespace nova {
 
+// What the watcher did: the NOVA_ACTION of its journal entries.
+namespace watch_action {
+inline constexpr const char* kAdmissionClosed = "admission-closed";
+inline constexpr const char* kAdmissionReopened = "admission-reopened";
+inline constexpr const char* kReliefStarted = "relief-started";
+inline constexpr const char* kKill = "kill";
+inline constexpr const char* kWouldKill = "would-kill";
+inline constexpr const char* kKillFailed = "kill-failed";
+inline constexpr const char* kConfirmTimeout = "confirm-timeout";
+inline constexpr const char* kReliefDone = "relief-done";
+inline constexpr const char* kReliefIncomplete = "relief-incomplete";
+}  // namespace watch_action
+
 // One decision of the watcher, as it goes to the journal and `novactl events`.
 struct WatchEvent {
-  // admission-closed, admission-reopened, relief-started, kill, would-kill,
-  // kill-failed, confirm-timeout, relief-done, relief-incomplete
-  std::string action;
-  std::string agent;  // empty for host-wide events
+  std::string action;  // one of watch_action::k*
+  std::string agent;   // empty for host-wide events
   uint64_t agent_memory = 0;
   HostMemory host;
   double threshold_percent = 0;  // the threshold the action answers to
