@@ -20,6 +20,7 @@
 #include "admission.h"
 #include "duration.h"
 #include "errors.h"
+#include "files.h"
 #include "size.h"
 #include "table.h"
 #include "text.h"
@@ -30,12 +31,7 @@ namespace {
 
 constexpr long kCgroup2Magic = 0x63677270;
 
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string ReadText(const std::string& path) { return ReadFile(path).value_or(""); }
 
 std::set<std::string> Words(const std::string& text) {
   std::istringstream in(text);
@@ -197,13 +193,7 @@ HostFacts ReadHostFacts(const SetupPaths& paths) {
   f.subtree_controllers = Words(ReadText("/sys/fs/cgroup/cgroup.subtree_control"));
   f.memory_pressure = access("/proc/pressure/memory", R_OK) == 0;
   f.cgroup_kill = access("/sys/fs/cgroup/system.slice/cgroup.kill", F_OK) == 0;
-  std::istringstream meminfo(ReadText("/proc/meminfo"));
-  for (std::string key, unit; meminfo >> key;) {
-    uint64_t kib = 0;
-    meminfo >> kib;
-    std::getline(meminfo, unit);
-    if (key == "SwapTotal:") f.swap_total = kib * 1024;
-  }
+  f.swap_total = ReadHostMemory().swap_total;
   for (const auto& [key, target] : kSysctlTargets) {
     std::string value = ReadText(SysctlPath(key));
     if (!value.empty()) f.sysctls[key] = std::strtoull(value.c_str(), nullptr, 10);

@@ -1,8 +1,7 @@
 #include "nova_client.h"
 
 #include <sdbus-c++/sdbus-c++.h>
-
-#include <fstream>
+#include <unistd.h>
 
 #include "agent_name.h"
 #include "errors.h"
@@ -52,15 +51,10 @@ class NovaClient::Proxy final : public sdbus::ProxyInterfaces<org::nova::Nova1::
 NovaClient::NovaClient() {
   // novad refuses agents whatever this says; saying it here gives an agent
   // the same one line when its unit cannot even reach the bus.
-  std::ifstream self("/proc/self/cgroup");
-  for (std::string line; std::getline(self, line);) {
-    if (!line.starts_with("0::")) continue;
-    if (auto agent = AgentOfCgroup(line.substr(3))) {
-      throw Error(
-          ErrorKind::kPermissionDenied,
-          "agents cannot manage agents: novactl runs inside " +
-              (agent->empty() ? std::string("the agents' slice") : "agent \"" + *agent + "\""));
-    }
+  if (auto agent = AgentOfCgroup(ProcessCgroup(getpid()))) {
+    throw Error(ErrorKind::kPermissionDenied, "agents cannot manage agents: novactl runs inside " +
+                                                  (agent->empty() ? std::string("the agents' slice")
+                                                                  : "agent \"" + *agent + "\""));
   }
   try {
     auto connection = sdbus::createSystemBusConnection();

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
-#include <fstream>
 
 #include "agent_name.h"
 #include "errors.h"
@@ -22,16 +21,6 @@ T Option(const std::map<std::string, sdbus::Variant>& options, const std::string
                                                  sdbus::signature_of<T>::str());
   }
   return v.get<T>();
-}
-
-// The cgroup v2 path of a process, "" if it cannot be read (gone).
-std::string CgroupOfPid(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with("0::")) return line.substr(3);
-  }
-  return "";
 }
 
 sdbus::Error ToDbusError(const Error& e) {
@@ -91,7 +80,7 @@ class NovaService::Adaptor final
   Caller CurrentCaller() {
     auto* message = getObject().getCurrentlyProcessedMessage();
     Caller caller{message->getCredsUid(), std::nullopt};
-    std::string cgroup = CgroupOfPid(message->getCredsPid());
+    std::string cgroup = ProcessCgroup(message->getCredsPid());
     // A caller whose cgroup cannot be read is treated as an agent: fail closed.
     caller.agent = cgroup.empty() ? std::optional<std::string>("") : AgentOfCgroup(cgroup);
     return caller;

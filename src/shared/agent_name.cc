@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "errors.h"
+#include "files.h"
 #include "text.h"
 
 namespace nova {
@@ -96,6 +97,21 @@ std::optional<std::string> AgentOfCgroup(std::string_view cgroup) {
   }
   if (inside) return std::string();
   return std::nullopt;
+}
+
+std::string CgroupFromProcCgroup(std::string_view text) {
+  while (!text.empty()) {
+    size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    if (line.starts_with("0::")) return std::string(line.substr(3));
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
+  }
+  return "";
+}
+
+std::string ProcessCgroup(int pid) {
+  return CgroupFromProcCgroup(ReadFile("/proc/" + std::to_string(pid) + "/cgroup").value_or(""));
 }
 
 }  // namespace nova

@@ -40,4 +40,9 @@ std::optional<std::string> AgentNameFromUnit(std::string_view unit);
 // nullopt for a cgroup outside the slice.
 std::optional<std::string> AgentOfCgroup(std::string_view cgroup);
 
+// The cgroup v2 path of process `pid` from /proc/PID/cgroup ("0::/a/b" ->
+// "/a/b"), "" if it cannot be read (the process is gone).
+std::string ProcessCgroup(int pid);
+std::string CgroupFromProcCgroup(std::string_view proc_pid_cgroup);
+
 }  // namespace nova

@@ -75,6 +75,13 @@ TEST(AgentOfCgroup, TellsAgentsProcessesFromEveryoneElse) {
   EXPECT_EQ(AgentOfCgroup(""), std::nullopt);
 }
 
+TEST(CgroupFromProcCgroup, TakesTheUnifiedHierarchysLine) {
+  EXPECT_EQ(CgroupFromProcCgroup("0::/nova.slice/nova-agents.slice/nova-agent-a1.service\n"),
+            "/nova.slice/nova-agents.slice/nova-agent-a1.service");
+  EXPECT_EQ(CgroupFromProcCgroup("12:pids:/x\n0::/y\n"), "/y");
+  EXPECT_EQ(CgroupFromProcCgroup(""), "");
+}
+
 TEST(OutcomeUnit, IsATemplateInstanceNamedAfterTheAgent) {
   EXPECT_EQ(OutcomeUnitOnSuccess("agent-001"), "nova-outcome-success@agent-001.service");
   EXPECT_EQ(OutcomeUnitOnFailure("agent-001"), "nova-outcome-failure@agent-001.service");

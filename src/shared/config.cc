@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "errors.h"
+#include "files.h"
 #include "meminfo.h"
 #include "size.h"
 #include "text.h"
@@ -283,11 +284,8 @@ Config ParseConfig(std::string_view text, std::string_view origin) {
 }
 
 Config LoadConfig(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Config{};
-  std::stringstream text;
-  text << in.rdbuf();
-  return ParseConfig(text.str(), path);
+  auto text = ReadFile(path);
+  return text ? ParseConfig(*text, path) : Config{};
 }
 
 }  // namespace nova

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "errors.h"
+#include "files.h"
 
 namespace nova {
 
@@ -24,6 +25,8 @@ HostMemory ParseMeminfo(std::string_view text) {
     } else if (key == "MemAvailable:") {
       memory.available = kib * 1024;
       have_available = true;
+    } else if (key == "SwapTotal:") {
+      memory.swap_total = kib * 1024;
     }
   }
   if (!have_total || !have_available) {
@@ -46,11 +49,6 @@ std::string FormatThreshold(double percent) {
   return buf;
 }
 
-HostMemory ReadHostMemory() {
-  std::ifstream in("/proc/meminfo");
-  std::stringstream text;
-  text << in.rdbuf();
-  return ParseMeminfo(text.str());
-}
+HostMemory ReadHostMemory() { return ParseMeminfo(ReadFile("/proc/meminfo").value_or("")); }
 
 }  // namespace nova

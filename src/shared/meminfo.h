@@ -11,8 +11,9 @@
 namespace nova {
 
 struct HostMemory {
-  uint64_t total = 0;      // bytes
-  uint64_t available = 0;  // bytes
+  uint64_t total = 0;       // bytes
+  uint64_t available = 0;   // bytes
+  uint64_t swap_total = 0;  // bytes
   uint64_t used() const { return total > available ? total - available : 0; }
   double used_percent() const {
     return total == 0 ? 0 : 100.0 * static_cast<double>(used()) / total;

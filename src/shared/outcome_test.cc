@@ -6,17 +6,18 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "agent_hook.h"
-
 namespace nova {
 namespace {
 
 Outcome Make(std::string result, std::string code, std::string status, uint64_t ooms = 0) {
-  return OutcomeFromMonitorEnvironment("a1",
-                                       {{"MONITOR_SERVICE_RESULT", result},
-                                        {"MONITOR_EXIT_CODE", code},
-                                        {"MONITOR_EXIT_STATUS", status}},
-                                       ooms, 42);
+  Outcome o;
+  o.agent = "a1";
+  o.service_result = result;
+  o.exit_code = code;
+  o.exit_status = status;
+  o.oom_kills = ooms;
+  o.finished_at_usec = 42;
+  return o;
 }
 
 TEST(Outcome, DescribesWhatHappened) {
@@ -63,34 +64,6 @@ TEST(OutcomeStore, KeepsOutcomesAndConsumesKillMarkers) {
   ASSERT_TRUE(store.Read("a1"));
   EXPECT_EQ(store.ReadAll().size(), 1u);
   std::filesystem::remove_all(dir);
-}
-
-TEST(AgentHook, CountsOomKillsUntilTheRunsEndEntry) {
-  RunEndTally tally;
-  tally.Observe("39f53479d3a045ac8e11786248231fbf");  // "Started"
-  tally.Observe(kUnitOutOfMemoryMessageId);
-  tally.Observe(kUnitOutOfMemoryMessageId);
-  EXPECT_FALSE(tally.ended());
-  tally.Observe(kUnitFailureResultMessageId);
-  EXPECT_TRUE(tally.ended());
-  EXPECT_EQ(tally.oom_kills(), 2u);
-  RunEndTally clean;
-  clean.Observe(kUnitSuccessMessageId);
-  EXPECT_TRUE(clean.ended());
-  EXPECT_EQ(clean.oom_kills(), 0u);
-}
-
-TEST(AgentHook, TakesTheOutcomeFromMonitorVariablesOnly) {
-  Outcome o = OutcomeFromMonitorEnvironment("a1",
-                                            {{"MONITOR_SERVICE_RESULT", "signal"},
-                                             {"MONITOR_EXIT_CODE", "killed"},
-                                             {"MONITOR_EXIT_STATUS", "KILL"},
-                                             {"SERVICE_RESULT", "success"},
-                                             {"EXIT_CODE", "exited"}},
-                                            1, 42);
-  EXPECT_EQ(o.service_result, "signal");
-  EXPECT_EQ(o.exit_code, "killed");
-  EXPECT_EQ(DescribeOutcome(o), "oom-killed (memory limit)");
 }
 
 TEST(OutcomeStore, OwnersAndSecretsAreRootsFilesAndGoAway) {
