@@ -14,6 +14,7 @@
 #include "build_config.h"
 #include "duration.h"
 #include "errors.h"
+#include "journal.h"
 #include "systemd.h"
 
 namespace nova {
@@ -22,15 +23,6 @@ namespace {
 // How long the journal may lag behind PID 1 before the outcome is written
 // without the final OOM count.
 constexpr auto kJournalDeadline = std::chrono::seconds(3);
-
-std::string JournalField(sd_journal* j, const char* name) {
-  const void* data = nullptr;
-  size_t length = 0;
-  if (sd_journal_get_data(j, name, &data, &length) < 0) return "";
-  std::string_view field(static_cast<const char*>(data), length);
-  size_t eq = field.find('=');
-  return eq == std::string_view::npos ? "" : std::string(field.substr(eq + 1));
-}
 
 // PID 1's entries for `unit`'s run `invocation`: only systemd itself can
 // write entries with _PID=1 and _UID=0 (trusted fields, set by journald), so

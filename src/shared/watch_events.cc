@@ -12,6 +12,7 @@
 
 #include "duration.h"
 #include "errors.h"
+#include "journal.h"
 
 namespace nova {
 namespace {
@@ -22,15 +23,6 @@ int PriorityFor(const std::string& action) {
     return LOG_WARNING;
   }
   return LOG_NOTICE;
-}
-
-std::string Field(sd_journal* j, const char* name) {
-  const void* data = nullptr;
-  size_t length = 0;
-  if (sd_journal_get_data(j, name, &data, &length) < 0) return "";
-  std::string_view field(static_cast<const char*>(data), length);
-  size_t eq = field.find('=');
-  return eq == std::string_view::npos ? "" : std::string(field.substr(eq + 1));
 }
 
 uint64_t Number(const std::string& text) {
@@ -96,19 +88,19 @@ std::vector<RecordedWatchEvent> ReadWatchEvents(size_t count) {
     uint64_t usec = 0;
     sd_journal_get_realtime_usec(j, &usec);
     // When novad acted; the journal's own stamp is when it received the entry.
-    uint64_t acted = Number(Field(j, "NOVA_TIME_USEC"));
+    uint64_t acted = Number(JournalField(j, "NOVA_TIME_USEC"));
     rec.realtime_usec = static_cast<int64_t>(acted ? acted : usec);
     WatchEvent& e = rec.event;
-    e.action = Field(j, "NOVA_ACTION");
-    e.agent = Field(j, "NOVA_AGENT");
-    e.agent_memory = Number(Field(j, "NOVA_AGENT_MEMORY"));
-    e.host.total = Number(Field(j, "NOVA_HOST_MEMORY_TOTAL"));
-    uint64_t used = Number(Field(j, "NOVA_HOST_MEMORY_USED"));
+    e.action = JournalField(j, "NOVA_ACTION");
+    e.agent = JournalField(j, "NOVA_AGENT");
+    e.agent_memory = Number(JournalField(j, "NOVA_AGENT_MEMORY"));
+    e.host.total = Number(JournalField(j, "NOVA_HOST_MEMORY_TOTAL"));
+    uint64_t used = Number(JournalField(j, "NOVA_HOST_MEMORY_USED"));
     e.host.available = e.host.total > used ? e.host.total - used : 0;
-    e.threshold_percent = Real(Field(j, "NOVA_THRESHOLD_PERCENT"));
-    e.trigger = Field(j, "NOVA_TRIGGER");
-    e.dry_run = Field(j, "NOVA_DRY_RUN") == "1";
-    e.message = Field(j, "MESSAGE");
+    e.threshold_percent = Real(JournalField(j, "NOVA_THRESHOLD_PERCENT"));
+    e.trigger = JournalField(j, "NOVA_TRIGGER");
+    e.dry_run = JournalField(j, "NOVA_DRY_RUN") == "1";
+    e.message = JournalField(j, "MESSAGE");
     events.push_back(std::move(rec));
   }
   std::reverse(events.begin(), events.end());
