@@ -32,6 +32,8 @@ expect_contains "the finished name stays dana's" "held by the recorded outcome o
 expect_contains "dana's outcome is intact" "killed by nova-dana (kill)" "$(novactl status dana-1)"
 as nova-dana novactl spawn dana-1 --workdir "$ws" -- /bin/true >/dev/null
 echo "ok: dana may reuse her own name"
-novactl spawn dana-1 --workdir "$ws" -- /bin/true >/dev/null 2>&1 || true
+wait_until 20 "dana's second run recorded" eval 'novactl status dana-1 | grep -q "exited 0"'
+novactl spawn dana-1 --workdir "$ws" -- /bin/sh -c 'exit 7' >/dev/null
+wait_until 20 "root's run of the name recorded" eval 'novactl status dana-1 | grep -q "exited 7"'
 echo "ok: root may reuse it"
-expect_no_agent_units
+wait_until 20 "no agent unit left" eval '[[ -z $(systemctl list-units --all --no-legend "nova-agent-*" "nova-soft-*") ]]'
