@@ -7,6 +7,7 @@
 #include "errors.h"
 #include "nova_bus.h"
 #include "nova_manager_proxy.h"
+#include "sdbus_compat.h"
 
 namespace nova {
 namespace {
@@ -41,7 +42,8 @@ Error FromDbus(const sdbus::Error& e) {
 class NovaClient::Proxy final : public sdbus::ProxyInterfaces<org::nova::Nova1::Manager_proxy> {
  public:
   explicit Proxy(std::unique_ptr<sdbus::IConnection> connection)
-      : ProxyInterfaces(std::move(connection), kBusName, kObjectPath) {
+      : ProxyInterfaces(std::move(connection), sdbus_compat::ServiceName(kBusName),
+                        sdbus_compat::ObjectPath(kObjectPath)) {
     registerProxy();
   }
   ~Proxy() { unregisterProxy(); }

@@ -7,6 +7,7 @@
 #include "agent_name.h"
 #include "errors.h"
 #include "nova_manager_adaptor.h"
+#include "sdbus_compat.h"
 #include "text.h"
 
 namespace nova {
@@ -18,13 +19,13 @@ T Option(const std::map<std::string, sdbus::Variant>& options, const std::string
   if (!v.containsValueOfType<T>()) {
     throw Error(ErrorKind::kInvalidArgument, "option " + key + " has D-Bus type " +
                                                  v.peekValueType() + ", expected " +
-                                                 sdbus::signature_of<T>::str());
+                                                 sdbus_compat::TypeSignature<T>());
   }
   return v.get<T>();
 }
 
 sdbus::Error ToDbusError(const Error& e) {
-  return sdbus::Error(DbusErrorNameFor(e.kind()), e.what());
+  return sdbus_compat::MakeError(DbusErrorNameFor(e.kind()), e.what());
 }
 
 }  // namespace
@@ -69,7 +70,9 @@ class NovaService::Adaptor final
     : public sdbus::AdaptorInterfaces<org::nova::Nova1::Manager_adaptor> {
  public:
   Adaptor(sdbus::IConnection& connection, AgentManager& manager, MemoryWatcher& watcher)
-      : AdaptorInterfaces(connection, kObjectPath), manager_(manager), watcher_(watcher) {
+      : AdaptorInterfaces(connection, sdbus_compat::ObjectPath(kObjectPath)),
+        manager_(manager),
+        watcher_(watcher) {
     registerAdaptor();
   }
   ~Adaptor() { unregisterAdaptor(); }
@@ -78,9 +81,9 @@ class NovaService::Adaptor final
   // The uid and pid come from the bus (dbus-daemon took them from the
   // socket's peer credentials), never from an argument.
   Caller CurrentCaller() {
-    auto* message = getObject().getCurrentlyProcessedMessage();
-    Caller caller{message->getCredsUid(), std::nullopt};
-    std::string cgroup = ProcessCgroup(message->getCredsPid());
+    auto creds = sdbus_compat::CurrentCreds(getObject());
+    Caller caller{creds.uid, std::nullopt};
+    std::string cgroup = ProcessCgroup(creds.pid);
     // A caller whose cgroup cannot be read is treated as an agent: fail closed.
     caller.agent = cgroup.empty() ? std::optional<std::string>("") : AgentOfCgroup(cgroup);
     return caller;
@@ -100,7 +103,7 @@ class NovaService::Adaptor final
       throw ToDbusError(e);
     } catch (const std::exception& e) {
       spdlog::error("{} for uid {} failed: {}", what, caller.uid, e.what());
-      throw sdbus::Error(DbusErrorNameFor(ErrorKind::kFailed), e.what());
+      throw sdbus_compat::MakeError(DbusErrorNameFor(ErrorKind::kFailed), e.what());
     }
   }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <iostream>
@@ -28,6 +29,7 @@
 #include "priority_policy.h"
 #include "priority_sweep.h"
 #include "psi.h"
+#include "sdbus_compat.h"
 #include "size.h"
 #include "systemd.h"
 #include "watch_host.h"
@@ -120,7 +122,7 @@ int Run(const std::string& config_path) {
 
   auto connection = sdbus::createSystemBusConnection();
   nova::NovaService service(*connection, manager, watcher);
-  connection->requestName(nova::kBusName);
+  connection->requestName(nova::sdbus_compat::ServiceName(nova::kBusName));
   spdlog::info("serving {} on the system bus", nova::kBusName);
 
   nova::PrioritySweeper sweeper(priority);
@@ -137,7 +139,7 @@ int Run(const std::string& config_path) {
       sweeper.Sweep();
       next_sweep = now + nova::PrioritySweeper::kInterval;
     }
-    while (connection->processPendingRequest()) {
+    while (nova::sdbus_compat::ProcessPending(*connection)) {
     }
 
     now = Clock::now();
@@ -146,22 +148,24 @@ int Run(const std::string& config_path) {
     auto poll_data = connection->getEventLoopPollData();
     int bus_timeout = poll_data.getPollTimeout();
     if (bus_timeout >= 0) timeout = std::min(timeout, bus_timeout);
-    pollfd fds[3] = {{poll_data.fd, poll_data.events, 0},
-                     {signal_fd, POLLIN, 0},
-                     {pressure ? pressure->fd() : -1, POLLPRI, 0}};
-    if (::poll(fds, 3, timeout) < 0 && errno != EINTR) {
+    // The signal fd, the PSI trigger, then the bus's descriptors.
+    std::array<pollfd, 2 + nova::sdbus_compat::kBusPollFdCount> fds{
+        {{signal_fd, POLLIN, 0}, {pressure ? pressure->fd() : -1, POLLPRI, 0}}};
+    auto bus_fds = nova::sdbus_compat::PollFds(poll_data);
+    std::copy(bus_fds.begin(), bus_fds.end(), fds.begin() + 2);
+    if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
       throw nova::Error(nova::ErrorKind::kFailed, std::string("poll: ") + std::strerror(errno));
     }
-    if (fds[1].revents & POLLIN) {
+    if (fds[0].revents & POLLIN) {
       signalfd_siginfo info{};
       if (read(signal_fd, &info, sizeof info) > 0) {
         spdlog::info("received signal {}, stopping; agents keep running", info.ssi_signo);
       }
       return 0;
     }
-    if (fds[2].revents & POLLPRI) {
+    if (fds[1].revents & POLLPRI) {
       next_check = Clock::now();  // memory pressure: look now
-    } else if (fds[2].revents & (POLLERR | POLLNVAL)) {
+    } else if (fds[1].revents & (POLLERR | POLLNVAL)) {
       spdlog::warn("memory PSI trigger failed; the watcher relies on polling");
       pressure.reset();
     }

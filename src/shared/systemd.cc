@@ -15,6 +15,7 @@
 
 #include "agent_name.h"
 #include "errors.h"
+#include "sdbus_compat.h"
 #include "systemd_manager_proxy.h"
 
 namespace nova {
@@ -89,7 +90,8 @@ class ManagerProxy final
     : public sdbus::ProxyInterfaces<org::freedesktop::systemd1::Manager_proxy> {
  public:
   explicit ManagerProxy(sdbus::IConnection& connection)
-      : ProxyInterfaces(connection, kSystemdService, kSystemdPath) {
+      : ProxyInterfaces(connection, sdbus_compat::ServiceName(kSystemdService),
+                        sdbus_compat::ObjectPath(kSystemdPath)) {
     registerProxy();
   }
   ~ManagerProxy() { unregisterProxy(); }
@@ -177,7 +179,8 @@ class SdbusSystemd final : public Systemd {
 
   uint32_t MainPid(const std::string& unit) override {
     try {
-      auto proxy = sdbus::createProxy(*connection_, kSystemdService, UnitObjectPath(unit));
+      auto proxy = sdbus::createProxy(*connection_, sdbus_compat::ServiceName(kSystemdService),
+                                      sdbus_compat::ObjectPath(UnitObjectPath(unit)));
       return proxy->getProperty("MainPID")
           .onInterface("org.freedesktop.systemd1.Service")
           .get<uint32_t>();
@@ -221,7 +224,8 @@ class SdbusSystemd final : public Systemd {
  private:
   std::map<std::string, sdbus::Variant> GetAll(const std::string& path,
                                                const std::string& interface) {
-    auto proxy = sdbus::createProxy(*connection_, kSystemdService, path);
+    auto proxy = sdbus::createProxy(*connection_, sdbus_compat::ServiceName(kSystemdService),
+                                    sdbus_compat::ObjectPath(path));
     std::map<std::string, sdbus::Variant> props;
     proxy->callMethod("GetAll")
         .onInterface("org.freedesktop.DBus.Properties")
@@ -271,7 +275,7 @@ class SdbusSystemd final : public Systemd {
     manager_.awaited_result.reset();
     uint64_t end = NowUsec(CLOCK_MONOTONIC) + deadline.count();
     for (;;) {
-      while (connection_->processPendingRequest()) {
+      while (sdbus_compat::ProcessPending(*connection_)) {
         if (manager_.awaited_result) break;
       }
       if (manager_.awaited_result) {
@@ -288,8 +292,8 @@ class SdbusSystemd final : public Systemd {
       int timeout_ms = static_cast<int>((end - now + 999) / 1000);
       int bus_timeout = poll_data.getPollTimeout();
       if (bus_timeout >= 0 && bus_timeout < timeout_ms) timeout_ms = bus_timeout;
-      pollfd fd{poll_data.fd, poll_data.events, 0};
-      ::poll(&fd, 1, timeout_ms);
+      auto fds = sdbus_compat::PollFds(poll_data);
+      ::poll(fds.data(), fds.size(), timeout_ms);
     }
   }
 
