@@ -28,8 +28,11 @@ console_tail() {
   echo "----- VM console (last ${1:-60} lines) -----"
   tail -n "${1:-60}" "$session/console.log" 2>/dev/null | tr -d '\r' || true
 }
-last_console_line() {
-  tr -d '\r' <"$session/console.log" 2>/dev/null | tr -d '\000-\010\013-\037' | grep -v '^ *$' | tail -n 1 | cut -c1-100 || true
+last_console_line() {  # the boot is quiet until the guest installs Nova
+  local line
+  line=$(tr -d '\r' <"$session/console.log" 2>/dev/null | tr -d '\000-\010\013-\037' |
+    grep -v '^ *$' | tail -n 1 | cut -c1-100 || true)
+  echo "${line:-kernel and systemd starting}"
 }
 header() {  # header FIELD TEST DEFAULT: the number in a "# FIELD: N" line of a test
   local v
