@@ -80,11 +80,11 @@ start() {
     -virtfs "local,path=$share,mount_tag=nova-run,security_model=none"
     -virtfs "local,path=$stage,mount_tag=nova-stage,security_model=none,readonly=on")
   if [[ $mode == shell ]]; then
-    echo "session.sh: booting a VM with Nova installed (about a minute, software emulation);" >&2
-    echo "            you get a root shell on its console, novad running. Agents default to" >&2
-    echo "            MemoryMax=256M here (/etc/nova/nova.conf), so many fit in the VM's ${NOVA_VM_MEMORY:-6G};" >&2
-    echo "            the shipped file is /run/nova-default.conf. Tests: /run/nova-host/cases/NAME.sh." >&2
-    echo "            Leave with 'poweroff' (or Ctrl-A X)." >&2
+    echo "session.sh: booting a VM and installing Nova in it (about a minute, software emulation)." >&2
+    echo "            You get a root shell on its console; novad runs once it says 'nova-vm: Nova" >&2
+    echo "            installed'. Agents default to MemoryMax=256M here (/etc/nova/nova.conf), so" >&2
+    echo "            many fit in the VM's ${NOVA_VM_MEMORY:-6G}; the shipped file is /run/nova-default.conf." >&2
+    echo "            Tests: /run/nova-host/cases/NAME.sh. Leave with 'poweroff' (or Ctrl-A X)." >&2
     exec "${qemu[@]}" -nographic
   fi
   echo "session.sh: booting the test VM (image $(basename "$image")) and installing Nova in it" >&2
