@@ -1,13 +1,19 @@
 #!/bin/bash
 # Runs a benchmark inside the test VM (real systemd) and prints its report.
 #   bench/run.sh spawn | sweep | reaction
-# Build the package first (scripts/nova-vm.sh does), or set NOVA_VM_DEB.
+# Build the package first (scripts/nova-vm.sh does), or set NOVA_VM_DEB. The
+# helpers the benchmarks run in the VM are built here, in build/ as
+# configured by cmake --preset system, unless NOVA_VM_HELPERS names others.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 name=${1:?usage: bench/run.sh spawn|sweep|reaction}
 export NOVA_VM_DEB=${NOVA_VM_DEB:-$root/build/deb}
-export NOVA_VM_HELPERS=${NOVA_VM_HELPERS:-$root/build/vm-helpers}
+if [[ -z ${NOVA_VM_HELPERS:-} ]]; then
+  echo "bench: building the VM's helpers (memhog, nova-bench-sweep, memcross)" >&2
+  cmake --build "$root/build" --target memhog nova-bench-sweep memcross >&2
+  export NOVA_VM_HELPERS=$root/build/vm-helpers
+fi
 export NOVA_VM_SESSION=${NOVA_VM_SESSION:-$root/build/vm-bench}
 export NOVA_VM_EXTRA="$here/$name.sh"
 session="$root/tests/system/vm/session.sh"

@@ -2,7 +2,15 @@
 # Builds the Debian package from packaging/debian with the standard tools
 # (dpkg-buildpackage, debhelper's dh with the CMake build system), offline,
 # in a copy of the source tree, then checks it with lintian: any error or
-# warning fails.
+# warning fails. The .deb lands in build/deb/ (build/deb-RELEASE/ with
+# --chroot), with the hash of its inputs next to it (inputs.sha256). The inputs are what a commit of this tree would
+# hold: the tracked files and new ones not ignored, packaging/ among them. A
+# rerun whose inputs hash the same reuses that .deb instead of building it
+# again (minutes on 2 cores); NOVA_DEB_REBUILD=1 builds it anyway.
+#
+# Prints the .deb's path on stdout; progress goes to stderr.
+# Set-up on a fresh host: scripts/install-deps.sh (the build dependencies in
+# packaging/debian/control, plus lintian and git).
 #
 #   scripts/build-deb.sh                 for the host's release; the .deb lands in build/deb/
 #   scripts/build-deb.sh --chroot DIR    for the release of the chroot DIR, built and
@@ -17,7 +25,6 @@
 #
 # The tree is copied to build/deb*/nova and that folder is bind-mounted into
 # the chroot (in a private mount namespace, gone when the script ends).
-# Set-up on a fresh host: scripts/install-deps.sh (or: apt-get build-dep ./packaging).
 set -eu
 chroot_dir="" release=""
 case "${1:-}" in
@@ -57,23 +64,62 @@ in_out() {
         sh -c "cd /srv/nova-deb/$dir && exec \"\$@\"" sh "$@"' sh "$chroot_dir" "$out" "$@"
 }
 
+cd "$root"
+
+tools="git"
+[ -n "$chroot_dir" ] || tools="git dpkg-buildpackage dh lintian"
+for tool in $tools; do
+  command -v "$tool" >/dev/null || {
+    echo "build-deb: $tool not found; install the build dependencies: scripts/install-deps.sh" >&2
+    exit 2
+  }
+done
+
+# The inputs that exist (a tracked file deleted in the work tree is not one).
+inputs() {
+  git ls-files -z --cached --others --exclude-standard |
+    xargs -0 sh -c 'for f do if [ -e "$f" ]; then printf "%s\0" "$f"; fi; done' sh
+}
+hash=$({ inputs | xargs -0 sha256sum; inputs | xargs -0 stat -c '%a %n'; } | sha256sum | cut -c1-64)
+
+deb=$(ls "$out"/nova_*.deb 2>/dev/null || true)
+if [ -z "${NOVA_DEB_REBUILD:-}" ] && [ -n "$deb" ] && [ "$(echo "$deb" | wc -l)" -eq 1 ] &&
+  [ "$(cat "$out/inputs.sha256" 2>/dev/null)" = "$hash" ]; then
+  echo "build-deb: reusing $deb: its inputs are unchanged" \
+    "(NOVA_DEB_REBUILD=1 builds it anew)" >&2
+  echo "$deb"
+  exit 0
+fi
+
 rm -rf "$out"
 mkdir -p "$out/nova"
-cd "$root"
-# The tracked files and new ones not ignored: what a commit of this tree would hold.
-git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$out/nova"
+inputs | xargs -0 cp --parents -t "$out/nova"
 cp -r packaging/debian "$out/nova/debian"
 where=${release:+in the $release chroot $chroot_dir}
-echo "build-deb: dpkg-buildpackage in $out/nova ${where:-on this host}" >&2
+echo "build-deb: building the package with dpkg-buildpackage ${where:-on this host}: configure," \
+  "compile, unit tests (a few minutes on 2 cores); log: $out/build.log" >&2
 export DEB_BUILD_OPTIONS="parallel=$(nproc)"
-in_out nova dpkg-buildpackage -b -us -uc >"$out/build.log" 2>&1 || {
-  tail -n 40 "$out/build.log" >&2
-  echo "build-deb: dpkg-buildpackage failed; full log: $out/build.log" >&2
-  exit 1
-}
+if [ -z "$chroot_dir" ]; then
+  (cd "$out/nova" && "$root/scripts/progress.sh" "build-deb: dpkg-buildpackage" "$out/build.log" \
+    dpkg-buildpackage -b -us -uc)
+else
+  in_out nova dpkg-buildpackage -b -us -uc >"$out/build.log" 2>&1 || {
+    tail -n 40 "$out/build.log" >&2
+    echo "build-deb: dpkg-buildpackage failed; full log: $out/build.log" >&2
+    exit 1
+  }
+fi
 cd "$out"
 rm -rf nova
 deb=$(ls "$out"/nova_*.deb)
-echo "build-deb: lintian $(basename "$deb") ${where:-on this host}" >&2
-in_out . lintian --fail-on error,warning --display-info "$(basename "$deb")"
+echo "build-deb: checking $(basename "$deb") with lintian ${where:-on this host}" >&2
+if [ -z "$chroot_dir" ]; then
+  "$root/scripts/progress.sh" "build-deb: lintian" "$out/lintian.log" \
+    lintian --fail-on error,warning --display-info "$deb"
+  cat "$out/lintian.log" >&2  # what it found, if anything: none of it is an error or a warning
+else
+  in_out . lintian --fail-on error,warning --display-info "$(basename "$deb")"
+fi
+echo "$hash" >"$out/inputs.sha256"
+echo "build-deb: $(basename "$deb") built and checked" >&2
 echo "$deb"

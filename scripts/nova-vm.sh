@@ -1,20 +1,37 @@
 #!/bin/sh
-# Nova's main job on a host without systemd as PID 1: builds Nova and its
-# .deb, boots the project's VM (Debian 12, real systemd, cgroup v2), installs
-# the package in it and
-# runs agents there: spawn, an agent killed alone for outgrowing its memory,
-# status, logs, kill. With --shell you get a root shell in that VM instead,
-# Nova installed and novad running, to drive it yourself with novactl.
+# Nova's main job on a host without systemd as PID 1: builds Nova's .deb,
+# boots the project's VM (Debian 12, real systemd, cgroup v2), installs the
+# package in it and runs agents there: spawn, an agent killed alone for
+# outgrowing its memory, status, logs, kill, the memory watcher and relief.
+# The tour's transcript lands in build/vm-demo/transcript.txt (the README's
+# example). With --shell you get a root shell in that VM instead, Nova
+# installed and novad running, to drive it yourself with novactl.
 #
-# On a host that runs systemd, install Nova directly instead (docs/usage.md).
+# The first run builds the package and the VM image (debootstrap from the
+# Debian archive, cached in ~/.cache/nova/vm); a rerun with nothing changed
+# reuses both. On a host that runs systemd, install Nova directly instead
+# (docs/usage.md).
 set -eu
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+case ${1:-} in
+  "" | --shell) ;;
+  *) echo "usage: scripts/nova-vm.sh [--shell]" >&2; exit 2 ;;
+esac
+say() { echo "nova-vm: $*" >&2; }
+start=$(date +%s)
+
+scripts/install-deps.sh >&2
+# The VM installs the package, which has novactl and novad: cmake builds only
+# the small test helpers the VM also gets (memhog and the like).
+say "building the VM's test helpers (cmake --preset system; memhog, preload marker)"
 cmake --preset system >/dev/null
-cmake --build --preset system         # novactl, novad, and the VM's test helpers
-scripts/build-deb.sh >/dev/null       # the .deb the VM installs with apt, as users do
+cmake --build build --target memhog preload_marker >/dev/null
+scripts/build-deb.sh >/dev/null  # the .deb the VM installs with apt, as users do
 export NOVA_VM_DEB="$PWD/build/deb" NOVA_VM_HELPERS="$PWD/build/vm-helpers"
 if [ "${1:-}" = "--shell" ]; then
   exec tests/system/vm/run.sh --shell
 fi
-NOVA_VM_SESSION="$PWD/build/vm-demo" tests/system/vm/run.sh demo
+session=$PWD/build/vm-demo
+NOVA_VM_SESSION=$session tests/system/vm/run.sh demo
+cp "$session/share/results/demo.transcript" "$session/transcript.txt"
+say "done in $(($(date +%s) - start)) s; the tour's transcript: build/vm-demo/transcript.txt"

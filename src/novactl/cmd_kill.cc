@@ -12,7 +12,8 @@ void AddKillCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("kill", "Stop an agent and every process it started");
   cmd->footer(
       "\nGraceful (default): SIGTERM to every process of the agent, SIGKILL to what is\n"
-      "left after the stop timeout (10s). --force: SIGKILL to every process at once.\n"
+      "left after the stop timeout (TimeoutStop in /etc/nova/nova.conf). --force:\n"
+      "SIGKILL to every process at once.\n"
       "Returns once the agent is gone; its outcome stays visible in novactl status.");
   cmd->add_option("name", *name, "Agent name")->required();
   cmd->add_flag("--force,-f", *force, "SIGKILL every process at once");

@@ -39,21 +39,22 @@ void AddSpawnCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "spawn", "Start an agent in its own transient unit, nova-agent-NAME.service");
   cmd->footer(
-      "\nLimits default to /etc/nova/nova.conf (4G memory, no swap, 512 tasks, 30min\n"
-      "hard timeout with SIGTERM to every process then SIGKILL after 10s, SIGUSR1 to\n"
-      "the main process at the 15min soft deadline). Only root may ask for more than\n"
-      "the ceilings there (MemoryMaxCeiling, TasksMaxCeiling, RuntimeMaxCeiling). The\n"
-      "agent runs as you; root may name another user. CODER_PROC_* variables are never\n"
-      "passed to agents. --env values are visible to every local user: pass tokens\n"
-      "with --secret. A call from inside an agent is refused: agents cannot manage\n"
-      "agents.\n\n"
+      "\nLimits default to the keys of /etc/nova/nova.conf (the file shows each one's\n"
+      "shipped default): MemoryMax (never any swap), TasksMax, RuntimeMax (then SIGTERM\n"
+      "to every process, SIGKILL after TimeoutStop) and SoftTimeout (SIGUSR1 to the\n"
+      "main process). Only root may ask for more than the ceilings there\n"
+      "(MemoryMaxCeiling, TasksMaxCeiling, RuntimeMaxCeiling). The agent runs as you;\n"
+      "root may name another user. CODER_PROC_* variables are never passed to agents.\n"
+      "--env values are visible to every local user: pass tokens with --secret. A call\n"
+      "from inside an agent is refused: agents cannot manage agents.\n\n"
       "Example, in a workspace slot of your own (see novactl setup-host --help):\n"
       "  mkdir -m 700 /var/nova-agents/pool/ws-001\n"
       "  novactl spawn agent-001 --workdir /var/nova-agents/pool/ws-001 -- cargo build");
   cmd->add_option("name", o->input.name, "Agent name: 1-64 letters, digits, '-' or '_'")
       ->required();
   cmd->add_option("--workdir,-w", o->input.workdir, "Working directory of the agent")->required();
-  cmd->add_option("--memory,-m", o->input.memory, "Memory limit, e.g. 4G (MemoryMax; no swap)");
+  cmd->add_option("--memory,-m", o->input.memory,
+                  "Memory limit, e.g. 2G or 512M (MemoryMax; no swap)");
   cmd->add_option("--tasks", o->input.tasks, "Maximum processes and threads (TasksMax)");
   cmd->add_option("--timeout", o->input.timeout, "Hard timeout, e.g. 30m (RuntimeMaxSec)");
   cmd->add_option("--soft-timeout", o->input.soft_timeout,

@@ -7,8 +7,11 @@
 # image holds no Nova code: the test harness shares the freshly built tree into
 # each boot, so rebuilding Nova never rebuilds the image.
 #
-# Prints the cache directory (holding rootfs.img, vmlinuz, initrd.img) on stdout.
+# Prints the cache directory (holding rootfs.img, vmlinuz, initrd.img) on stdout,
+# as its only line: callers read it as the image's path. Everything else, the
+# tools' chatter included, goes to stderr.
 set -euo pipefail
+exec 3>&1 1>&2
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache_root=${NOVA_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nova/vm}
@@ -28,7 +31,7 @@ key=$( { cat "$0" "$here/guest-boot.service" "$here/guest-boot.sh"; echo "$mirro
 dir="$cache_root/debian12-$key"
 
 if [[ -f "$dir/rootfs.img" && -f "$dir/vmlinuz" && -f "$dir/initrd.img" ]]; then
-  echo "$dir"
+  echo "$dir" >&3
   exit 0
 fi
 
@@ -42,18 +45,31 @@ done
 
 mkdir -p "$cache_root"
 work=$(mktemp -d "$cache_root/build.XXXXXX")
-trap 'rm -rf "$work"' EXIT
 root="$work/root"
+# debootstrap leaves /proc of the new root mounted when it is interrupted (or
+# the unmount finds it busy): unmount it before anything is removed.
+unmount_root() { if mountpoint -q "$root/proc" 2>/dev/null; then umount -l "$root/proc"; fi; }
+trap 'unmount_root; rm -rf "$work"' EXIT
 
-echo "build-image: debootstrap $suite (${#packages[@]} packages) into a new image, key $key" >&2
+# What debootstrap is at, for the heartbeat: downloading, then extracting,
+# unpacking and configuring, each with its count so far.
+debootstrap_progress='
+  /^I: (Retrieving|Extracting|Unpacking|Configuring) [^ ]+/ && !/(InRelease|Packages|packages\.\.\.|system\.\.\.) *$/ {
+    verb = $2; n[verb]++; what = $3; sub(/\.\.\.$/, "", what)
+  }
+  END {
+    if (verb == "") exit
+    if (verb == "Retrieving") printf "downloading packages: %d so far (%s)\n", n[verb], what
+    else printf "%d packages downloaded; %s: %d so far (%s)\n", n["Retrieving"], tolower(verb), n[verb], what
+  }'
+echo "build-image: building the VM image (key $key), once: debootstrap $suite from $mirror" \
+  "(${#packages[@]} packages asked for, about 130 with their dependencies)" >&2
 start=$SECONDS
-debootstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
-  "$suite" "$root" "$mirror" >"$work/debootstrap.log" 2>&1 || {
-  tail -n 30 "$work/debootstrap.log" >&2
-  echo "build-image: debootstrap failed (full log above)" >&2
-  exit 1
-}
-echo "build-image: debootstrap done in $((SECONDS - start)) s" >&2
+"$here/../../../scripts/progress.sh" -s "$debootstrap_progress" "build-image: debootstrap" "$work/debootstrap.log" \
+  debootstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" "$suite" "$root" "$mirror"
+unmount_root
+debs=("$root"/var/cache/apt/archives/*.deb)
+echo "build-image: ${#debs[@]} packages installed, $(du -cm "${debs[@]}" | tail -n 1 | cut -f1)M downloaded" >&2
 
 # A plain, quiet test host: root without password on the serial console (the
 # image never leaves this machine), no network, no timers that wake at random.
@@ -81,10 +97,11 @@ cp -L "$root/initrd.img" "$work/initrd.img"
 rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
 
 # mkfs.ext4 -q still prints "Creating regular file" on stdout, which is the
-# image path for our callers: keep its chatter on stderr.
-mkfs.ext4 -q -F -L nova-root -d "$root" "$work/rootfs.img" 3G >&2
+# image path for our callers: its chatter goes to stderr with the rest.
+echo "build-image: writing the root file system, rootfs.img (3G, sparse: about $(du -sm "$root" | cut -f1)M on disk)" >&2
+mkfs.ext4 -q -F -L nova-root -d "$root" "$work/rootfs.img" 3G
 rm -rf "$root"
 mkdir -p "$dir"
 mv "$work/rootfs.img" "$work/vmlinuz" "$work/initrd.img" "$dir/"
 echo "build-image: image ready in $((SECONDS - start)) s: $dir" >&2
-echo "$dir"
+echo "$dir" >&3

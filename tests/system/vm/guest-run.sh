@@ -46,7 +46,13 @@ cp /etc/default/novad /run/nova-default.env 2>/dev/null || true
 echo "nova-vm: Nova installed, novad $(systemctl show -P ActiveState novad)"
 
 if [[ $mode == shell ]]; then
-  echo "nova-vm: shell mode; tests are in $host/cases (run one: bash $host/cases/NAME.sh)"
+  # Small agents, so that many fit in the VM (the 4G default fits one); the
+  # banner on the host says so.
+  printf '\n# nova-vm --shell: small agents, so that many fit in this VM.\nMemoryMax=256M\n' >>/etc/nova/nova.conf
+  systemctl restart novad
+  systemctl is-active --quiet novad || setup_failed "novad did not restart with MemoryMax=256M"
+  echo "nova-vm: shell mode; agents default to MemoryMax=256M (/etc/nova/nova.conf; shipped: /run/nova-default.conf)"
+  echo "nova-vm: tests are in $host/cases (run one: bash $host/cases/NAME.sh)"
   echo "export NOVA_TEST_LIB=$host/cases/lib.sh" > /etc/profile.d/nova-tests.sh
   exit 0
 fi
@@ -73,7 +79,7 @@ run_test() {
   local start=$SECONDS since
   since=$(date +%s)
   echo "nova-vm: running $name (deadline ${deadline}s)"
-  (cd /tmp && NOVA_TEST_LIB=$host/cases/lib.sh NOVA_DEBS=$host/debs timeout --kill-after=5 "$deadline" bash "$script") \
+  (cd /tmp && NOVA_TEST_LIB=$host/cases/lib.sh NOVA_DEBS=$host/debs NOVA_RESULTS=$results timeout --kill-after=5 "$deadline" bash "$script") \
     > "$results/$name.log.part" 2>&1
   local rc=$? took=$((SECONDS - start))
   mv "$results/$name.log.part" "$results/$name.log"

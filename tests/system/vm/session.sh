@@ -4,7 +4,7 @@
 #
 #   session.sh start            boot the VM, install Nova, wait until ready
 #   session.sh exec TEST        run tests/system/cases/TEST.sh inside; print its
-#                               log (and the guest journal on failure)
+#                               log as it grows (and the guest journal on failure)
 #   session.sh stop             power the VM off
 #
 # Environment: NOVA_VM_SESSION (the session folder, required); what to install:
@@ -27,6 +27,12 @@ alive() { [[ -f $session/qemu.pid ]] && kill -0 "$(cat "$session/qemu.pid")" 2>/
 console_tail() {
   echo "----- VM console (last ${1:-60} lines) -----"
   tail -n "${1:-60}" "$session/console.log" 2>/dev/null | tr -d '\r' || true
+}
+last_console_line() {  # the boot is quiet until the guest installs Nova
+  local line
+  line=$(tr -d '\r' <"$session/console.log" 2>/dev/null | tr -d '\000-\010\013-\037' |
+    grep -v '^ *$' | tail -n 1 | cut -c1-100 || true)
+  echo "${line:-kernel and systemd starting}"
 }
 header() {  # header FIELD TEST DEFAULT: the number in a "# FIELD: N" line of a test
   local v
@@ -52,8 +58,12 @@ start() {
     cp "$debs"/nova_*.deb "$share/debs/"
     stage=$session/empty  # nothing to copy in: the package has it all
   fi
+  # build-image.sh prints the image's folder as its only line on stdout (its
+  # progress goes to stderr); anything else there is a bug, said as such.
   local image
   image=$("$here/build-image.sh")
+  [[ $image != *$'\n'* && -f $image/rootfs.img && -f $image/vmlinuz && -f $image/initrd.img ]] ||
+    die "build-image.sh printed '$image' on stdout, which is not an image folder (rootfs.img, vmlinuz, initrd.img)"
   cp "$here/guest-run.sh" "$share/"
   cp -r "$cases" "$share/cases"
   # NOVA_VM_EXTRA: more scripts to offer as cases, e.g. the benchmarks.
@@ -70,16 +80,23 @@ start() {
     -virtfs "local,path=$share,mount_tag=nova-run,security_model=none"
     -virtfs "local,path=$stage,mount_tag=nova-stage,security_model=none,readonly=on")
   if [[ $mode == shell ]]; then
-    echo "session.sh: booting a VM with Nova installed; you get a root shell on its console." >&2
+    echo "session.sh: booting a VM and installing Nova in it (about a minute, software emulation)." >&2
+    echo "            You get a root shell on its console; novad runs once it says 'nova-vm: Nova" >&2
+    echo "            installed'. Agents default to MemoryMax=256M here (/etc/nova/nova.conf), so" >&2
+    echo "            many fit in the VM's ${NOVA_VM_MEMORY:-6G}; the shipped file is /run/nova-default.conf." >&2
     echo "            Tests: /run/nova-host/cases/NAME.sh. Leave with 'poweroff' (or Ctrl-A X)." >&2
     exec "${qemu[@]}" -nographic
   fi
-  echo "session.sh: booting the test VM (image $(basename "$image"))" >&2
+  echo "session.sh: booting the test VM (image $(basename "$image")) and installing Nova in it" >&2
   setsid timeout --kill-after=10 3600 "${qemu[@]}" -display none -monitor none \
     -serial "file:$session/console.log" </dev/null >"$session/qemu.out" 2>&1 &
   echo $! > "$session/qemu.pid"
-  local start=$SECONDS
+  local start=$SECONDS next=$((SECONDS + 15))
   until [[ -e $share/ready ]]; do
+    if ((SECONDS >= next)); then
+      echo "session.sh: booting, $((SECONDS - start)) s (at most 300): $(last_console_line)" >&2
+      next=$((SECONDS + 15))
+    fi
     if [[ -s $share/results/setup.tap ]]; then
       cat "$share/results/setup.tap" "$share/results/setup.log" 2>/dev/null || true
       console_tail 80
@@ -113,8 +130,26 @@ exec_test() {
   deadline=$(($(header timeout "$name" 120) + 60))
   echo "$name" > "$share/queue/.$name"
   mv "$share/queue/.$name" "$share/queue/$name"
-  local start=$SECONDS status=0
+  # The test's log is shown as it grows (the guest writes it into the share),
+  # with a line every 15 s when it stays quiet.
+  local start=$SECONDS status=0 shown=0 next=$((SECONDS + 15))
+  show_log() {  # what was added since the last call (the guest renames .part to .log at the end)
+    local f=$share/results/$name.log.part new
+    [[ -f $f ]] || f=$share/results/$name.log
+    tail -c +$((shown + 1)) "$f" >"$session/log.new" 2>/dev/null || true
+    new=$(stat -c %s "$session/log.new")
+    if ((new > 0)); then
+      cat "$session/log.new"
+      shown=$((shown + new))
+      next=$((SECONDS + 15))
+    fi
+  }
   until [[ -s $share/results/$name.tap ]]; do
+    show_log
+    if ((SECONDS >= next)); then
+      echo "session.sh: $name running, $((SECONDS - start)) s (deadline ${deadline} s)" >&2
+      next=$((SECONDS + 15))
+    fi
     if ! alive; then
       echo "session.sh: FAIL: the VM died while running $name" >&2
       console_tail 80
@@ -129,7 +164,7 @@ exec_test() {
     fi
     sleep 0.2
   done
-  cat "$share/results/$name.log" 2>/dev/null || true
+  show_log
   if [[ -s $share/results/$name.tap ]]; then
     cat "$share/results/$name.tap"
     grep -q '^ok ' "$share/results/$name.tap" || status=1
