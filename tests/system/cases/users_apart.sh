@@ -34,4 +34,7 @@ as nova-dana novactl spawn dana-1 --workdir "$ws" -- /bin/true >/dev/null
 echo "ok: dana may reuse her own name"
 novactl spawn dana-1 --workdir "$ws" -- /bin/true >/dev/null 2>&1 || true
 echo "ok: root may reuse it"
+# Those /bin/true agents are over at once; systemd collects their units just after.
+wait_until 20 "the ended agents' units are collected" \
+  eval '[[ -z $(systemctl list-units --all --no-legend "nova-agent-*" "nova-soft-*") ]]'
 expect_no_agent_units
