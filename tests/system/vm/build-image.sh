@@ -98,10 +98,10 @@ rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
 
 # mkfs.ext4 -q still prints "Creating regular file" on stdout, which is the
 # image path for our callers: its chatter goes to stderr with the rest.
-echo "build-image: writing the root file system, rootfs.img (3G, sparse: about $(du -sm "$root" | cut -f1)M on disk)" >&2
+echo "build-image: writing the root file system ($(du -sm "$root" | cut -f1)M of files) to rootfs.img, a 3G sparse file" >&2
 mkfs.ext4 -q -F -L nova-root -d "$root" "$work/rootfs.img" 3G
 rm -rf "$root"
 mkdir -p "$dir"
 mv "$work/rootfs.img" "$work/vmlinuz" "$work/initrd.img" "$dir/"
-echo "build-image: image ready in $((SECONDS - start)) s: $dir" >&2
+echo "build-image: image ready in $((SECONDS - start)) s: $dir ($(du -sm "$dir" | cut -f1)M on disk)" >&2
 echo "$dir" >&3
