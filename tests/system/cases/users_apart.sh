@@ -34,4 +34,8 @@ as nova-dana novactl spawn dana-1 --workdir "$ws" -- /bin/true >/dev/null
 echo "ok: dana may reuse her own name"
 novactl spawn dana-1 --workdir "$ws" -- /bin/true >/dev/null 2>&1 || true
 echo "ok: root may reuse it"
+# /bin/true has ended by now, but systemd (257 more slowly than 252) may still
+# hold its units until the outcome unit has run: wait for them to be collected.
+wait_until 20 "root's dana-1 ended and its units were collected" \
+  eval '! systemctl list-units --all --no-legend "nova-agent-*" "nova-soft-*" | grep -q .'
 expect_no_agent_units
