@@ -20,8 +20,8 @@
 # dependencies name each release's library packages), so each release gets
 # its own, built on that release. To build the other one on this host, as root:
 #
-#   scripts/debian-chroot.sh trixie /var/tmp/nova-trixie     # or bookworm; from Debian packages only
-#   scripts/build-deb.sh --chroot /var/tmp/nova-trixie       # -> build/deb-trixie/nova_*.deb
+#   scripts/debian-chroot.sh trixie /srv/chroot/nova-trixie     # or bookworm; from Debian packages only
+#   scripts/build-deb.sh --chroot /srv/chroot/nova-trixie       # -> build/deb-trixie/nova_*.deb
 #
 # The tree is copied to build/deb*/nova and that folder is bind-mounted into
 # the chroot (in a private mount namespace, gone when the script ends).

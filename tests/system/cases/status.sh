@@ -35,7 +35,8 @@ total_kb=$(awk '/MemTotal/ {print $2}' /proc/meminfo)
 expect_eq memory_total_bytes $((total_kb * 1024)) "$(jq -r .host.memory_total_bytes <<<"$json")"
 expect_eq agents_running 1 "$(jq -r .agents_running <<<"$json")"
 expect_eq agents_max 20 "$(jq -r .agents_max <<<"$json")"
-expect_eq admission_percent 85 "$(jq -r .host.admission_percent <<<"$json")"
+# "+ 0": jq 1.7 (Debian 13) prints a number as written (85.0), jq 1.6 as a number (85).
+expect_eq admission_percent 85 "$(jq -r '.host.admission_percent + 0' <<<"$json")"
 
 text=$(novactl status)
 echo "$text"
