@@ -2,8 +2,9 @@
 # Builds the Debian package from packaging/debian with the standard tools
 # (dpkg-buildpackage, debhelper's dh with the CMake build system), offline,
 # in a copy of the source tree, then checks it with lintian: any error or
-# warning fails. The .deb lands in build/deb/ (build/deb-RELEASE/ with
-# --chroot), with the hash of its inputs next to it (inputs.sha256). The inputs are what a commit of this tree would
+# warning fails. The .deb for release R lands in build/deb-R/ (build/deb-bookworm/
+# on Debian 12, build/deb-trixie/ for Debian 13), with the hash of its inputs
+# next to it (inputs.sha256). The inputs are what a commit of this tree would
 # hold: the tracked files and new ones not ignored, packaging/ among them. A
 # rerun whose inputs hash the same reuses that .deb instead of building it
 # again (minutes on 2 cores); NOVA_DEB_REBUILD=1 builds it anyway.
@@ -12,31 +13,50 @@
 # Set-up on a fresh host: scripts/install-deps.sh (the build dependencies in
 # packaging/debian/control, plus lintian and git).
 #
-#   scripts/build-deb.sh                 for the host's release; the .deb lands in build/deb/
-#   scripts/build-deb.sh --chroot DIR    for the release of the chroot DIR, built and
-#                                        checked there (its lintian); lands in build/deb-RELEASE/
+#   scripts/build-deb.sh                   for this host's release, built here
+#   scripts/build-deb.sh --release R       for release R (bookworm or trixie; debian12,
+#                                          debian13): here if it is this host's, else in
+#                                          a chroot of R that scripts/debian-chroot.sh
+#                                          makes once in ~/.cache/nova/chroot-R (or
+#                                          $NOVA_CHROOT_CACHE/chroot-R); needs root
+#   scripts/build-deb.sh --chroot DIR      in the chroot DIR, for its release
 #
 # A .deb built on Debian 12 does not install on Debian 13 and back (its
 # dependencies name each release's library packages), so each release gets
-# its own, built on that release. To build the other one on this host, as root:
+# its own, built and lintian-checked on that release. By hand, as root:
 #
 #   scripts/debian-chroot.sh trixie /srv/chroot/nova-trixie     # or bookworm; from Debian packages only
 #   scripts/build-deb.sh --chroot /srv/chroot/nova-trixie       # -> build/deb-trixie/nova_*.deb
 #
-# The tree is copied to build/deb*/nova and that folder is bind-mounted into
+# The tree is copied to build/deb-R/nova and that folder is bind-mounted into
 # the chroot (in a private mount namespace, gone when the script ends).
 set -eu
-chroot_dir="" release=""
+usage() { echo "usage: $0 [--release bookworm|trixie | --chroot DIR]" >&2; exit 2; }
+root=$(cd "$(dirname "$0")/.." && pwd)
+host_release=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+chroot_dir="" release=$host_release
 case "${1:-}" in
   --chroot)
-    [ $# -eq 2 ] && [ -d "$2" ] || { echo "usage: $0 [--chroot DIR]" >&2; exit 2; }
+    [ $# -eq 2 ] && [ -d "$2" ] || usage
     chroot_dir=$(cd "$2" && pwd)
     ;;
+  --release)
+    [ $# -eq 2 ] || usage
+    case $2 in
+      bookworm | debian12 | 12) release=bookworm ;;
+      trixie | debian13 | 13) release=trixie ;;
+      *) echo "build-deb: unknown release '$2' (bookworm or trixie, or debian12, debian13)" >&2; exit 2 ;;
+    esac
+    if [ "$release" != "$host_release" ]; then
+      [ "$(id -u)" -eq 0 ] || { echo "build-deb: building for $release on $host_release needs a chroot, and root" >&2; exit 2; }
+      chroot_dir=${NOVA_CHROOT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nova}/chroot-$release
+      "$root/scripts/debian-chroot.sh" "$release" "$chroot_dir"
+    fi
+    ;;
   "") ;;
-  *) echo "usage: $0 [--chroot DIR]" >&2; exit 2 ;;
+  *) usage ;;
 esac
-root=$(cd "$(dirname "$0")/.." && pwd)
-out=$root/build/deb
+[ -n "$release" ] || { echo "build-deb: this host's /etc/os-release names no VERSION_CODENAME" >&2; exit 2; }
 if [ -n "$chroot_dir" ]; then
   [ "$(id -u)" -eq 0 ] || { echo "build-deb: --chroot needs root" >&2; exit 2; }
   release=$(. "$chroot_dir/etc/os-release" && echo "${VERSION_CODENAME:-}")
@@ -44,24 +64,28 @@ if [ -n "$chroot_dir" ]; then
     echo "build-deb: $chroot_dir is no build chroot; make one with scripts/debian-chroot.sh" >&2
     exit 2
   }
-  out=$root/build/deb-$release
 fi
+out=$root/build/deb-$release
 
-# in_out DIR CMD...: runs CMD in $out/DIR, on the host or, with --chroot, in
-# the chroot, where $out is bind-mounted at /srv/nova-deb.
-in_out() {
+# step LABEL LOG DIR CMD...: runs CMD in $out/DIR with progress.sh's heartbeat,
+# on the host or, with --chroot, in the chroot, where $out is bind-mounted at
+# /srv/nova-deb (in a private mount namespace).
+enter_chroot='c=$1 out=$2 dir=$3; shift 3
+  mount -t proc proc "$c/proc" && mount --rbind /dev "$c/dev" &&
+    mount --bind "$out" "$c/srv/nova-deb" &&
+    exec chroot "$c" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+      LANG=C.UTF-8 DEB_BUILD_OPTIONS="$DEB_BUILD_OPTIONS" \
+      sh -c "cd /srv/nova-deb/$dir && exec \"\$@\"" sh "$@"'
+step() {
+  label=$1 log=$2 dir=$3
+  shift 3
   if [ -z "$chroot_dir" ]; then
-    (cd "$out/$1" && shift && "$@")
+    "$root/scripts/progress.sh" "$label" "$log" sh -c 'cd "$1" && shift && exec "$@"' sh "$out/$dir" "$@"
     return
   fi
   mkdir -p "$chroot_dir/srv/nova-deb"
-  unshare --mount --propagation private sh -c '
-    c=$1 out=$2 dir=$3; shift 3
-    mount -t proc proc "$c/proc" && mount --rbind /dev "$c/dev" &&
-      mount --bind "$out" "$c/srv/nova-deb" &&
-      exec chroot "$c" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-        LANG=C.UTF-8 DEB_BUILD_OPTIONS="$DEB_BUILD_OPTIONS" \
-        sh -c "cd /srv/nova-deb/$dir && exec \"\$@\"" sh "$@"' sh "$chroot_dir" "$out" "$@"
+  "$root/scripts/progress.sh" "$label" "$log" \
+    unshare --mount --propagation private sh -c "$enter_chroot" sh "$chroot_dir" "$out" "$dir" "$@"
 }
 
 cd "$root"
@@ -95,31 +119,17 @@ rm -rf "$out"
 mkdir -p "$out/nova"
 inputs | xargs -0 cp --parents -t "$out/nova"
 cp -r packaging/debian "$out/nova/debian"
-where=${release:+in the $release chroot $chroot_dir}
+where=${chroot_dir:+in the $release chroot $chroot_dir}
 echo "build-deb: building the package with dpkg-buildpackage ${where:-on this host}: configure," \
   "compile, unit tests (a few minutes on 2 cores); log: $out/build.log" >&2
 export DEB_BUILD_OPTIONS="parallel=$(nproc)"
-if [ -z "$chroot_dir" ]; then
-  (cd "$out/nova" && "$root/scripts/progress.sh" "build-deb: dpkg-buildpackage" "$out/build.log" \
-    dpkg-buildpackage -b -us -uc)
-else
-  in_out nova dpkg-buildpackage -b -us -uc >"$out/build.log" 2>&1 || {
-    tail -n 40 "$out/build.log" >&2
-    echo "build-deb: dpkg-buildpackage failed; full log: $out/build.log" >&2
-    exit 1
-  }
-fi
-cd "$out"
-rm -rf nova
+step "build-deb: dpkg-buildpackage" "$out/build.log" nova dpkg-buildpackage -b -us -uc
+rm -rf "$out/nova"
 deb=$(ls "$out"/nova_*.deb)
 echo "build-deb: checking $(basename "$deb") with lintian ${where:-on this host}" >&2
-if [ -z "$chroot_dir" ]; then
-  "$root/scripts/progress.sh" "build-deb: lintian" "$out/lintian.log" \
-    lintian --fail-on error,warning --display-info "$deb"
-  cat "$out/lintian.log" >&2  # what it found, if anything: none of it is an error or a warning
-else
-  in_out . lintian --fail-on error,warning --display-info "$(basename "$deb")"
-fi
+step "build-deb: lintian" "$out/lintian.log" . lintian --fail-on error,warning --display-info "$(basename "$deb")"
+# What it found, if anything: none of it is an error or a warning.
+grep -v '^running with root privileges' "$out/lintian.log" >&2 || true
 echo "$hash" >"$out/inputs.sha256"
 echo "build-deb: $(basename "$deb") built and checked" >&2
 echo "$deb"

@@ -60,13 +60,9 @@ else
   mkdir -p "$dir"
   say "debootstrap $release (variant buildd) from $mirror into $dir"
   log=$(mktemp)
-  if ! debootstrap --variant=buildd "$release" "$dir" "$mirror" >"$log" 2>&1; then
-    tail -n 30 "$log" >&2
-    rm -f "$log"
-    die "debootstrap failed (last lines above)"
-  fi
+  "$here/progress.sh" "debian-chroot: debootstrap $release" "$log" \
+    debootstrap --variant=buildd "$release" "$dir" "$mirror" || die "debootstrap failed (last lines above)"
   rm -f "$log"
-  say "debootstrap done in $(($(date +%s) - start)) s"
   echo "deb $mirror $release main" >"$dir/etc/apt/sources.list"
   # No daemon starts in the chroot; apt fetches no translations or recommends.
   printf '#!/bin/sh\nexit 101\n' >"$dir/usr/sbin/policy-rc.d"
@@ -76,14 +72,14 @@ else
   echo "$release" >"$stamp"
 fi
 
-# Runs a shell command inside the chroot with /proc and /dev mounted privately.
-in_chroot() {
-  unshare --mount --propagation private sh -c '
-    dir=$1; shift
-    mount -t proc proc "$dir/proc" && mount --rbind /dev "$dir/dev" &&
-      exec chroot "$dir" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-        HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"' sh "$dir" "$@"
-}
+# Runs a command inside the chroot with /proc and /dev mounted privately:
+# in_chroot CMD..., or unshare ... "$enter" sh "$dir" CMD... where a
+# command (progress.sh) must be given one.
+enter='dir=$1; shift
+  mount -t proc proc "$dir/proc" && mount --rbind /dev "$dir/dev" &&
+    exec chroot "$dir" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+      HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"'
+in_chroot() { unshare --mount --propagation private sh -c "$enter" sh "$dir" "$@"; }
 
 missing=$(in_chroot sh -c 'for p in "$@"; do
   dpkg-query -W -f="\${Status}" "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
@@ -92,12 +88,11 @@ if [ -n "${missing% }" ]; then
   t=$(date +%s)
   say "installing $(echo $missing | wc -w) packages: $missing"
   log=$dir/var/log/nova-chroot-apt.log
-  if ! in_chroot sh -c 'apt-get update -q && apt-get install -y -q "$@"' sh $missing >"$log" 2>&1; then
-    tail -n 30 "$log" >&2
-    die "apt-get install in the chroot failed (last lines above; full log $log)"
-  fi
+  "$here/progress.sh" "debian-chroot: apt-get install" "$log" \
+    unshare --mount --propagation private sh -c "$enter" sh "$dir" \
+    sh -c 'apt-get update -q && apt-get install -y -q "$@"' sh $missing ||
+    die "apt-get install in the chroot failed (last lines above)"
   in_chroot apt-get clean
-  say "packages installed in $(($(date +%s) - t)) s"
 fi
 versions=$(in_chroot dpkg-query -W -f='${Package} ${Version}\n' g++ cmake libsdbus-c++-dev libsystemd-dev |
   tr '\n' ',' | sed 's/,$//; s/,/, /g')

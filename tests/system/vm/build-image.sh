@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds the Debian 12 image the system tests boot: a real systemd as PID 1,
+# Builds the Debian image the system tests boot: a real systemd as PID 1,
 # dbus, cgroup v2 and a stock Debian kernel, all from Debian packages.
+# NOVA_VM_DISTRO picks the release: debian12 (bookworm, systemd 252; the
+# default) or debian13 (trixie, systemd 257).
 #
 # The image is cached under $NOVA_VM_CACHE keyed by a hash of this script and
 # the package list, so it is rebuilt only when what goes into it changes. The
@@ -16,19 +18,28 @@ exec 3>&1 1>&2
 here=$(cd "$(dirname "$0")" && pwd)
 cache_root=${NOVA_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nova/vm}
 mirror=${NOVA_VM_MIRROR:-http://deb.debian.org/debian}
-suite=bookworm
+distro=${NOVA_VM_DISTRO:-debian12}
 
 # What the guest needs: systemd and dbus to be a real host, the kernel, the
-# libraries Nova links against, and the small tools the tests use.
+# libraries Nova links against (each release names its own) and the small
+# tools the tests use, from debootstrap; then, with apt in the new root, the
+# tools an agent's real work needs for the sandbox tests (git, make and gcc, a
+# Python venv, npm: some 300 packages debootstrap's own ordering cannot
+# configure).
 packages=(
   systemd systemd-sysv dbus libpam-systemd linux-image-amd64 kmod udev
   procps psmisc util-linux e2fsprogs jq
-  libsdbus-c++1 libspdlog1.10 libfmt9
 )
+work_tools=(git make gcc libc6-dev python3 python3-venv python3-setuptools npm sudo)
+case $distro in
+  debian12) suite=bookworm packages+=(libsdbus-c++1 libspdlog1.10 libfmt9) ;;
+  debian13) suite=trixie packages+=(libsdbus-c++2 libspdlog1.15 libfmt10) ;;
+  *) echo "build-image: NOVA_VM_DISTRO must be debian12 or debian13, not '$distro'" >&2; exit 2 ;;
+esac
 
-key=$( { cat "$0" "$here/guest-boot.service" "$here/guest-boot.sh"; echo "$mirror ${packages[*]}"; } |
+key=$( { cat "$0" "$here/guest-boot.service" "$here/guest-boot.sh"; echo "$distro $suite $mirror ${packages[*]} ${work_tools[*]}"; } |
   sha256sum | cut -c1-16)
-dir="$cache_root/debian12-$key"
+dir="$cache_root/$distro-$key"
 
 if [[ -f "$dir/rootfs.img" && -f "$dir/vmlinuz" && -f "$dir/initrd.img" ]]; then
   echo "$dir" >&3
@@ -63,11 +74,24 @@ debootstrap_progress='
     else printf "%d packages downloaded; %s: %d so far (%s)\n", n["Retrieving"], tolower(verb), n[verb], what
   }'
 echo "build-image: building the VM image (key $key), once: debootstrap $suite from $mirror" \
-  "(${#packages[@]} packages asked for, about 130 with their dependencies)" >&2
+  "(${#packages[@]} packages asked for, about 130 with their dependencies), then apt-get install" \
+  "${work_tools[*]} (about 370 more)" >&2
 start=$SECONDS
 "$here/../../../scripts/progress.sh" -s "$debootstrap_progress" "build-image: debootstrap" "$work/debootstrap.log" \
   debootstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" "$suite" "$root" "$mirror"
 unmount_root
+echo "deb $mirror $suite main" >"$root/etc/apt/sources.list"
+printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"  # no daemon starts in the new root
+chmod 0755 "$root/usr/sbin/policy-rc.d"
+"$here/../../../scripts/progress.sh" "build-image: apt-get install" "$work/apt.log" \
+  unshare --mount --propagation private sh -c '
+    root=$1; shift
+    mount -t proc proc "$root/proc" && mount --rbind /dev "$root/dev" &&
+      exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+        LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
+        sh -c "apt-get update -q && apt-get install -y -q --no-install-recommends \"\$@\"" sh "$@"' \
+    sh "$root" "${work_tools[@]}"
+rm -f "$root/usr/sbin/policy-rc.d"
 debs=("$root"/var/cache/apt/archives/*.deb)
 echo "build-image: ${#debs[@]} packages installed, $(du -cm "${debs[@]}" | tail -n 1 | cut -f1)M downloaded" >&2
 
@@ -92,8 +116,10 @@ install -m 0644 "$here/guest-boot.service" "$root/etc/systemd/system/nova-vm-boo
 install -m 0755 "$here/guest-boot.sh" "$root/usr/local/sbin/nova-vm-boot"
 ln -sf /etc/systemd/system/nova-vm-boot.service "$root/etc/systemd/system/multi-user.target.wants/nova-vm-boot.service"
 
-cp -L "$root/vmlinuz" "$work/vmlinuz"
-cp -L "$root/initrd.img" "$work/initrd.img"
+# The newest kernel and its initrd (the /vmlinuz links where the release makes them).
+kernel=$(ls -v "$root"/boot/vmlinuz-* | tail -n 1)
+cp -L "$kernel" "$work/vmlinuz"
+cp -L "$root/boot/initrd.img-${kernel##*/vmlinuz-}" "$work/initrd.img"
 rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
 
 # mkfs.ext4 -q still prints "Creating regular file" on stdout, which is the
