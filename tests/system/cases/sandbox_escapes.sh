@@ -61,9 +61,14 @@ attempt proc-sys 'cat /proc/sys/vm/swappiness > /proc/sys/vm/swappiness'
 echo ALIVE
 exec sleep 600"
 
+# Multi-line scripts go in files: novad refuses newlines in arguments.
+printf '%s\n' "$member_script" >"$ws/member.sh"
+printf '%s\n' "$root_script" >"$ws/root.sh"
+chmod 644 "$ws/member.sh" "$ws/root.sh"
+
 run() {  # run NAME USER PROFILE SCRIPT: the agent's verdicts, one per line
   local name=$1 who=$2 profile=$3 script=$4
-  as "$who" novactl spawn "$name" --workdir "$ws" --sandbox "$profile" -- /bin/sh -c "$script" >/dev/null
+  as "$who" novactl spawn "$name" --workdir "$ws" --sandbox "$profile" -- /bin/sh "./$script" >/dev/null
   wait_until 60 "$name made its attempts" eval "logs_of $name | grep -qx ALIVE"
   sleep 0.5
   is_active "$name" || fail "$name stopped after its attempts"
@@ -80,7 +85,7 @@ for profile in none standard strict; do
   wait_until 30 "victor's agent planted its file" eval "logs_of planter-$profile | grep -qx ALIVE"
 
   note "member's agent, --sandbox $profile"
-  out=$(run "mallory-$profile" "$m" "$profile" "$member_script")
+  out=$(run "mallory-$profile" "$m" "$profile" member.sh)
   echo "$out" | sed 's/^/  agent: /'
   blocked=BLOCKED
   [[ $profile == none ]] && blocked=ESCAPED
@@ -92,7 +97,7 @@ for profile in none standard strict; do
 
   if [[ $profile != strict ]]; then
     note "root's agent, --sandbox $profile"
-    out=$(run "root-$profile" root "$profile" "$root_script")
+    out=$(run "root-$profile" root "$profile" root.sh)
     echo "$out" | sed 's/^/  agent: /'
     for a in write-etc write-usr kernel-module proc-sys; do verdict "$out" "$a" "$blocked"; done
     rm -f /etc/nova-escaped /usr/nova-escaped

@@ -37,7 +37,7 @@ check_standard() {
   expect_eq "$a LockPersonality" yes "$(prop "$a" LockPersonality)"
   expect_eq "$a RestrictRealtime" yes "$(prop "$a" RestrictRealtime)"
   expect_eq "$a SystemCallArchitectures" native "$(prop "$a" SystemCallArchitectures)"
-  expect_eq "$a RestrictAddressFamilies" "AF_UNIX AF_INET AF_INET6 AF_NETLINK" "$(prop "$a" RestrictAddressFamilies)"
+  expect_eq "$a RestrictAddressFamilies" "AF_INET AF_INET6 AF_NETLINK AF_UNIX" "$(prop "$a" RestrictAddressFamilies)"
   expect_eq "$a UMask" 0077 "$(prop "$a" UMask)"
   expect_eq "$a KeyringMode" private "$(prop "$a" KeyringMode)"
   expect_contains "$a SystemCallFilter" "openat" "$(prop "$a" SystemCallFilter)"

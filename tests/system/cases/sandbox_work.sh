@@ -46,16 +46,6 @@ python3 -m venv --system-site-packages venv
 venv/bin/pip install -q --no-index --no-build-isolation ./pkg
 venv/bin/python -c 'import novapkg, sys; assert novapkg.ANSWER == 42; assert sys.prefix.endswith("/venv")' && ok venv
 
-mkdir -p jspkg app
-printf '{"name": "jspkg", "version": "1.0.0", "main": "index.js"}\n' >jspkg/package.json
-printf 'module.exports = () => "from the tarball";\n' >jspkg/index.js
-(cd jspkg && npm pack --silent >/dev/null)
-cd app
-printf '{"name": "app", "version": "1.0.0"}\n' >package.json
-npm install --offline --no-audit --no-fund --no-update-notifier --silent ../jspkg/jspkg-1.0.0.tgz
-node -e 'const f = require("jspkg"); if (f() !== "from the tarball") process.exit(1)' && ok npm
-cd "$ws"
-
 mkdir -p site && echo "served" >site/index.html
 python3 -m http.server 8765 --bind 127.0.0.1 --directory site >/dev/null 2>&1 &
 for i in $(seq 50); do
@@ -65,18 +55,29 @@ for i in $(seq 50); do
   fi
   sleep 0.2
 done
+(
+  set -e
+  mkdir -p jspkg app
+  printf '{"name": "jspkg", "version": "1.0.0", "main": "index.js"}\n' >jspkg/package.json
+  printf 'module.exports = () => "from the tarball";\n' >jspkg/index.js
+  (cd jspkg && npm pack --silent >/dev/null)
+  cd app
+  printf '{"name": "app", "version": "1.0.0"}\n' >package.json
+  npm install --offline --no-audit --no-fund --no-update-notifier --silent ../jspkg/jspkg-1.0.0.tgz
+  node -e 'const f = require("jspkg"); if (f() !== "from the tarball") process.exit(1)'
+) && ok npm || echo "STEP npm failed"
 echo READY
 exec sleep 600
 SCRIPT
 chown "$u:$u" "$ws/work.sh"
 
 as "$u" novactl spawn work --workdir "$ws" --sandbox standard -- /bin/sh ./work.sh >/dev/null
+expect_eq "profile" standard "$(novactl status work --json | jq -r .agent.sandbox.profile)"
 wait_until 400 "the agent did its work" eval 'logs_of work | grep -qx READY || ! is_active work'
 out=$(logs_of work)
 echo "$out" | sed 's/^/  agent: /'
-expect_eq "profile" standard "$(novactl status work --json | jq -r .agent.sandbox.profile)"
 expect_contains "HOME is the agent's own /tmp" "HOME=/tmp" "$out"
-for step in git make venv npm server; do
+for step in git make venv server npm; do
   expect_contains "$step works in the sandbox" "STEP $step ok" "$out"
 done
 expect_eq "the commit is in the workdir" "first commit" "$(git -C "$ws/repo" -c safe.directory='*' log -1 --format=%s)"
