@@ -23,7 +23,7 @@ suite=bookworm
 packages=(
   systemd systemd-sysv dbus libpam-systemd linux-image-amd64 kmod udev
   procps psmisc util-linux e2fsprogs jq
-  git make gcc libc6-dev python3 python3-venv python3-setuptools npm sudo
+  git make gcc libc6-dev python3 python3-venv python3-setuptools sudo
   libsdbus-c++1 libspdlog1.10 libfmt9
 )
 
