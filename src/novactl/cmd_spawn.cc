@@ -47,6 +47,16 @@ void AddSpawnCommand(CLI::App& app) {
       "root may name another user. CODER_PROC_* variables are never passed to agents.\n"
       "--env values are visible to every local user: pass tokens with --secret. A call\n"
       "from inside an agent is refused: agents cannot manage agents.\n\n"
+      "Sandbox profiles (--sandbox, default Sandbox in nova.conf, standard as shipped):\n"
+      "  none      no isolation beyond the limits, for trusted work\n"
+      "  standard  no privileges, its own /tmp (also its HOME), the system read-only and\n"
+      "            writable only in the workdir and /var/nova-agents/scratch, every home\n"
+      "            hidden, no system bus, kernel knobs, modules, logs or devices; network\n"
+      "  strict    standard, plus no network but AllowIP in nova.conf and --allow-ip,\n"
+      "            and of /srv, /mnt, /media and /var/nova-agents only the workdir\n"
+      "Only root may pick a profile weaker than SandboxMinimum, or add --allow-ip when\n"
+      "SandboxMinimum is strict. novactl status NAME shows the profile and its\n"
+      "systemd-analyze security exposure.\n\n"
       "Example, in a workspace slot of your own (see novactl setup-host --help):\n"
       "  mkdir -m 700 /var/nova-agents/pool/ws-001\n"
       "  novactl spawn agent-001 --workdir /var/nova-agents/pool/ws-001 -- cargo build");
@@ -69,6 +79,12 @@ void AddSpawnCommand(CLI::App& app) {
                   "$CREDENTIALS_DIRECTORY/NAME; no other user can (repeatable)")
       ->allow_extra_args(false);
   cmd->add_option("--user,-u", o->input.user, "Run as this user (root only, for other users)");
+  cmd->add_option("--sandbox", o->input.sandbox,
+                  "Sandbox profile: none, standard or strict (default: Sandbox in nova.conf)");
+  cmd->add_option("--allow-ip", o->input.allow_ip,
+                  "With --sandbox strict: an address the agent may reach, ADDR[/LENGTH] or "
+                  "localhost, besides AllowIP in nova.conf (repeatable)")
+      ->allow_extra_args(false);
   cmd->add_flag("--json", o->json, "Print the result as JSON");
   cmd->add_option("command", o->input.command, "The command and its arguments, after --");
   cmd->callback([o] { RunSpawn(*o); });

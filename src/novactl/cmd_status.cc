@@ -12,6 +12,7 @@
 #include "json_output.h"
 #include "meminfo.h"
 #include "outcome.h"
+#include "security_exposure.h"
 #include "systemd.h"
 
 namespace nova {
@@ -26,7 +27,9 @@ void AddStatusCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("status", "Show host memory and the agents");
   cmd->footer(
       "\nReads systemd directly, so it works while novad is down. Memory used is\n"
-      "MemTotal - MemAvailable from /proc/meminfo.");
+      "MemTotal - MemAvailable from /proc/meminfo. With NAME it also shows the\n"
+      "agent's sandbox profile and its exposure as `systemd-analyze security` scores\n"
+      "it (0 = locked down, 10 = fully exposed).");
   cmd->add_option("name", o->name, "Show only this agent, in detail");
   cmd->add_flag("--all,-a", o->all, "Also list finished agents and their outcomes");
   cmd->add_flag("--json", o->json, "Print JSON instead of text");
@@ -39,6 +42,11 @@ void AddStatusCommand(CLI::App& app) {
     std::vector<AgentUnitInfo> units = systemd->ListAgents();
     std::vector<Outcome> finished = outcomes.ReadAll();
     StatusReport report = BuildStatusReport(ReadHostMemory(), config, units, finished, now);
+    for (auto& row : report.agents) {
+      if (!o->name.empty() && row.unit.name == o->name) {
+        row.exposure = MeasureSecurityExposure(row.unit.unit);
+      }
+    }
     if (o->json) {
       nlohmann::json j = StatusToJson(report);
       if (!o->name.empty()) {

@@ -2,6 +2,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 
 #include "errors.h"
 #include "size.h"
@@ -265,8 +269,9 @@ TEST(ResolveSpawn, ADefaultNoSpawnCouldTakeNamesTheConfigurationKey) {
             "in /etc/nova/nova.conf or pass --timeout");
 }
 
-TEST(AgentUnitProperties, AreExactlyTheDefaults) {
+TEST(AgentUnitProperties, AreExactlyTheDefaultsWithSandboxNone) {
   AgentSpec s = ResolveSpawn(Request(), Config{}, 64 * kGiB);
+  s.sandbox = SandboxProfile::kNone;
   s.user = "alice";
   s.environment = {"A=1"};
   UnitProperties props = AgentUnitProperties(s, SystemdFeatures{252});
@@ -445,6 +450,231 @@ TEST(ResolveSpawn, ChecksSecretNamesAndSizes) {
   EXPECT_THAT(Problem(r), testing::StartsWith("--secret \"../etc\": not a valid secret name"));
   r.secrets = {{"big", std::string(kMaxSecretBytes + 1, 'x')}};
   EXPECT_THAT(Problem(r), testing::StartsWith("--secret big: 1M is too large"));
+}
+
+}  // namespace
+}  // namespace nova
+
+namespace nova {
+namespace {
+
+AgentSpec Sandboxed(SandboxProfile profile, const std::string& workdir = "/srv/ws-001") {
+  SpawnRequest r = Request();
+  r.workdir = workdir;
+  r.sandbox = SandboxProfileName(profile);
+  Config config;
+  config.sandbox_minimum = SandboxProfile::kNone;
+  config.allow_ip = *ParseAllowIp("127.0.0.1");
+  return ResolveSpawn(r, config, 64 * kGiB);
+}
+
+// Everything standard sets, in order, on a systemd of `version`.
+UnitProperties StandardProperties(unsigned version) {
+  UnitProperties props = {
+      {"NoNewPrivileges", true},
+      {"RestrictSUIDSGID", true},
+      {"CapabilityBoundingSet", uint64_t{0}},
+      {"AmbientCapabilities", uint64_t{0}},
+      {"PrivateTmp", true},
+      {"PrivateDevices", true},
+      {"PrivateIPC", true},
+      {"PrivateMounts", true},
+      {"ProtectSystem", std::string("strict")},
+      {"ReadWritePaths", std::vector<std::string>{"/srv/ws-001", "-/var/nova-agents/scratch"}},
+      {"ProtectHome", std::string("tmpfs")},
+      {"ProtectKernelTunables", true},
+      {"ProtectKernelModules", true},
+      {"ProtectKernelLogs", true},
+      {"ProtectClock", true},
+      {"ProtectHostname", true},
+      {"ProtectProc", std::string("invisible")},
+      {"KeyringMode", std::string("private")},
+      {"RestrictNamespaces", uint64_t{0}},
+      {"LockPersonality", true},
+      {"RestrictRealtime", true},
+      {"SystemCallArchitectures", std::vector<std::string>{"native"}},
+      {"SystemCallFilter", NameFilter{true, {"@system-service"}}},
+      {"SystemCallErrorNumber", int32_t{EPERM}},
+      {"RestrictAddressFamilies",
+       NameFilter{true, {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"}}},
+      {"UMask", uint32_t{0077}},
+  };
+  if (version >= 257) {
+    props.push_back({"ProtectControlGroupsEx", std::string("strict")});
+  } else {
+    props.push_back({"ProtectControlGroups", true});
+  }
+  return props;
+}
+
+TEST(SandboxProperties, NoneAddsNothing) {
+  EXPECT_TRUE(SandboxProperties(Sandboxed(SandboxProfile::kNone), SystemdFeatures{252}).empty());
+  auto env = std::get<std::vector<std::string>>(*Find(
+      AgentUnitProperties(Sandboxed(SandboxProfile::kNone), SystemdFeatures{252}), "Environment"));
+  EXPECT_EQ(env, std::vector<std::string>{"NOVA_AGENT_NAME=agent-001"});
+}
+
+TEST(SandboxProperties, StandardOnSystemd252) {
+  EXPECT_EQ(SandboxProperties(Sandboxed(SandboxProfile::kStandard), SystemdFeatures{252}),
+            StandardProperties(252));
+}
+
+TEST(SandboxProperties, StandardOnSystemd257HasItsOwnCgroupNamespace) {
+  UnitProperties props =
+      SandboxProperties(Sandboxed(SandboxProfile::kStandard), SystemdFeatures{257});
+  EXPECT_EQ(props, StandardProperties(257));
+  EXPECT_EQ(Find(props, "ProtectControlGroups"), nullptr);
+}
+
+TEST(SandboxProperties, StandardIsTheDefaultAndSetsHome) {
+  AgentSpec s = ResolveSpawn(Request(), Config{}, 64 * kGiB);
+  EXPECT_EQ(s.sandbox, SandboxProfile::kStandard);
+  s.environment = {"A=1"};
+  auto env = std::get<std::vector<std::string>>(
+      *Find(AgentUnitProperties(s, SystemdFeatures{252}), "Environment"));
+  EXPECT_EQ(env, (std::vector<std::string>{"HOME=/tmp", "A=1", "NOVA_AGENT_NAME=agent-001",
+                                           "NOVA_AGENT_SANDBOX=standard"}));
+}
+
+TEST(SandboxProperties, AWorkdirInAHomeIsMountedBackIntoTheHiddenHomes) {
+  UnitProperties props = SandboxProperties(
+      Sandboxed(SandboxProfile::kStandard, "/home/alice/project"), SystemdFeatures{252});
+  EXPECT_EQ(*Find(props, "BindPaths"),
+            PropertyValue(std::vector<BindPath>{
+                {"/home/alice/project", "/home/alice/project", false, MS_REC}}));
+  EXPECT_EQ(Find(SandboxProperties(Sandboxed(SandboxProfile::kStandard), SystemdFeatures{252}),
+                 "BindPaths"),
+            nullptr);
+}
+
+TEST(SandboxProperties, StrictAddsTheNetworkAllowListAndHidesTheRest) {
+  for (unsigned version : {252u, 257u}) {
+    UnitProperties expected = StandardProperties(version);
+    expected[9] = {"ReadWritePaths", std::vector<std::string>{"/srv/ws-001"}};  // no scratch
+    expected.push_back(
+        {"BindPaths", std::vector<BindPath>{{"/srv/ws-001", "/srv/ws-001", false, MS_REC}}});
+    expected.push_back({"ProcSubset", std::string("pid")});
+    expected.push_back(
+        {"TemporaryFileSystem",
+         std::vector<TemporaryFileSystem>{
+             {"/media", "ro"}, {"/mnt", "ro"}, {"/srv", "ro"}, {"/var/nova-agents", "ro"}}});
+    expected.push_back(
+        {"IPAddressDeny", std::vector<IpPrefix>{{AF_INET, {0, 0, 0, 0}, 0},
+                                                {AF_INET6, std::vector<uint8_t>(16), 0}}});
+    expected.push_back({"IPAddressAllow", std::vector<IpPrefix>{{AF_INET, {127, 0, 0, 1}, 32}}});
+    EXPECT_EQ(SandboxProperties(Sandboxed(SandboxProfile::kStrict), SystemdFeatures{version}),
+              expected)
+        << version;
+  }
+}
+
+TEST(SandboxProperties, StrictWithAnEmptyAllowListHasNoNetworkAtAll) {
+  SpawnRequest r = Request();
+  r.sandbox = "strict";
+  UnitProperties props =
+      SandboxProperties(ResolveSpawn(r, Config{}, 64 * kGiB), SystemdFeatures{252});
+  EXPECT_NE(Find(props, "IPAddressDeny"), nullptr);
+  EXPECT_EQ(Find(props, "IPAddressAllow"), nullptr);
+}
+
+TEST(ResolveSandbox, AllowIpIsAddedToTheOperatorsListOnce) {
+  SpawnRequest r = Request();
+  r.sandbox = "strict";
+  r.allow_ip = {"10.1.0.0/16", "127.0.0.1", "localhost"};
+  Config config;
+  config.allow_ip = *ParseAllowIp("127.0.0.1");
+  AgentSpec s = ResolveSpawn(r, config, 64 * kGiB);
+  std::vector<std::string> got;
+  for (const auto& p : s.allow_ip) got.push_back(FormatIpPrefix(p));
+  EXPECT_EQ(got,
+            (std::vector<std::string>{"127.0.0.1/32", "10.1.0.0/16", "127.0.0.0/8", "::1/128"}));
+}
+
+TEST(ResolveSandbox, RefusesBadProfilesAndAddressesWithOneLine) {
+  SpawnRequest r = Request();
+  r.sandbox = "tight\x1b";
+  EXPECT_EQ(Problem(r),
+            "--sandbox \"tight\\e\": not a sandbox profile; accepted: none, standard or strict");
+  r.sandbox = "strict";
+  r.allow_ip = {"127.0.0.1", "example.com"};
+  EXPECT_EQ(Problem(r),
+            "--allow-ip \"example.com\": not valid; accepted: an IPv4 or IPv6 address with an "
+            "optional /LENGTH (such as 10.0.0.0/8 or ::1), or localhost");
+  r.allow_ip = std::vector<std::string>(65, "10.0.0.1");
+  EXPECT_EQ(Problem(r), "--allow-ip: 65 entries given; at most 64 are accepted");
+  r.sandbox = std::nullopt;
+  r.allow_ip = {"10.0.0.1"};
+  EXPECT_EQ(Problem(r),
+            "--allow-ip: only the strict sandbox limits the network, and this agent's is "
+            "standard; add --sandbox strict");
+}
+
+TEST(ResolveSandbox, RefusesWorkdirsThatWouldOpenTheSandbox) {
+  for (const char* bad : {"/", "/home", "/root", "/run", "/run/user", "/proc", "/sys/fs/cgroup",
+                          "/dev/shm", "/srv/ws/", "/srv//ws", "/srv/ws/../..", "/srv/./ws"}) {
+    SpawnRequest r = Request();
+    r.workdir = bad;
+    EXPECT_THAT(Problem(r), ::testing::HasSubstr("the standard sandbox lets the agent write "
+                                                 "only there"))
+        << bad;
+    r.sandbox = "none";
+    Config config;
+    config.sandbox_minimum = SandboxProfile::kNone;
+    EXPECT_EQ(Refusal(r, config, false, ErrorKind::kInvalidArgument), "") << bad;
+  }
+  SpawnRequest r = Request();
+  r.workdir = "/";
+  EXPECT_EQ(Problem(r),
+            "--workdir \"/\": is the root directory; the standard sandbox lets the agent write "
+            "only there: use a directory of the agent's own, such as "
+            "/var/nova-agents/pool/ws-001");
+  for (const char* good : {"/tmp", "/srv/ws-001", "/home/alice", "/home/alice/p", "/devices"}) {
+    r.workdir = good;
+    EXPECT_EQ(Problem(r), "") << good;
+  }
+}
+
+TEST(ResolveSandbox, MembersMayNotGoBelowTheOperatorsMinimum) {
+  SpawnRequest r = Request();
+  r.sandbox = "none";
+  Config config;  // SandboxMinimum=standard
+  EXPECT_EQ(Refusal(r, config, false, ErrorKind::kPermissionDenied),
+            "--sandbox none: weaker than the operator's minimum, standard (SandboxMinimum in "
+            "/etc/nova/nova.conf); only root may ask for less");
+  EXPECT_EQ(ResolveSpawn(r, config, 64 * kGiB, true).sandbox, SandboxProfile::kNone);  // root
+  config.sandbox = SandboxProfile::kStrict;
+  config.sandbox_minimum = SandboxProfile::kStrict;
+  r.sandbox = "standard";
+  EXPECT_NE(Refusal(r, config, false, ErrorKind::kPermissionDenied), "");
+  r.sandbox = std::nullopt;
+  EXPECT_EQ(ResolveSpawn(r, config, 64 * kGiB).sandbox, SandboxProfile::kStrict);
+  config.sandbox_minimum = SandboxProfile::kNone;
+  r.sandbox = "none";
+  EXPECT_EQ(ResolveSpawn(r, config, 64 * kGiB).sandbox, SandboxProfile::kNone);
+}
+
+TEST(ResolveSandbox, UnderAStrictMinimumOnlyRootWidensTheAllowList) {
+  SpawnRequest r = Request();
+  r.allow_ip = {"0.0.0.0/0"};
+  Config config;
+  config.sandbox = SandboxProfile::kStrict;
+  config.sandbox_minimum = SandboxProfile::kStrict;
+  EXPECT_EQ(Refusal(r, config, false, ErrorKind::kPermissionDenied),
+            "--allow-ip 0.0.0.0/0: the operator requires the strict sandbox "
+            "(SandboxMinimum=strict in /etc/nova/nova.conf), whose network is AllowIP only; "
+            "only root may add addresses");
+  EXPECT_EQ(ResolveSpawn(r, config, 64 * kGiB, true).allow_ip.size(), 1u);
+  // Below a strict minimum a member could pick standard, whose network is
+  // open, so adding addresses to strict takes nothing from the operator.
+  config.sandbox_minimum = SandboxProfile::kStandard;
+  EXPECT_EQ(ResolveSpawn(r, config, 64 * kGiB).allow_ip.size(), 1u);
+}
+
+TEST(SystemdFeatures, DoctorNamesWhatTheSandboxLacks) {
+  EXPECT_EQ(SystemdFeatures{252}.missing_sandbox_features().size(), 1u);
+  EXPECT_THAT(SystemdFeatures{252}.missing_sandbox_features()[0],
+              ::testing::HasSubstr("ProtectControlGroupsEx=strict (systemd 257)"));
+  EXPECT_TRUE(SystemdFeatures{257}.missing_sandbox_features().empty());
 }
 
 }  // namespace

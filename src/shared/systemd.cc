@@ -53,6 +53,21 @@ sdbus::Variant ToVariant(const PropertyValue& value) {
           std::vector<sdbus::Struct<std::string, uint64_t>> out;
           for (const auto& t : v) out.emplace_back(t.base, t.usec);
           return sdbus::Variant(out);
+        } else if constexpr (std::is_same_v<T, std::vector<IpPrefix>>) {
+          std::vector<sdbus::Struct<int32_t, std::vector<uint8_t>, uint32_t>> out;
+          for (const auto& p : v) out.emplace_back(p.family, p.address, p.prefix_length);
+          return sdbus::Variant(out);
+        } else if constexpr (std::is_same_v<T, NameFilter>) {
+          return sdbus::Variant(sdbus::Struct<bool, std::vector<std::string>>(v.allow, v.names));
+        } else if constexpr (std::is_same_v<T, std::vector<BindPath>>) {
+          std::vector<sdbus::Struct<std::string, std::string, bool, uint64_t>> out;
+          for (const auto& b : v)
+            out.emplace_back(b.source, b.destination, b.ignore_missing, b.flags);
+          return sdbus::Variant(out);
+        } else if constexpr (std::is_same_v<T, std::vector<TemporaryFileSystem>>) {
+          std::vector<sdbus::Struct<std::string, std::string>> out;
+          for (const auto& t : v) out.emplace_back(t.path, t.options);
+          return sdbus::Variant(out);
         } else {
           return sdbus::Variant(v);
         }
@@ -71,6 +86,16 @@ T Get(const std::map<std::string, sdbus::Variant>& props, const std::string& nam
   auto it = props.find(name);
   if (it == props.end() || !it->second.containsValueOfType<T>()) return fallback;
   return it->second.get<T>();
+}
+
+// The last NOVA_AGENT_SANDBOX= entry, as systemd applies the last one.
+std::string SandboxFromEnvironment(const std::vector<std::string>& environment) {
+  std::string profile = "none";
+  constexpr std::string_view kPrefix = "NOVA_AGENT_SANDBOX=";
+  for (const auto& entry : environment) {
+    if (entry.starts_with(kPrefix)) profile = entry.substr(kPrefix.size());
+  }
+  return profile;
 }
 
 uint64_t NowUsec(clockid_t clock) {
@@ -253,6 +278,8 @@ class SdbusSystemd final : public Systemd {
     info.user = Get<std::string>(service, "User", "");
     info.workdir = Get<std::string>(service, "WorkingDirectory", "");
     info.control_group = Get<std::string>(service, "ControlGroup", "");
+    info.sandbox = SandboxFromEnvironment(
+        Get<std::vector<std::string>>(service, "Environment", std::vector<std::string>{}));
     auto exec = Get<ExecStartEntries>(service, "ExecStart", {});
     if (!exec.empty()) info.argv = exec.front().get<1>();
     info.soft_deadline_usec = SoftDeadline(name);
