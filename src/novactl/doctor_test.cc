@@ -137,8 +137,9 @@ TEST(Doctor, SaysWhatTheSandboxLacksOnOlderSystemd) {
   EXPECT_EQ(old.detail,
             "agents default to standard, callers other than root get at least standard; strict "
             "allows no address; systemd 252 lacks ProtectControlGroupsEx=strict (systemd 257): "
-            "sandboxed agents get ProtectControlGroups=yes instead and can read, not write, "
-            "other agents' cgroups under /sys/fs/cgroup");
+            "sandboxed agents get ProtectControlGroups=yes and their own cgroup bound on "
+            "/sys/fs/cgroup instead; they can read, not write, "
+            "other agents' cgroups under /sys/fs/cgroup/nova.slice");
   in.systemd_version = 257;
   in.config.allow_ip_text = {"127.0.0.1", "10.0.0.0/8"};
   Check current = SandboxCheck(in);

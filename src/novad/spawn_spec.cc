@@ -16,6 +16,18 @@
 namespace nova {
 namespace {
 
+// A duration as seconds for an agent's environment: "1800", "1.5", "0".
+std::string SecondsText(Usec d) {
+  auto us = d.count();
+  std::string text = std::to_string(us / 1000000);
+  if (auto rest = us % 1000000; rest != 0) {
+    std::string fraction = std::to_string(1000000 + rest).substr(1);
+    fraction.erase(fraction.find_last_not_of('0') + 1);
+    text += "." + fraction;
+  }
+  return text;
+}
+
 // A caller other than root asked for more than nova.conf lets them.
 [[noreturn]] void AboveCeiling(const std::string& asked, const std::string& ceiling,
                                const char* key) {
@@ -298,7 +310,12 @@ UnitProperties AgentUnitProperties(const AgentSpec& spec, const SystemdFeatures&
     environment.push_back(std::string("HOME=") + kSandboxHome);
   }
   environment.insert(environment.end(), spec.environment.begin(), spec.environment.end());
+  // The agent's facts, for the agent (docs/agents.md); after --env, so they win.
   environment.push_back("NOVA_AGENT_NAME=" + spec.name);
+  environment.push_back("NOVA_MEMORY_MAX=" + std::to_string(spec.memory_max));
+  environment.push_back("NOVA_TASKS_MAX=" + std::to_string(spec.tasks_max));
+  environment.push_back("NOVA_TIMEOUT_SEC=" + SecondsText(spec.runtime_max));
+  environment.push_back("NOVA_SOFT_TIMEOUT_SEC=" + SecondsText(spec.soft_timeout));
   if (spec.sandbox != SandboxProfile::kNone) {
     environment.push_back(std::string(kSandboxEnvironment) + "=" +
                           SandboxProfileName(spec.sandbox));
@@ -344,6 +361,15 @@ UnitProperties AgentUnitProperties(const AgentSpec& spec, const SystemdFeatures&
     // The agent lives until its last process exits, so `sh -c 'server &'`
     // keeps running as the agent instead of being killed when sh exits.
     props.push_back({"ExitType", std::string("cgroup")});
+  }
+  // The agent's own cgroup at /sys/fs/cgroup, so memory.current and
+  // memory.max there are its own (the sandboxed profiles' strict namespace
+  // does the same on systemd 257).
+  if (!features.cgroup_namespace()) {
+    props.push_back({"BindReadOnlyPaths", std::vector<BindPath>{{AgentCgroupPath(spec.name),
+                                                                 "/sys/fs/cgroup", true, MS_REC}}});
+  } else if (spec.sandbox == SandboxProfile::kNone) {
+    props.push_back({"ProtectControlGroupsEx", std::string("private")});
   }
   UnitProperties sandbox = SandboxProperties(spec, features);
   props.insert(props.end(), sandbox.begin(), sandbox.end());
@@ -393,7 +419,7 @@ UnitProperties SandboxProperties(const AgentSpec& spec, const SystemdFeatures& f
        NameFilter{true, {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"}}},
       {"UMask", uint32_t{0077}},
   };
-  if (features.protect_control_groups_strict()) {
+  if (features.cgroup_namespace()) {
     props.push_back({"ProtectControlGroupsEx", std::string("strict")});
   } else {
     props.push_back({"ProtectControlGroups", true});

@@ -286,7 +286,10 @@ TEST(AgentUnitProperties, AreExactlyTheDefaultsWithSandboxNone) {
       {"OnFailure", std::vector<std::string>{"nova-outcome-failure@agent-001.service"}},
       {"WorkingDirectory", std::string("/var/nova-agents/active/ws-001")},
       {"User", std::string("alice")},
-      {"Environment", std::vector<std::string>{"A=1", "NOVA_AGENT_NAME=agent-001"}},
+      {"Environment",
+       std::vector<std::string>{"A=1", "NOVA_AGENT_NAME=agent-001", "NOVA_MEMORY_MAX=4294967296",
+                                "NOVA_TASKS_MAX=512", "NOVA_TIMEOUT_SEC=1800",
+                                "NOVA_SOFT_TIMEOUT_SEC=900"}},
       {"UnsetEnvironment", std::vector<std::string>{"CODER_PROC_PRIO_MGMT", "CODER_PROC_OOM_SCORE",
                                                     "CODER_PROC_NICE_SCORE"}},
       {"MemoryAccounting", true},
@@ -305,6 +308,10 @@ TEST(AgentUnitProperties, AreExactlyTheDefaultsWithSandboxNone) {
       {"InaccessiblePaths", std::vector<std::string>{"-/run/dbus/system_bus_socket", "-/run/user"}},
       {"Wants", std::vector<std::string>{"nova-soft-agent-001.timer"}},
       {"ExitType", std::string("cgroup")},
+      {"BindReadOnlyPaths",
+       std::vector<BindPath>{
+           {"/sys/fs/cgroup/nova.slice/nova-agents.slice/nova-agent-agent-001.service",
+            "/sys/fs/cgroup", true, MS_REC}}},
   };
   EXPECT_EQ(props, expected);
 }
@@ -511,7 +518,9 @@ TEST(SandboxProperties, NoneAddsNothing) {
   EXPECT_TRUE(SandboxProperties(Sandboxed(SandboxProfile::kNone), SystemdFeatures{252}).empty());
   auto env = std::get<std::vector<std::string>>(*Find(
       AgentUnitProperties(Sandboxed(SandboxProfile::kNone), SystemdFeatures{252}), "Environment"));
-  EXPECT_EQ(env, std::vector<std::string>{"NOVA_AGENT_NAME=agent-001"});
+  EXPECT_EQ(env, (std::vector<std::string>{"NOVA_AGENT_NAME=agent-001",
+                                           "NOVA_MEMORY_MAX=4294967296", "NOVA_TASKS_MAX=512",
+                                           "NOVA_TIMEOUT_SEC=1800", "NOVA_SOFT_TIMEOUT_SEC=900"}));
 }
 
 TEST(SandboxProperties, StandardOnSystemd252) {
@@ -533,6 +542,8 @@ TEST(SandboxProperties, StandardIsTheDefaultAndSetsHome) {
   auto env = std::get<std::vector<std::string>>(
       *Find(AgentUnitProperties(s, SystemdFeatures{252}), "Environment"));
   EXPECT_EQ(env, (std::vector<std::string>{"HOME=/tmp", "A=1", "NOVA_AGENT_NAME=agent-001",
+                                           "NOVA_MEMORY_MAX=4294967296", "NOVA_TASKS_MAX=512",
+                                           "NOVA_TIMEOUT_SEC=1800", "NOVA_SOFT_TIMEOUT_SEC=900",
                                            "NOVA_AGENT_SANDBOX=standard"}));
 }
 
@@ -678,4 +689,38 @@ TEST(SystemdFeatures, DoctorNamesWhatTheSandboxLacks) {
 }
 
 }  // namespace
+// The guide's snippet (cat /sys/fs/cgroup/memory.max) reads the agent's own
+// cgroup: bound there on 252, a cgroup namespace of its own on 257.
+TEST(AgentUnitProperties, TheAgentSeesItsOwnCgroupAtSysFsCgroup) {
+  AgentSpec none = Sandboxed(SandboxProfile::kNone);
+  UnitProperties on257 = AgentUnitProperties(none, SystemdFeatures{257});
+  EXPECT_EQ(Find(on257, "BindReadOnlyPaths"), nullptr);
+  EXPECT_EQ(*Find(on257, "ProtectControlGroupsEx"), PropertyValue(std::string("private")));
+  AgentSpec standard = Sandboxed(SandboxProfile::kStandard);
+  on257 = AgentUnitProperties(standard, SystemdFeatures{257});
+  EXPECT_EQ(Find(on257, "BindReadOnlyPaths"), nullptr);
+  EXPECT_EQ(*Find(on257, "ProtectControlGroupsEx"), PropertyValue(std::string("strict")));
+  UnitProperties on252 = AgentUnitProperties(standard, SystemdFeatures{252});
+  EXPECT_EQ(Find(on252, "ProtectControlGroupsEx"), nullptr);
+  EXPECT_EQ(*Find(on252, "BindReadOnlyPaths"),
+            PropertyValue(std::vector<BindPath>{
+                {"/sys/fs/cgroup/nova.slice/nova-agents.slice/nova-agent-agent-001.service",
+                 "/sys/fs/cgroup", true, MS_REC}}));
+}
+
+TEST(AgentUnitProperties, TheAgentsFactsAreInItsEnvironment) {
+  AgentSpec s = ResolveSpawn(Request(), Config{}, 64 * kGiB);
+  s.memory_max = uint64_t{256} << 20;
+  s.tasks_max = 64;
+  s.runtime_max = Usec(90500000);
+  s.soft_timeout = Usec(0);
+  s.environment = {"NOVA_MEMORY_MAX=1"};  // the caller's word does not win
+  auto env = std::get<std::vector<std::string>>(
+      *Find(AgentUnitProperties(s, SystemdFeatures{252}), "Environment"));
+  EXPECT_EQ(env, (std::vector<std::string>{
+                     "HOME=/tmp", "NOVA_MEMORY_MAX=1", "NOVA_AGENT_NAME=agent-001",
+                     "NOVA_MEMORY_MAX=268435456", "NOVA_TASKS_MAX=64", "NOVA_TIMEOUT_SEC=90.5",
+                     "NOVA_SOFT_TIMEOUT_SEC=0", "NOVA_AGENT_SANDBOX=standard"}));
+}
+
 }  // namespace nova

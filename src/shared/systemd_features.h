@@ -18,21 +18,24 @@ struct SystemdFeatures {
   // The agent lives until its last process exits (systemd 250).
   bool exit_type_cgroup() const { return version >= 250; }
   bool supported() const { return version >= kMinSystemdVersion; }
-  // ProtectControlGroups=strict (systemd 257): a sandboxed agent gets its own
-  // cgroup namespace, /sys/fs/cgroup read-only, and sees no other agent's
-  // cgroup. Older: ProtectControlGroups=yes, the whole tree read-only.
-  bool protect_control_groups_strict() const { return version >= 257; }
+  // ProtectControlGroupsEx=private|strict (systemd 257): the agent gets its
+  // own cgroup namespace, so /sys/fs/cgroup is its own cgroup (the agent's
+  // view of its limits) and it sees no other agent's; strict (the sandboxed
+  // profiles) mounts it read-only. Older: the agent's cgroup directory is
+  // bind-mounted read-only on /sys/fs/cgroup (BindReadOnlyPaths=), and the
+  // sandboxed profiles add ProtectControlGroups=yes.
+  bool cgroup_namespace() const { return version >= 257; }
 
   // What the sandbox profiles lack on this systemd, one line each, for
   // `novactl doctor`: the property, the version that has it, what agents get
   // instead. A spawn never fails for it.
   std::vector<std::string> missing_sandbox_features() const {
     std::vector<std::string> missing;
-    if (!protect_control_groups_strict()) {
+    if (!cgroup_namespace()) {
       missing.push_back(
           "ProtectControlGroupsEx=strict (systemd 257): sandboxed agents get "
-          "ProtectControlGroups=yes instead and can read, not write, other agents' cgroups "
-          "under /sys/fs/cgroup");
+          "ProtectControlGroups=yes and their own cgroup bound on /sys/fs/cgroup instead; "
+          "they can read, not write, other agents' cgroups under /sys/fs/cgroup/nova.slice");
     }
     return missing;
   }
