@@ -7,7 +7,8 @@
 # cgroup namespace of its own (/proc/self/cgroup says "0::/"); on older
 # systemd its cgroup directory is bound on /sys/fs/cgroup instead
 # (BindReadOnlyPaths=), and /proc/self/cgroup names the real path. Neither
-# lets the agent write its limits.
+# lets the agent write its limits. systemd 257 also hands the agent
+# $MEMORY_PRESSURE_WATCH (its memory.pressure); 252 has none.
 # timeout: 180
 source "$NOVA_TEST_LIB"
 use_small_agents "SandboxMinimum=none"
@@ -31,6 +32,7 @@ current = int(open("/sys/fs/cgroup/memory.current").read().strip())
 max_ = int(open("/sys/fs/cgroup/memory.max").read().strip())
 print("reduce=%s" % (current > max_ * 80 // 100))'
 if echo max >/sys/fs/cgroup/memory.max 2>/dev/null; then echo "wrote=yes"; else echo "wrote=no"; fi
+if [ -r "${MEMORY_PRESSURE_WATCH:-/nonexistent}" ]; then echo "pressure-watch=readable"; else echo "pressure-watch=${MEMORY_PRESSURE_WATCH:-unset}"; fi
 env | grep '^NOVA_' | sort
 echo DONE
 exec sleep 600
@@ -56,9 +58,11 @@ for profile in none standard strict; do
   expect_eq "$name the limit is unchanged" 209715200 "$(cat "$(agent_cgroup "$name")/memory.max")"
   if ((version >= 257)); then
     expect_contains "$name has its own cgroup namespace" "self=0::/" "$out"
+    expect_contains "$name has \$MEMORY_PRESSURE_WATCH (systemd 254 and newer)" "pressure-watch=readable" "$out"
   else
     expect_contains "$name has no cgroup namespace on systemd $version; its cgroup is bound instead" \
       "self=0::/nova.slice/nova-agents.slice/nova-agent-$name.service" "$out"
+    expect_contains "$name has no \$MEMORY_PRESSURE_WATCH on systemd $version" "pressure-watch=unset" "$out"
   fi
   for fact in NOVA_AGENT_NAME=$name NOVA_MEMORY_MAX=209715200 NOVA_TASKS_MAX=50 \
     NOVA_TIMEOUT_SEC=600 NOVA_SOFT_TIMEOUT_SEC=300; do
