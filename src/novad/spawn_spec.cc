@@ -1,5 +1,6 @@
 #include "spawn_spec.h"
 
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 
@@ -15,6 +16,24 @@
 
 namespace nova {
 namespace {
+
+// ExecStart's arguments for `argv`, every '$' doubled: systemd expands
+// $VAR in them and turns "$$" into "$", so the command gets exactly `argv`.
+// Not ExecStartEx with no-env-expand: systemd 252 writes ExecStartEx= into
+// the transient unit file and cannot read it back, so the first daemon-reload
+// would leave every agent "bad-setting".
+std::vector<std::string> ExecStartArguments(const std::vector<std::string>& argv) {
+  std::vector<std::string> escaped;
+  for (const auto& arg : argv) {
+    std::string e;
+    for (char c : arg) {
+      if (c == '$') e += '$';
+      e += c;
+    }
+    escaped.push_back(std::move(e));
+  }
+  return escaped;
+}
 
 // A duration as seconds for an agent's environment: "1800", "1.5", "0".
 std::string SecondsText(Usec d) {
@@ -325,7 +344,7 @@ UnitProperties AgentUnitProperties(const AgentSpec& spec, const SystemdFeatures&
       {"Description", "Nova agent " + spec.name + ": " + CommandLine(spec.argv)},
       {"Slice", std::string(kAgentsSlice)},
       {"Type", std::string("exec")},
-      {"ExecStartEx", std::vector<ExecCommandEx>{{spec.argv[0], spec.argv, {"no-env-expand"}}}},
+      {"ExecStart", std::vector<ExecCommand>{{spec.argv[0], ExecStartArguments(spec.argv), false}}},
       {"OnSuccess", std::vector<std::string>{OutcomeUnitOnSuccess(spec.name)}},
       {"OnFailure", std::vector<std::string>{OutcomeUnitOnFailure(spec.name)}},
       {"WorkingDirectory", spec.workdir},
@@ -409,7 +428,8 @@ UnitProperties SandboxProperties(const AgentSpec& spec, const SystemdFeatures& f
       // Kernel attack surface: no namespaces, personalities, realtime, other
       // ABIs, or system calls a service has no business making (EPERM, not
       // SIGSYS, so that tools probing io_uring and the like fall back).
-      {"RestrictNamespaces", uint64_t{0}},
+      {"RestrictNamespaces",
+       uint64_t{features.restrict_all_namespaces() ? 0 : uint64_t{CLONE_NEWCGROUP}}},
       {"LockPersonality", true},
       {"RestrictRealtime", true},
       {"SystemCallArchitectures", std::vector<std::string>{"native"}},

@@ -77,8 +77,8 @@ AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config, uint64
                        bool privileged = false);
 
 // The transient agent service, nova-agent-NAME.service.
-// The command runs exactly as given: ExecStartEx with no-env-expand, so
-// systemd leaves "$VAR" alone. Its outcome is recorded by
+// The command runs exactly as given: ExecStart with every '$' doubled, so
+// systemd expands no "$VAR", also after a daemon-reload. Its outcome is recorded by
 // nova-outcome-{success,failure}@NAME.service, which systemd starts when the agent ends
 // (OnSuccess=/OnFailure=): nothing runs with more privilege inside the agent.
 UnitProperties AgentUnitProperties(const AgentSpec& spec, const SystemdFeatures& features);

@@ -39,12 +39,6 @@ sdbus::Variant ToVariant(const PropertyValue& value) {
           std::vector<sdbus::Struct<std::string, std::vector<std::string>, bool>> out;
           for (const auto& c : v) out.emplace_back(c.path, c.argv, c.ignore_failure);
           return sdbus::Variant(out);
-        } else if constexpr (std::is_same_v<T, std::vector<ExecCommandEx>>) {
-          std::vector<
-              sdbus::Struct<std::string, std::vector<std::string>, std::vector<std::string>>>
-              out;
-          for (const auto& c : v) out.emplace_back(c.path, c.argv, c.flags);
-          return sdbus::Variant(out);
         } else if constexpr (std::is_same_v<T, std::vector<CredentialFile>>) {
           std::vector<sdbus::Struct<std::string, std::string>> out;
           for (const auto& c : v) out.emplace_back(c.name, c.path);

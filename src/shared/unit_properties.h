@@ -19,14 +19,6 @@ struct ExecCommand {
   bool operator==(const ExecCommand&) const = default;
 };
 
-// An ExecStartEx= entry, D-Bus type (sasas): flags such as "no-env-expand".
-struct ExecCommandEx {
-  std::string path;
-  std::vector<std::string> argv;
-  std::vector<std::string> flags;
-  bool operator==(const ExecCommandEx&) const = default;
-};
-
 // A LoadCredential= entry, D-Bus type (ss): the credential's name and the
 // file systemd copies it from when the agent starts.
 struct CredentialFile {
@@ -79,9 +71,9 @@ struct TemporaryFileSystem {
 
 using PropertyValue =
     std::variant<bool, int32_t, uint32_t, uint64_t, std::string, std::vector<std::string>,
-                 std::vector<ExecCommand>, std::vector<ExecCommandEx>, std::vector<MonotonicTimer>,
-                 std::vector<CredentialFile>, std::vector<IpPrefix>, NameFilter,
-                 std::vector<BindPath>, std::vector<TemporaryFileSystem>>;
+                 std::vector<ExecCommand>, std::vector<MonotonicTimer>, std::vector<CredentialFile>,
+                 std::vector<IpPrefix>, NameFilter, std::vector<BindPath>,
+                 std::vector<TemporaryFileSystem>>;
 
 struct UnitProperty {
   std::string name;

@@ -4,7 +4,8 @@
 # can fail), then in standard, and strict's own in strict: reading another
 # user's home, writing /etc or /usr, sudo and a setuid binary, busctl to the
 # system bus (blocked in every profile unless AgentSystemBus=yes), reading
-# another agent's /tmp, loading a kernel module, writing /proc/sys; in strict
+# another agent's /tmp, a user namespace, loading a kernel module, writing
+# /proc/sys; in strict
 # also a TCP connect to a loopback listener that is not on the allow list
 # (one on it works) and writing the home directory.
 # timeout: 300
@@ -48,6 +49,7 @@ attempt sudo 'sudo -n /usr/bin/true'
 attempt setuid '[ \$(/usr/local/bin/nova-suid-id -u) = 0 ]'
 attempt busctl 'busctl --system list'
 attempt other-tmp 'cat /tmp/planted-by-victor | grep -q planted'
+attempt user-namespace 'unshare --user --map-root-user true'
 attempt write-home 'touch /home/$m/escaped && rm /home/$m/escaped'
 attempt loopback-allowed \"\$connect 127.0.0.1 8801\"
 attempt loopback-denied \"\$connect 127.0.0.2 8802\"
@@ -89,7 +91,7 @@ for profile in none standard strict; do
   echo "$out" | sed 's/^/  agent: /'
   blocked=BLOCKED
   [[ $profile == none ]] && blocked=ESCAPED
-  for a in other-home sudo setuid other-tmp; do verdict "$out" "$a" "$blocked"; done
+  for a in other-home sudo setuid other-tmp user-namespace; do verdict "$out" "$a" "$blocked"; done
   verdict "$out" busctl BLOCKED   # InaccessiblePaths= of the bus socket, in every profile
   [[ $profile == none ]] && verdict "$out" write-home ESCAPED || verdict "$out" write-home BLOCKED
   verdict "$out" loopback-allowed ESCAPED
