@@ -39,14 +39,15 @@ expect_no_agent_units
 # Hostile but valid: quotes, backslashes, $, %, ;, long UTF-8. The command
 # sees exactly these arguments; $$ is the shell's pid, not expanded by systemd.
 long=$(printf '\xc3\xa9%.0s' {1..200})
-args=(/bin/sh -c 'echo "pid $$ home ${HOME:-unset}"; exec sleep 300' 'x" y' '\\n' '%n %i $HOME ;' "$long")
+args=(/bin/sh -c 'echo "pid $$ third [$2]"; exec sleep 300' 'x" y' '\\n' '%n %i $HOME ${HOME} $$ ;' "$long")
 novactl spawn weird --workdir "$ws" -- "${args[@]}" >/dev/null
 pid=$(prop weird MainPID)
 wait_until 10 "the shell has become sleep" eval '[[ $(cat /proc/'"$pid"'/comm) == sleep ]]'
 run_output() { journalctl -q -o cat _SYSTEMD_INVOCATION_ID="$(prop weird InvocationID)"; }
-wait_until 10 "the shell printed its pid" eval 'run_output | grep -q "^pid [0-9][0-9]* home"'
+wait_until 10 "the shell printed its pid" eval 'run_output | grep -q "^pid [0-9][0-9]* third"'
 line=$(run_output | grep '^pid ')
-expect_eq "\$\$ and \${HOME} reached the shell unexpanded by systemd" "pid $pid home /root" "$line"
+expect_eq "\$\$ reached the shell, and \$HOME, \${HOME}, \$\$, %n in \$2, unexpanded by systemd" \
+  "pid $pid third [%n %i \$HOME \${HOME} \$\$ ;]" "$line"
 desc=$(prop weird Description)
 expect_contains "description cut on a character boundary" "$(printf '\xc3\xa9')..." "$desc"
 file=/run/systemd/transient/nova-agent-weird.service
