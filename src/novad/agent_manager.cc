@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <thread>
 
 #include "admission.h"
@@ -60,6 +61,11 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
   bool privileged = caller.uid == 0;
   AgentSpec spec = ResolveSpawn(request, config_, memory.total, privileged);
   spec.user = ResolveUser(request, caller);
+  // systemd makes a missing mount point on the host: hide only trees that exist.
+  std::erase_if(spec.hidden_trees, [](const std::string& tree) {
+    std::error_code ignored;
+    return !std::filesystem::is_directory(tree, ignored);
+  });
   if (priority_.enabled) {
     spec.nice = priority_.nice;
     spec.oom_score_adjust = priority_.oom_score_adj;

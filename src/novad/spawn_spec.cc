@@ -315,6 +315,7 @@ AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config, uint64
   }
 
   ResolveSandbox(request, config, privileged, spec);
+  spec.hidden_trees = kStrictHiddenTrees;
 
   spec.timeout_stop = config.timeout_stop;
   spec.system_bus = config.agent_system_bus;
@@ -452,12 +453,9 @@ UnitProperties SandboxProperties(const AgentSpec& spec, const SystemdFeatures& f
   if (strict) {
     props.push_back({"ProcSubset", std::string("pid")});
     // Only the workdir of the trees where workspaces and shared data live.
-    props.push_back({"TemporaryFileSystem", std::vector<TemporaryFileSystem>{
-                                                {"/media", "ro"},
-                                                {"/mnt", "ro"},
-                                                {"/srv", "ro"},
-                                                {"/var/nova-agents", "ro"},
-                                            }});
+    std::vector<TemporaryFileSystem> hidden;
+    for (const auto& tree : spec.hidden_trees) hidden.push_back({tree, "ro"});
+    if (!hidden.empty()) props.push_back({"TemporaryFileSystem", hidden});
     // No network but the allow list, loopback included.
     props.push_back(
         {"IPAddressDeny", std::vector<IpPrefix>{{AF_INET, {0, 0, 0, 0}, 0},

@@ -43,7 +43,14 @@ struct AgentSpec {
   // operator's AllowIP= and the caller's --allow-ip).
   SandboxProfile sandbox = SandboxProfile::kStandard;
   std::vector<IpPrefix> allow_ip;
+  // The shared trees strict hides but the workdir (kStrictHiddenTrees, less
+  // those the host lacks: systemd would create a missing one on the host).
+  std::vector<std::string> hidden_trees;
 };
+
+// Where workspaces and shared data live; strict shows only its workdir of them.
+inline const std::vector<std::string> kStrictHiddenTrees = {"/media", "/mnt", "/srv",
+                                                            "/var/nova-agents"};
 
 // Where sandboxed agents keep their state: HOME is the agent's own private
 // /tmp (PrivateTmp=), so npm, pip, cargo and git caches work, are the agent's

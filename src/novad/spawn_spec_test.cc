@@ -726,4 +726,16 @@ TEST(AgentUnitProperties, TheAgentsFactsAreInItsEnvironment) {
                      "NOVA_SOFT_TIMEOUT_SEC=0", "NOVA_AGENT_SANDBOX=standard"}));
 }
 
+// systemd would create a missing mount point on the host, so novad names
+// only the trees that exist (AgentManager drops the others).
+TEST(SandboxProperties, StrictHidesOnlyTheTreesItIsGiven) {
+  AgentSpec s = Sandboxed(SandboxProfile::kStrict);
+  EXPECT_EQ(s.hidden_trees, kStrictHiddenTrees);
+  s.hidden_trees = {"/srv"};
+  EXPECT_EQ(*Find(SandboxProperties(s, SystemdFeatures{252}), "TemporaryFileSystem"),
+            PropertyValue(std::vector<TemporaryFileSystem>{{"/srv", "ro"}}));
+  s.hidden_trees.clear();
+  EXPECT_EQ(Find(SandboxProperties(s, SystemdFeatures{252}), "TemporaryFileSystem"), nullptr);
+}
+
 }  // namespace nova
