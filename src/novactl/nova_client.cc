@@ -3,6 +3,9 @@
 #include <sdbus-c++/sdbus-c++.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <optional>
+
 #include "agent_name.h"
 #include "errors.h"
 #include "nova_bus.h"
@@ -53,7 +56,12 @@ class NovaClient::Proxy final : public sdbus::ProxyInterfaces<org::nova::Nova1::
 NovaClient::NovaClient() {
   // novad refuses agents whatever this says; saying it here gives an agent
   // the same one line when its unit cannot even reach the bus.
-  if (auto agent = AgentOfCgroup(ProcessCgroup(getpid()))) {
+  std::string cgroup = ProcessCgroup(getpid());
+  std::optional<std::string> agent = AgentOfCgroup(cgroup);
+  // In an agent's own cgroup namespace (systemd 257) the cgroup reads "/";
+  // there the name comes from the agent's environment, for this message only.
+  if (!agent && cgroup == "/") agent = AgentInCgroupNamespace(getenv("NOVA_AGENT_NAME"));
+  if (agent) {
     throw Error(ErrorKind::kPermissionDenied, "agents cannot manage agents: novactl runs inside " +
                                                   (agent->empty() ? std::string("the agents' slice")
                                                                   : "agent \"" + *agent + "\""));

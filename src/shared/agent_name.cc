@@ -54,6 +54,16 @@ std::string AgentCgroupPath(std::string_view name) {
   return std::string(kAgentsCgroup) + "/" + AgentUnit(name);
 }
 
+std::optional<std::string> AgentInCgroupNamespace(const char* nova_agent_name) {
+  if (nova_agent_name == nullptr) return std::nullopt;
+  try {
+    ValidateAgentName(nova_agent_name);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  return std::string(nova_agent_name);
+}
+
 std::string SoftTimerUnit(std::string_view name) {
   return "nova-soft-" + std::string(name) + ".timer";
 }

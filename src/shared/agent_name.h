@@ -42,6 +42,13 @@ std::optional<std::string> AgentNameFromUnit(std::string_view unit);
 // nullopt for a cgroup outside the slice.
 std::optional<std::string> AgentOfCgroup(std::string_view cgroup);
 
+// For a process whose cgroup reads "/" (the root of a cgroup namespace, as an
+// agent's is on systemd 257): the agent named by `nova_agent_name` (its
+// NOVA_AGENT_NAME), or nullopt when that is unset or no valid agent name.
+// A hint for a message only, never a decision: it comes from the process's
+// own environment.
+std::optional<std::string> AgentInCgroupNamespace(const char* nova_agent_name);
+
 // The cgroup v2 path of process `pid` from /proc/PID/cgroup ("0::/a/b" ->
 // "/a/b"), "" if it cannot be read (the process is gone).
 std::string ProcessCgroup(int pid);

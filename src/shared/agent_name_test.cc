@@ -88,4 +88,11 @@ TEST(OutcomeUnit, IsATemplateInstanceNamedAfterTheAgent) {
 }
 
 }  // namespace
+TEST(AgentInCgroupNamespace, NamesTheAgentOnlyForAValidName) {
+  EXPECT_EQ(AgentInCgroupNamespace("agent-7"), std::optional<std::string>("agent-7"));
+  EXPECT_EQ(AgentInCgroupNamespace(nullptr), std::nullopt);
+  EXPECT_EQ(AgentInCgroupNamespace(""), std::nullopt);
+  EXPECT_EQ(AgentInCgroupNamespace("x\e[2J"), std::nullopt);
+}
+
 }  // namespace nova
