@@ -429,8 +429,11 @@ UnitProperties SandboxProperties(const AgentSpec& spec, const SystemdFeatures& f
       // Kernel attack surface: no namespaces, personalities, realtime, other
       // ABIs, or system calls a service has no business making (EPERM, not
       // SIGSYS, so that tools probing io_uring and the like fall back).
-      {"RestrictNamespaces",
-       uint64_t{features.restrict_all_namespaces() ? 0 : uint64_t{CLONE_NEWCGROUP}}},
+      // The cgroup namespace only, which needs CAP_SYS_ADMIN no sandboxed
+      // agent has: systemd (252 and 257 alike) writes "none allowed" to the
+      // unit file as an empty value, which reads back as "all allowed" after
+      // a daemon-reload.
+      {"RestrictNamespaces", uint64_t{CLONE_NEWCGROUP}},
       {"LockPersonality", true},
       {"RestrictRealtime", true},
       {"SystemCallArchitectures", std::vector<std::string>{"native"}},

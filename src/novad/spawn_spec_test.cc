@@ -499,7 +499,7 @@ UnitProperties StandardProperties(unsigned version) {
       {"ProtectHostname", true},
       {"ProtectProc", std::string("invisible")},
       {"KeyringMode", std::string("private")},
-      {"RestrictNamespaces", uint64_t{version >= 257 ? 0 : uint64_t{CLONE_NEWCGROUP}}},
+      {"RestrictNamespaces", uint64_t{CLONE_NEWCGROUP}},
       {"LockPersonality", true},
       {"RestrictRealtime", true},
       {"SystemCallArchitectures", std::vector<std::string>{"native"}},

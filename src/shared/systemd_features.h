@@ -25,12 +25,6 @@ struct SystemdFeatures {
   // bind-mounted read-only on /sys/fs/cgroup (BindReadOnlyPaths=), and the
   // sandboxed profiles add ProtectControlGroups=yes.
   bool cgroup_namespace() const { return version >= 257; }
-  // RestrictNamespaces= with no namespace allowed (0) survives a
-  // daemon-reload (257). systemd 252 writes it to the transient unit file as
-  // "RestrictNamespaces=", which reads back as "all allowed"; there the
-  // profiles allow the cgroup namespace only, which needs CAP_SYS_ADMIN the
-  // agent does not have, and which 252 writes and reads back as it is.
-  bool restrict_all_namespaces() const { return version >= 257; }
 
   // What the sandbox profiles lack on this systemd, one line each, for
   // `novactl doctor`: the property, the version that has it, what agents get

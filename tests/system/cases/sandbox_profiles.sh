@@ -33,13 +33,9 @@ check_standard() {
   expect_eq "$a ProtectClock" yes "$(prop "$a" ProtectClock)"
   expect_eq "$a ProtectHostname" yes "$(prop "$a" ProtectHostname)"
   expect_eq "$a ProtectProc" invisible "$(prop "$a" ProtectProc)"
-  # systemd 252 cannot read back "none allowed" from the unit file: there the
-  # profiles allow the cgroup namespace only (it needs CAP_SYS_ADMIN).
-  if (($(systemctl --version | awk 'NR == 1 { print $2 }') >= 257)); then
-    expect_eq "$a RestrictNamespaces" yes "$(prop "$a" RestrictNamespaces)"
-  else
-    expect_eq "$a RestrictNamespaces (systemd 252: cgroup only)" cgroup "$(prop "$a" RestrictNamespaces)"
-  fi
+  # systemd cannot read back "none allowed" from the unit file: the profiles
+  # allow the cgroup namespace only (it needs CAP_SYS_ADMIN).
+  expect_eq "$a RestrictNamespaces (cgroup only)" cgroup "$(prop "$a" RestrictNamespaces)"
   expect_eq "$a LockPersonality" yes "$(prop "$a" LockPersonality)"
   expect_eq "$a RestrictRealtime" yes "$(prop "$a" RestrictRealtime)"
   expect_eq "$a SystemCallArchitectures" native "$(prop "$a" SystemCallArchitectures)"
