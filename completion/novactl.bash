@@ -8,11 +8,11 @@ _novactl_agents() {
 _novactl() {
   local cur prev words cword
   _init_completion || return
-  local commands="spawn kill status logs watch events relieve setup-host doctor"
+  local commands="spawn run exec kill status logs watch events relieve setup-host doctor"
   local i cmd=""
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
-      spawn | kill | status | logs | watch | events | relieve | setup-host | doctor) cmd=${words[i]}; break ;;
+      spawn | run | exec | kill | status | logs | watch | events | relieve | setup-host | doctor) cmd=${words[i]}; break ;;
     esac
   done
   if [[ -z $cmd ]]; then
@@ -30,6 +30,13 @@ _novactl() {
         COMPREPLY=($(compgen -W "--workdir --memory --tasks --timeout --soft-timeout --env --secret --user --json --help" -- "$cur"))
       elif [[ " ${words[*]} " == *" -- "* ]]; then
         COMPREPLY=($(compgen -c -- "$cur"))
+      fi
+      ;;
+    exec)
+      if [[ " ${words[*]} " == *" -- "* ]]; then
+        COMPREPLY=($(compgen -c -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "--help $(_novactl_agents)" -- "$cur"))
       fi
       ;;
     kill) COMPREPLY=($(compgen -W "--force --help $(_novactl_agents)" -- "$cur")) ;;

@@ -8,6 +8,7 @@ namespace nova {
 
 void AddSpawnCommand(CLI::App& app);
 void AddKillCommand(CLI::App& app);
+void AddExecCommand(CLI::App& app);
 void AddStatusCommand(CLI::App& app);
 void AddLogsCommand(CLI::App& app);
 void AddSetupHostCommand(CLI::App& app);

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
              "\nSee novactl(1) and /etc/nova/nova.conf for the defaults.");
   nova::AddSpawnCommand(app);
   nova::AddKillCommand(app);
+  nova::AddExecCommand(app);
   nova::AddStatusCommand(app);
   nova::AddLogsCommand(app);
   nova::AddWatchCommand(app);

@@ -219,6 +219,10 @@ UnitProperties AgentUnitProperties(const AgentSpec& spec, const SystemdFeatures&
       {"KillMode", std::string("control-group")},
       {"SendSIGKILL", true},
       {"CollectMode", std::string("inactive-or-failed")},
+      // AttachProcessesToUnit (novactl exec) moves processes only into a
+      // delegated unit. The agent's own limits stay root's: delegation hands
+      // its user only the subtree below them.
+      {"Delegate", true},
   };
   if (!spec.system_bus) props.push_back({"InaccessiblePaths", kAgentInaccessiblePaths});
   if (!spec.credentials.empty()) {
@@ -258,6 +262,10 @@ UnitProperties SoftTimerProperties(const AgentSpec& spec) {
       {"BindsTo", std::vector<std::string>{agent}},
       {"After", std::vector<std::string>{agent}},
       {"CollectMode", std::string("inactive-or-failed")},
+      // AttachProcessesToUnit (novactl exec) moves processes only into a
+      // delegated unit. The agent's own limits stay root's: delegation hands
+      // its user only the subtree below them.
+      {"Delegate", true},
   };
 }
 
@@ -268,6 +276,10 @@ UnitProperties SoftServiceProperties(const AgentSpec& spec, const std::string& h
       {"ExecStart",
        std::vector<ExecCommand>{{hook_path, {hook_path, "soft-warning", spec.name}, false}}},
       {"CollectMode", std::string("inactive-or-failed")},
+      // AttachProcessesToUnit (novactl exec) moves processes only into a
+      // delegated unit. The agent's own limits stay root's: delegation hands
+      // its user only the subtree below them.
+      {"Delegate", true},
   };
 }
 

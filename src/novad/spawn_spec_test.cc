@@ -297,6 +297,7 @@ TEST(AgentUnitProperties, AreExactlyTheDefaults) {
       {"KillMode", std::string("control-group")},
       {"SendSIGKILL", true},
       {"CollectMode", std::string("inactive-or-failed")},
+      {"Delegate", true},
       {"InaccessiblePaths", std::vector<std::string>{"-/run/dbus/system_bus_socket", "-/run/user"}},
       {"Wants", std::vector<std::string>{"nova-soft-agent-001.timer"}},
       {"ExitType", std::string("cgroup")},

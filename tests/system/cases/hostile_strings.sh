@@ -59,7 +59,7 @@ for key in $keys; do
     Description|Slice|Type|ExecStart|ExecStartEx|OnSuccess|OnFailure|WorkingDirectory|User|Environment|UnsetEnvironment|\
     MemoryAccounting|MemoryMax|MemoryHigh|MemorySwapMax|TasksAccounting|TasksMax|CPUAccounting|RuntimeMaxSec|\
     TimeoutStopSec|TimeoutStopUSec|RuntimeMaxUSec|OOMPolicy|KillMode|SendSIGKILL|CollectMode|Wants|ExitType|\
-    InaccessiblePaths|LoadCredential|Nice|OOMScoreAdjust|SourcePath) ;;
+    InaccessiblePaths|LoadCredential|Nice|OOMScoreAdjust|Delegate|SourcePath) ;;
     *) fail "unexpected key $key= in $file" ;;
   esac
 done
