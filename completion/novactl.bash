@@ -25,7 +25,7 @@ _novactl() {
     --memory | -m | --tasks | --timeout | --soft-timeout | --env | -e | --secret | -s | --lines | -n | --scratch-size | --interval | -i | --count | -c | --target | -t) return ;;
   esac
   case $cmd in
-    spawn)
+    spawn | run)
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "--workdir --memory --tasks --timeout --soft-timeout --env --secret --user --json --help" -- "$cur"))
       elif [[ " ${words[*]} " == *" -- "* ]]; then

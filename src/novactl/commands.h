@@ -17,6 +17,14 @@ void AddWatchCommand(CLI::App& app);
 void AddEventsCommand(CLI::App& app);
 void AddRelieveCommand(CLI::App& app);
 
+// The options `spawn` and `run` share: the agent's name, limits, workdir,
+// environment, secrets, user and command.
+struct SpawnInput;
+void AddSpawnOptions(CLI::App& cmd, SpawnInput& input);
+// What their help says about those options' defaults and ceilings.
+extern const char* const kSpawnLimitsHelp;
+void AddRunCommand(CLI::App& app);
+
 // Thrown by a command that has said all it has to say and must only set the
 // exit status (doctor on a host that is not ready).
 struct ExitWith {

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   app.footer(std::string("\n") + nova::kExitCodeHelp +
              "\nSee novactl(1) and /etc/nova/nova.conf for the defaults.");
   nova::AddSpawnCommand(app);
+  nova::AddRunCommand(app);
   nova::AddKillCommand(app);
   nova::AddExecCommand(app);
   nova::AddStatusCommand(app);
