@@ -22,7 +22,7 @@ _novactl() {
   case $prev in
     --workdir | -w) _filedir -d; return ;;
     --user | -u) COMPREPLY=($(compgen -u -- "$cur")); return ;;
-    --memory | -m | --tasks | --timeout | --soft-timeout | --env | -e | --secret | -s | --lines | -n | --scratch-size | --interval | -i | --count | -c | --target | -t) return ;;
+    --memory | -m | --tasks | --timeout | --soft-timeout | --env | -e | --secret | -s | --lines | -n | --since | -S | --scratch-size | --interval | -i | --count | -c | --target | -t) return ;;
   esac
   case $cmd in
     spawn | run)
@@ -44,7 +44,7 @@ _novactl() {
     logs) COMPREPLY=($(compgen -W "--follow --lines --help $(_novactl_agents)" -- "$cur")) ;;
     setup-host) COMPREPLY=($(compgen -W "--sysctl --scratch --scratch-size --workspaces --all --dry-run --json --help" -- "$cur")) ;;
     watch) COMPREPLY=($(compgen -W "--interval --count --json --help" -- "$cur")) ;;
-    events) COMPREPLY=($(compgen -W "--lines --json --help" -- "$cur")) ;;
+    events) COMPREPLY=($(compgen -W "--lines --since --follow --json --help" -- "$cur")) ;;
     relieve) COMPREPLY=($(compgen -W "--target --dry-run --json --help" -- "$cur")) ;;
     doctor) COMPREPLY=($(compgen -W "--json --help" -- "$cur")) ;;
   esac
