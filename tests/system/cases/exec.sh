@@ -11,11 +11,7 @@ trap 'cp /tmp/novad.env.orig /etc/default/novad' EXIT
 printf '%s\n' CODER_PROC_PRIO_MGMT=1 CODER_PROC_NICE_SCORE=7 > /etc/default/novad
 use_small_agents
 ws=$(workdir exec)
-for u in nova-dana nova-egon; do
-  useradd --create-home "$u" 2>/dev/null || true
-  usermod -aG nova "$u"
-done
-as() { local u=$1; shift; setpriv --reuid="$u" --regid="$u" --init-groups "$@"; }
+members nova-dana nova-egon
 
 as nova-dana novactl spawn ex --workdir "$ws" --memory 96M --tasks 8 -- sleep 600 >/dev/null
 cgroup=$(agent_cgroup ex)

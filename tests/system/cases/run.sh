@@ -7,9 +7,7 @@
 source "$NOVA_TEST_LIB"
 use_small_agents
 ws=$(workdir run)
-useradd --create-home nova-dana 2>/dev/null || true
-usermod -aG nova nova-dana
-as() { local u=$1; shift; setpriv --reuid="$u" --regid="$u" --init-groups "$@"; }
+members nova-dana
 
 # run_rc NAME [OPTIONS] -- CMD...: novactl run's exit code; its stdout and
 # stderr in $ws/NAME.out and $ws/NAME.err.
