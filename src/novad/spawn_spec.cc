@@ -262,10 +262,6 @@ UnitProperties SoftTimerProperties(const AgentSpec& spec) {
       {"BindsTo", std::vector<std::string>{agent}},
       {"After", std::vector<std::string>{agent}},
       {"CollectMode", std::string("inactive-or-failed")},
-      // AttachProcessesToUnit (novactl exec) moves processes only into a
-      // delegated unit. The agent's own limits stay root's: delegation hands
-      // its user only the subtree below them.
-      {"Delegate", true},
   };
 }
 
@@ -276,10 +272,6 @@ UnitProperties SoftServiceProperties(const AgentSpec& spec, const std::string& h
       {"ExecStart",
        std::vector<ExecCommand>{{hook_path, {hook_path, "soft-warning", spec.name}, false}}},
       {"CollectMode", std::string("inactive-or-failed")},
-      // AttachProcessesToUnit (novactl exec) moves processes only into a
-      // delegated unit. The agent's own limits stay root's: delegation hands
-      // its user only the subtree below them.
-      {"Delegate", true},
   };
 }
 

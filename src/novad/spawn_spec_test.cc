@@ -340,6 +340,8 @@ TEST(SoftTimer, IsCreatedWithTheAgentOnlyWhenThereIsASoftDeadline) {
   ASSERT_EQ(aux.size(), 2u);
   EXPECT_EQ(aux[0].first, "nova-soft-agent-001.timer");
   EXPECT_EQ(aux[1].first, "nova-soft-agent-001.service");
+  // Only the agent is delegated (novactl exec); systemd refuses Delegate on a timer.
+  for (const auto& [unit, props] : aux) EXPECT_EQ(Find(props, "Delegate"), nullptr) << unit;
   s.soft_timeout = Usec(0);
   EXPECT_TRUE(SoftDeadlineUnits(s, kHook).empty());
   EXPECT_EQ(Find(AgentUnitProperties(s, SystemdFeatures{252}), "Wants"), nullptr);
