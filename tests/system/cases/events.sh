@@ -26,7 +26,7 @@ novactl events --follow --json > "$ws/follow.jsonl" 2> "$ws/follow.err" &
 follower=$!
 
 expect_not_contains "status while admission is open" "Admission:" "$(novactl status)"
-expect_eq "status --json: open" true "$(novactl status --json | jq .host.admission.open)"
+expect_eq "status --json: open" true "$(novactl status --json | jq .admission.open)"
 
 holding() { journalctl -q -o cat "_SYSTEMD_UNIT=nova-agent-$1.service" | grep -q holding; }
 novactl spawn keep --workdir "$ws" -- memhog "$(mib 6)" >/dev/null
@@ -42,8 +42,8 @@ status=$(novactl status)
 expect_contains "status says hysteresis holds it closed" "held closed by hysteresis though now under it" "$status"
 expect_contains "and when it reopens" "reopens below $((base + 3))% (AdmissionReopenPercent)" "$status"
 json=$(novactl status --json)
-expect_eq "status --json: closed" false "$(jq .host.admission.open <<<"$json")"
-expect_eq "status --json: by hysteresis" true "$(jq .host.admission.held_by_hysteresis <<<"$json")"
+expect_eq "status --json: closed" false "$(jq .admission.open <<<"$json")"
+expect_eq "status --json: by hysteresis" true "$(jq .admission.held_by_hysteresis <<<"$json")"
 run_expect_fail 3 novactl spawn late --workdir "$ws" -- sleep 60
 expect_contains "a spawn meanwhile is refused" "reopens below" "$ERR"
 
@@ -72,5 +72,5 @@ expect_eq "--since with a local time" admission-closed \
 systemctl stop novad
 expect_contains "with novad down, admission is unknown" "Admission: unknown, novad is not running" \
   "$(novactl status)"
-expect_eq "status --json: unknown" null "$(novactl status --json | jq .host.admission.open)"
+expect_eq "status --json: unknown" null "$(novactl status --json | jq .admission.open)"
 restart_novad
