@@ -29,12 +29,12 @@ expect_not_contains "status while admission is open" "Admission:" "$(novactl sta
 expect_eq "status --json: open" true "$(novactl status --json | jq .admission.open)"
 
 holding() { journalctl -q -o cat "_SYSTEMD_UNIT=nova-agent-$1.service" | grep -q holding; }
-novactl spawn keep --workdir "$ws" -- memhog "$(mib 6)" >/dev/null
-novactl spawn push --workdir "$ws" -- memhog "$(mib 10)" >/dev/null
-wait_until 60 "keep holds its memory" holding keep
-wait_until 60 "push holds its memory" holding push
+novactl spawn ev-keep --workdir "$ws" -- memhog "$(mib 6)" >/dev/null
+novactl spawn ev-push --workdir "$ws" -- memhog "$(mib 10)" >/dev/null
+wait_until 60 "ev-keep holds its memory" holding ev-keep
+wait_until 60 "ev-push holds its memory" holding ev-push
 wait_until 20 "admission closed" eval 'novactl status | grep -q "Admission: CLOSED"'
-novactl kill --force push >/dev/null
+novactl kill --force ev-push >/dev/null
 wait_until 30 "memory under AdmissionPercent again" eval '(($(used_pct) < base + 12))'
 ((($(used_pct)) >= base + 3)) || fail "memory fell under AdmissionReopenPercent too: $(used_pct)%"
 sleep 2
@@ -44,10 +44,10 @@ expect_contains "and when it reopens" "reopens below $((base + 3))% (AdmissionRe
 json=$(novactl status --json)
 expect_eq "status --json: closed" false "$(jq .admission.open <<<"$json")"
 expect_eq "status --json: by hysteresis" true "$(jq .admission.held_by_hysteresis <<<"$json")"
-run_expect_fail 3 novactl spawn late --workdir "$ws" -- sleep 60
+run_expect_fail 3 novactl spawn ev-late --workdir "$ws" -- sleep 60
 expect_contains "a spawn meanwhile is refused" "reopens below" "$ERR"
 
-novactl kill --force keep >/dev/null
+novactl kill --force ev-keep >/dev/null
 wait_until 30 "admission reopened" eval '! novactl status | grep -q "Admission:"'
 wait_until 10 "--follow printed the reopening" grep -q '"action":"admission-reopened"' "$ws/follow.jsonl"
 grep -q '"action":"admission-closed"' "$ws/follow.jsonl" || fail "--follow missed admission-closed: $(cat "$ws/follow.jsonl")"

@@ -61,20 +61,20 @@ expect_eq "novactl exec ends when the agent is killed (SIGTERM: 143)" 143 "$rc"
 echo "ok: the exec'd command died with the agent"
 
 # Refusals: one line, the documented exit code, nothing run.
-as nova-dana novactl spawn dana-1 --workdir "$ws" -- sleep 600 >/dev/null
-as nova-egon novactl spawn egon-1 --workdir "$ws" -- sleep 600 >/dev/null
-run_expect_fail 6 as nova-egon novactl exec dana-1 -- touch "$ws/egon-was-here"
+as nova-dana novactl spawn ex-dana --workdir "$ws" -- sleep 600 >/dev/null
+as nova-egon novactl spawn ex-egon --workdir "$ws" -- sleep 600 >/dev/null
+run_expect_fail 6 as nova-egon novactl exec ex-dana -- touch "$ws/egon-was-here"
 expect_contains "another member is refused" "only its user or root may run commands in it" "$ERR"
 [[ ! -e $ws/egon-was-here ]] || fail "egon's command ran"
 run_expect_fail 5 as nova-dana novactl exec ghost -- true
 expect_contains "an agent that is not running" 'no running agent named "ghost"' "$ERR"
 run_expect_fail 5 as nova-dana novactl exec ex -- true
-run_expect_fail 2 as nova-dana novactl exec dana-1 -- no-such-command-here
+run_expect_fail 2 as nova-dana novactl exec ex-dana -- no-such-command-here
 expect_contains "a command that is not there" "not found on PATH" "$ERR"
-expect_contains "root may run in a member's agent" "/nova-agent-dana-1.service" \
-  "$(novactl exec dana-1 -- cat /proc/self/cgroup)"
+expect_contains "root may run in a member's agent" "/nova-agent-ex-dana.service" \
+  "$(novactl exec ex-dana -- cat /proc/self/cgroup)"
 rc=0
-out=$(cd "$ws" && as nova-dana novactl exec dana-1 -- novactl exec dana-1 -- true 2>&1) || rc=$?
+out=$(cd "$ws" && as nova-dana novactl exec ex-dana -- novactl exec ex-dana -- true 2>&1) || rc=$?
 expect_eq "novactl inside an agent is refused (agents cannot manage agents)" 6 "$rc"
 expect_contains "and says so" "agents cannot manage agents" "$out"
 
@@ -82,24 +82,24 @@ expect_contains "and says so" "agents cannot manage agents" "$out"
 # another's process (dana's agent's), root's process, or a process of their
 # own that is not the caller's child, into their agent. All refused, none moved.
 attach() { as nova-egon busctl call org.nova.Nova1 /org/nova/Nova1 org.nova.Nova1.Manager Attach su "$@"; }
-dana_pid=$(prop dana-1 MainPID)
-run_expect_fail 1 attach egon-1 "$dana_pid"
+dana_pid=$(prop ex-dana MainPID)
+run_expect_fail 1 attach ex-egon "$dana_pid"
 expect_contains "another member's process" "is not a child of the calling process" "$ERR"
 sleep 600 &
 root_pid=$!
-run_expect_fail 1 attach egon-1 "$root_pid"
+run_expect_fail 1 attach ex-egon "$root_pid"
 expect_contains "root's process" "is not a child of the calling process" "$ERR"
 setpriv --reuid=nova-egon --regid=nova-egon --init-groups sleep 600 &
 egon_pid=$!
 sleep 0.5
-run_expect_fail 1 attach egon-1 "$egon_pid"
+run_expect_fail 1 attach ex-egon "$egon_pid"
 expect_contains "egon's own process that is not the caller's child" "not a child" "$ERR"
-run_expect_fail 1 attach dana-1 "$egon_pid"
+run_expect_fail 1 attach ex-dana "$egon_pid"
 expect_contains "into another member's agent" "only its user or root" "$ERR"
 for p in "$root_pid" "$egon_pid"; do
   expect_not_contains "process $p's cgroup" nova-agents.slice "$(cat /proc/"$p"/cgroup)"
 done
 kill "$root_pid" "$egon_pid" 2>/dev/null || true
-expect_eq "dana's agent still has only its own process" 1 "$(prop dana-1 TasksCurrent)"
-novactl kill dana-1 >/dev/null
-novactl kill egon-1 >/dev/null
+expect_eq "dana's agent still has only its own process" 1 "$(prop ex-dana TasksCurrent)"
+novactl kill ex-dana >/dev/null
+novactl kill ex-egon >/dev/null
