@@ -33,7 +33,7 @@ expect_contains "and says so" "hard timeout" "$(cat "$ws/run-slow.err")"
 
 novactl spawn run-taken --workdir "$ws" -- sleep 600 >/dev/null
 run_expect_fail 4 novactl run run-taken --workdir "$ws" -- true
-expect_eq "a refused spawn leaves the running agent alone" active "$(systemctl is-active nova-agent-taken.service)"
+expect_eq "a refused spawn leaves the running agent alone" active "$(systemctl is-active nova-agent-run-taken.service)"
 novactl kill --force run-taken >/dev/null
 
 # Stopped by someone else's novactl kill: 123; by relief: 121.
