@@ -22,12 +22,14 @@ _novactl() {
   case $prev in
     --workdir | -w) _filedir -d; return ;;
     --user | -u) COMPREPLY=($(compgen -u -- "$cur")); return ;;
+    --sandbox) COMPREPLY=($(compgen -W "none standard strict" -- "$cur")); return ;;
+    --allow-ip) COMPREPLY=($(compgen -W "localhost" -- "$cur")); return ;;
     --memory | -m | --tasks | --timeout | --soft-timeout | --env | -e | --secret | -s | --lines | -n | --since | -S | --scratch-size | --interval | -i | --count | -c | --target | -t) return ;;
   esac
   case $cmd in
     spawn | run)
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "--workdir --memory --tasks --timeout --soft-timeout --env --secret --user --json --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "--workdir --memory --tasks --timeout --soft-timeout --env --secret --user --sandbox --allow-ip --json --help" -- "$cur"))
       elif [[ " ${words[*]} " == *" -- "* ]]; then
         COMPREPLY=($(compgen -c -- "$cur"))
       fi

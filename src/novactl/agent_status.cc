@@ -108,6 +108,9 @@ nlohmann::json AgentJson(const AgentRow& row, const StatusReport& report) {
       {"soft_deadline_usec", OrNull(u.soft_deadline_usec)},
       {"user", u.user},
       {"workdir", u.workdir},
+      {"sandbox",
+       {{"profile", u.sandbox},
+        {"exposure", row.exposure ? nlohmann::json(*row.exposure) : nlohmann::json(nullptr)}}},
       {"command", u.argv},
       {"last_outcome",
        row.last_outcome ? OutcomeToJson(*row.last_outcome) : nlohmann::json(nullptr)},
@@ -190,7 +193,7 @@ StatusReport BuildStatusReport(const HostMemory& memory, const Config& config,
   for (const auto& o : outcomes) by_name[o.agent] = o;
   for (const auto& u : units) {
     if (!u.live()) continue;
-    AgentRow row{u, std::nullopt};
+    AgentRow row{u, std::nullopt, std::nullopt};
     if (auto it = by_name.find(u.name); it != by_name.end()) {
       row.last_outcome = it->second;
       by_name.erase(it);
@@ -260,6 +263,18 @@ std::string FormatStatus(const StatusReport& r, bool all) {
   return out;
 }
 
+namespace {
+
+// "2.1 of 10" in one decimal, as systemd-analyze prints it; "-" unmeasured.
+std::string Exposure(const std::optional<double>& exposure) {
+  if (!exposure) return "-";
+  char text[16];
+  std::snprintf(text, sizeof text, "%.1f", *exposure);
+  return std::string(text) + " of 10";
+}
+
+}  // namespace
+
 std::string FormatAgent(const StatusReport& r, const std::string& name) {
   for (const auto& row : r.agents) {
     if (row.unit.name != name) continue;
@@ -277,6 +292,8 @@ std::string FormatAgent(const StatusReport& r, const std::string& name) {
         {"Hard deadline:", In(HardDeadline(u), r.now_usec)},
         {"User:", Printable(u.user)},
         {"Workdir:", Printable(u.workdir)},
+        {"Sandbox:", Printable(u.sandbox) + ", exposure " + Exposure(row.exposure) +
+                         " (systemd-analyze security)"},
         {"Command:", JoinCommand(u.argv, 0)},
         {"Last outcome:", LastOutcome(row)},
     };

@@ -20,6 +20,9 @@ namespace nova {
 struct AgentRow {
   AgentUnitInfo unit;
   std::optional<Outcome> last_outcome;  // of an earlier run under this name
+  // systemd-analyze security's exposure, 0.0-10.0, when measured (only for
+  // `status NAME`: it takes a moment per agent).
+  std::optional<double> exposure;
 };
 
 struct StatusReport {

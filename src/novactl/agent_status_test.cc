@@ -225,5 +225,20 @@ TEST(Status, UnknownAgentIsNotFound) {
   }
 }
 
+TEST(Status, OneAgentShowsItsSandboxAndExposure) {
+  StatusReport r = Report();
+  r.agents[0].unit.sandbox = "standard";
+  r.agents[0].exposure = 2.06;
+  EXPECT_THAT(FormatAgent(r, "a1"),
+              testing::HasSubstr("Sandbox:        standard, exposure 2.1 of 10 "
+                                 "(systemd-analyze security)\n"));
+  nlohmann::json j = StatusToJson(r);
+  EXPECT_EQ(j["agents"][0]["sandbox"]["profile"], "standard");
+  EXPECT_DOUBLE_EQ(j["agents"][0]["sandbox"]["exposure"].get<double>(), 2.06);
+  r.agents[0].exposure.reset();
+  EXPECT_THAT(FormatAgent(r, "a1"), testing::HasSubstr("standard, exposure - (systemd"));
+  EXPECT_TRUE(StatusToJson(r)["agents"][0]["sandbox"]["exposure"].is_null());
+}
+
 }  // namespace
 }  // namespace nova

@@ -42,7 +42,17 @@ const char* const kSpawnLimitsHelp =
     "(MemoryMaxCeiling, TasksMaxCeiling, RuntimeMaxCeiling). The agent runs as you;\n"
     "root may name another user. CODER_PROC_* variables are never passed to agents.\n"
     "--env values are visible to every local user: pass tokens with --secret. A call\n"
-    "from inside an agent is refused: agents cannot manage agents.\n";
+    "from inside an agent is refused: agents cannot manage agents.\n\n"
+    "Sandbox profiles (--sandbox, default Sandbox in nova.conf, standard as shipped):\n"
+    "  none      no isolation beyond the limits, for trusted work\n"
+    "  standard  no privileges, its own /tmp (also its HOME), the system read-only and\n"
+    "            writable only in the workdir and /var/nova-agents/scratch, every home\n"
+    "            hidden, no system bus, kernel knobs, modules, logs or devices; network\n"
+    "  strict    standard, plus no network but AllowIP in nova.conf and --allow-ip,\n"
+    "            and of /srv, /mnt, /media and /var/nova-agents only the workdir\n"
+    "Only root may pick a profile weaker than SandboxMinimum, or add --allow-ip when\n"
+    "SandboxMinimum is strict. novactl status NAME shows the profile and its\n"
+    "systemd-analyze security exposure.\n";
 
 void AddSpawnOptions(CLI::App& cmd, SpawnInput& input) {
   cmd.add_option("name", input.name, "Agent name: 1-64 letters, digits, '-' or '_'")->required();
@@ -62,6 +72,12 @@ void AddSpawnOptions(CLI::App& cmd, SpawnInput& input) {
                  "$CREDENTIALS_DIRECTORY/NAME; no other user can (repeatable)")
       ->allow_extra_args(false);
   cmd.add_option("--user,-u", input.user, "Run as this user (root only, for other users)");
+  cmd.add_option("--sandbox", input.sandbox,
+                 "Sandbox profile: none, standard or strict (default: Sandbox in nova.conf)");
+  cmd.add_option("--allow-ip", input.allow_ip,
+                 "With --sandbox strict: an address the agent may reach, ADDR[/LENGTH] or "
+                 "localhost, besides AllowIP in nova.conf (repeatable)")
+      ->allow_extra_args(false);
   cmd.add_option("command", input.command, "The command and its arguments, after --");
 }
 

@@ -13,6 +13,7 @@
 #include "json_output.h"
 #include "meminfo.h"
 #include "outcome.h"
+#include "security_exposure.h"
 #include "systemd.h"
 
 namespace nova {
@@ -27,7 +28,9 @@ void AddStatusCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("status", "Show host memory and the agents");
   cmd->footer(
       "\nReads systemd directly, so it works while novad is down. Memory used is\n"
-      "MemTotal - MemAvailable from /proc/meminfo. When admission is closed (host memory\n"
+      "MemTotal - MemAvailable from /proc/meminfo. With NAME it also shows the\n"
+      "agent's sandbox profile and its exposure as `systemd-analyze security` scores\n"
+      "it (0 = locked down, 10 = fully exposed). When admission is closed (host memory\n"
       "reached AdmissionPercent), the header says since when and whether hysteresis\n"
       "holds it closed until memory is below AdmissionReopenPercent; --json has it as\n"
       "admission.open, closed_since_usec, held_by_hysteresis.");
@@ -46,6 +49,11 @@ void AddStatusCommand(CLI::App& app) {
     auto novad = systemd->GetUnitState("novad.service");
     report.novad_running = novad && novad->active_state == "active";
     report.admission = ReadAdmissionState(std::string(kRuntimeDir) + "/" + kAdmissionStateFile);
+    for (auto& row : report.agents) {
+      if (!o->name.empty() && row.unit.name == o->name) {
+        row.exposure = MeasureSecurityExposure(row.unit.unit);
+      }
+    }
     if (o->json) {
       nlohmann::json j = StatusToJson(report);
       if (!o->name.empty()) {

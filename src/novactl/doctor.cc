@@ -3,11 +3,18 @@
 #include <cstdio>
 
 #include "duration.h"
+#include "sandbox.h"
 #include "size.h"
 #include "systemd_features.h"
 
 namespace nova {
 namespace {
+
+std::string JoinWords(const std::vector<std::string>& words, const std::string& separator = " ") {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : separator) + w;
+  return out;
+}
 
 std::string FormatSizeAtMost(uint64_t bytes) {
   std::string text = FormatSize(bytes);
@@ -37,6 +44,22 @@ Check AgentMemoryCheck(const Config& config, uint64_t memory_total) {
   }
   return {"agent memory", Check::kOk,
           "MemoryMax=" + memory_max + " per agent, of " + total + " on the host", ""};
+}
+
+Check SandboxCheck(const DoctorInputs& in) {
+  std::string detail = std::string("agents default to ") + SandboxProfileName(in.config.sandbox) +
+                       ", callers other than root get at least " +
+                       SandboxProfileName(in.config.sandbox_minimum) + "; strict allows " +
+                       (in.config.allow_ip_text.empty() ? std::string("no address")
+                                                        : JoinWords(in.config.allow_ip_text));
+  std::vector<std::string> missing;
+  if (in.systemd_version != 0)
+    missing = SystemdFeatures{in.systemd_version}.missing_sandbox_features();
+  if (missing.empty()) return {"sandbox", Check::kOk, detail, ""};
+  detail +=
+      "; systemd " + std::to_string(in.systemd_version) + " lacks " + JoinWords(missing, "; ");
+  return {"sandbox", Check::kWarn, detail,
+          "nothing to do for spawns, which never fail for it; a newer systemd closes the gap"};
 }
 
 std::vector<Check> DoctorChecks(const HostFacts& f, const DoctorInputs& in) {
@@ -78,6 +101,7 @@ std::vector<Check> DoctorChecks(const HostFacts& f, const DoctorInputs& in) {
                 in.priority_management ? "enabled" : "not enabled");
   checks.push_back({"policy", Check::kOk, policy, ""});
   checks.push_back(AgentMemoryCheck(in.config, in.memory.total));
+  checks.push_back(SandboxCheck(in));
   bool watcher_ok = f.memory_pressure && f.cgroup_kill;
   std::string watcher = std::string(f.memory_pressure ? "PSI trigger" : "no memory PSI") + ", " +
                         (f.cgroup_kill ? "cgroup.kill" : "no cgroup.kill");

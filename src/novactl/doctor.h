@@ -30,6 +30,10 @@ struct DoctorInputs {
 // agents with MaxAgents=auto, admission refuses them (a warning).
 Check AgentMemoryCheck(const Config& config, uint64_t memory_total);
 
+// The sandbox in force, and what the profiles lack on this systemd (a
+// warning: they degrade, spawns never fail for it).
+Check SandboxCheck(const DoctorInputs& in);
+
 // Is this host ready to run agents, and if not, what to fix.
 std::vector<Check> DoctorChecks(const HostFacts& facts, const DoctorInputs& in);
 

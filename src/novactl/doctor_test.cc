@@ -129,5 +129,25 @@ TEST(Doctor, WarnsWhenTheWatcherMustDoWithoutPsi) {
   EXPECT_THAT(c.fix, testing::HasSubstr("psi=1"));
 }
 
+TEST(Doctor, SaysWhatTheSandboxLacksOnOlderSystemd) {
+  DoctorInputs in;
+  in.systemd_version = 252;
+  Check old = SandboxCheck(in);
+  EXPECT_EQ(old.status, Check::kWarn);
+  EXPECT_EQ(old.detail,
+            "agents default to standard, callers other than root get at least standard; strict "
+            "allows no address; systemd 252 lacks ProtectControlGroupsEx=strict (systemd 257): "
+            "sandboxed agents get ProtectControlGroups=yes and their own cgroup bound on "
+            "/sys/fs/cgroup instead; they can read, not write, "
+            "other agents' cgroups under /sys/fs/cgroup/nova.slice");
+  in.systemd_version = 257;
+  in.config.allow_ip_text = {"127.0.0.1", "10.0.0.0/8"};
+  Check current = SandboxCheck(in);
+  EXPECT_EQ(current.status, Check::kOk);
+  EXPECT_EQ(current.detail,
+            "agents default to standard, callers other than root get at least standard; strict "
+            "allows 127.0.0.1 10.0.0.0/8");
+}
+
 }  // namespace
 }  // namespace nova

@@ -68,7 +68,7 @@ NovaClient::NovaClient() {
 
 NovaClient::~NovaClient() = default;
 
-SpawnResult NovaClient::Spawn(const SpawnRequest& request) {
+std::map<std::string, sdbus::Variant> EncodeSpawnOptions(const SpawnRequest& request) {
   std::map<std::string, sdbus::Variant> options;
   options[spawn_option::kWorkingDirectory] = sdbus::Variant(request.workdir);
   if (request.memory_max) options[spawn_option::kMemoryMax] = sdbus::Variant(*request.memory_max);
@@ -84,6 +84,10 @@ SpawnResult NovaClient::Spawn(const SpawnRequest& request) {
   if (!request.environment.empty())
     options[spawn_option::kEnvironment] = sdbus::Variant(request.environment);
   if (request.user) options[spawn_option::kUser] = sdbus::Variant(*request.user);
+  if (request.sandbox) options[spawn_option::kSandbox] = sdbus::Variant(*request.sandbox);
+  if (!request.allow_ip.empty()) {
+    options[spawn_option::kAllowIP] = sdbus::Variant(request.allow_ip);
+  }
   if (!request.secrets.empty()) {
     std::map<std::string, std::vector<uint8_t>> secrets;
     for (const auto& [name, value] : request.secrets) {
@@ -91,6 +95,11 @@ SpawnResult NovaClient::Spawn(const SpawnRequest& request) {
     }
     options[spawn_option::kSecrets] = sdbus::Variant(secrets);
   }
+  return options;
+}
+
+SpawnResult NovaClient::Spawn(const SpawnRequest& request) {
+  std::map<std::string, sdbus::Variant> options = EncodeSpawnOptions(request);
   try {
     std::tuple<std::string, std::string, std::string, uint32_t> reply;
     proxy_->getProxy()

@@ -2,12 +2,19 @@
 // nova::Error, so novactl reports a refused spawn exactly as novad worded it.
 #pragma once
 
+#include <sdbus-c++/sdbus-c++.h>
+
+#include <map>
 #include <string>
 
 #include "memory_report.h"
 #include "nova_bus.h"
 
 namespace nova {
+
+// Spawn's a{sv} options for `request`: only what the caller gave, so that
+// novad applies its own defaults to the rest.
+std::map<std::string, sdbus::Variant> EncodeSpawnOptions(const SpawnRequest& request);
 
 class NovaClient {
  public:

@@ -106,6 +106,8 @@ SpawnRequest BuildSpawnRequest(const SpawnInput& o, std::istream& input) {
     request.soft_timeout = ParseDurationOrThrow("--soft-timeout", o.soft_timeout);
   }
   if (!o.user.empty()) request.user = o.user;
+  if (!o.sandbox.empty()) request.sandbox = o.sandbox;  // novad checks it against nova.conf
+  request.allow_ip = o.allow_ip;
   bool stdin_taken = false;
   for (const auto& spec : o.secrets) {
     auto [name, value] = ReadSecret(spec, stdin_taken, input);

@@ -14,8 +14,8 @@ namespace nova {
 
 // The options of `novactl spawn`, as typed.
 struct SpawnInput {
-  std::string name, workdir, memory, tasks, timeout, soft_timeout, user;
-  std::vector<std::string> environment, secrets, command;
+  std::string name, workdir, memory, tasks, timeout, soft_timeout, user, sandbox;
+  std::vector<std::string> environment, secrets, command, allow_ip;
 };
 
 // Like systemd-run: a command without '/' is found on PATH, so that the agent

@@ -56,6 +56,10 @@ SpawnRequest SpawnRequestFromOptions(const std::string& name, const std::vector<
            Option<std::map<std::string, std::vector<uint8_t>>>(options, key)) {
         request.secrets[secret] = std::string(bytes.begin(), bytes.end());
       }
+    } else if (key == k::kSandbox) {
+      request.sandbox = Option<std::string>(options, key);
+    } else if (key == k::kAllowIP) {
+      request.allow_ip = Option<std::vector<std::string>>(options, key);
     } else {
       std::string known;
       for (const char* option : k::kAll) known += (known.empty() ? "" : ", ") + std::string(option);

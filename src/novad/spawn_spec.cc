@@ -1,6 +1,12 @@
 #include "spawn_spec.h"
 
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <cctype>
+#include <cerrno>
 
 #include "agent_name.h"
 #include "environment.h"
@@ -10,6 +16,36 @@
 
 namespace nova {
 namespace {
+
+// ExecStart's arguments for `argv`, every '$' doubled: systemd expands
+// $VAR in them and turns "$$" into "$", so the command gets exactly `argv`.
+// Not ExecStartEx with no-env-expand: systemd 252 writes ExecStartEx= into
+// the transient unit file and cannot read it back, so the first daemon-reload
+// would leave every agent "bad-setting".
+std::vector<std::string> ExecStartArguments(const std::vector<std::string>& argv) {
+  std::vector<std::string> escaped;
+  for (const auto& arg : argv) {
+    std::string e;
+    for (char c : arg) {
+      if (c == '$') e += '$';
+      e += c;
+    }
+    escaped.push_back(std::move(e));
+  }
+  return escaped;
+}
+
+// A duration as seconds for an agent's environment: "1800", "1.5", "0".
+std::string SecondsText(Usec d) {
+  auto us = d.count();
+  std::string text = std::to_string(us / 1000000);
+  if (auto rest = us % 1000000; rest != 0) {
+    std::string fraction = std::to_string(1000000 + rest).substr(1);
+    fraction.erase(fraction.find_last_not_of('0') + 1);
+    text += "." + fraction;
+  }
+  return text;
+}
 
 // A caller other than root asked for more than nova.conf lets them.
 [[noreturn]] void AboveCeiling(const std::string& asked, const std::string& ceiling,
@@ -75,6 +111,99 @@ void ValidateUnitStrings(const SpawnRequest& request) {
               " is too large; at most " + FormatSize(kMaxSecretBytes) + " are accepted");
     }
   }
+}
+
+// Sandboxed, the workdir is the one place the agent may write (and, under
+// /home or /root, the one place of a home it sees), so it must name exactly
+// one directory of the agent's, not the root, a parent of every home or the
+// kernel's file systems.
+void ValidateSandboxWorkdir(const std::string& workdir, SandboxProfile profile) {
+  std::string why;
+  if (workdir == "/") why = "is the root directory";
+  if (workdir.size() > 1 && workdir.back() == '/') why = "ends with '/'";
+  for (const char* part : {"//", "/./", "/../"}) {
+    if (workdir.find(part) != std::string::npos) why = "is not a normalized path";
+  }
+  if (workdir.ends_with("/.") || workdir.ends_with("/..")) why = "is not a normalized path";
+  for (const char* whole : {"/home", "/root", "/run", "/run/user"}) {
+    if (workdir == whole) why = "is a parent of other users' files";
+  }
+  for (const char* tree : {"/proc", "/sys", "/dev"}) {
+    std::string t = tree;
+    if (workdir == t || workdir.starts_with(t + "/")) why = "is in the kernel's " + t;
+  }
+  if (!why.empty()) {
+    Invalid("--workdir " + Quoted(workdir) + ": " + why + "; the " + SandboxProfileName(profile) +
+            " sandbox lets the agent write only there: use a directory of the agent's own, "
+            "such as /var/nova-agents/pool/ws-001");
+  }
+}
+
+// The profile and allow list of a spawn. A caller other than root may not go
+// below the operator's minimum, and, when the operator requires strict, may
+// not widen its allow list: otherwise the operator's word would be one flag
+// away from void.
+void ResolveSandbox(const SpawnRequest& request, const Config& config, bool privileged,
+                    AgentSpec& spec) {
+  spec.sandbox = config.sandbox;
+  if (request.sandbox) {
+    auto profile = ParseSandboxProfile(*request.sandbox);
+    if (!profile) {
+      Invalid("--sandbox " + Quoted(*request.sandbox) +
+              ": not a sandbox profile; accepted: " + kSandboxProfilesAccepted);
+    }
+    if (!privileged && WeakerThan(*profile, config.sandbox_minimum)) {
+      throw Error(ErrorKind::kPermissionDenied,
+                  "--sandbox " + *request.sandbox + ": weaker than the operator's minimum, " +
+                      SandboxProfileName(config.sandbox_minimum) +
+                      " (SandboxMinimum in /etc/nova/nova.conf); only root may ask for less");
+    }
+    spec.sandbox = *profile;
+  }
+  if (request.allow_ip.size() > kMaxAllowIp) {
+    Invalid("--allow-ip: " + std::to_string(request.allow_ip.size()) + " entries given; at most " +
+            std::to_string(kMaxAllowIp) + " are accepted");
+  }
+  std::vector<IpPrefix> asked;
+  for (const auto& entry : request.allow_ip) {
+    auto parsed = ParseAllowIp(entry);
+    if (!parsed)
+      Invalid("--allow-ip " + Quoted(entry) + ": not valid; accepted: " + kAllowIpAccepted);
+    asked.insert(asked.end(), parsed->begin(), parsed->end());
+  }
+  if (!asked.empty() && spec.sandbox != SandboxProfile::kStrict) {
+    Invalid(std::string(
+                "--allow-ip: only the strict sandbox limits the network, and this agent's is ") +
+            SandboxProfileName(spec.sandbox) + "; add --sandbox strict");
+  }
+  if (!asked.empty() && !privileged && config.sandbox_minimum == SandboxProfile::kStrict) {
+    throw Error(ErrorKind::kPermissionDenied,
+                "--allow-ip " + Printable(request.allow_ip.front()) +
+                    ": the operator requires the strict sandbox (SandboxMinimum=strict in "
+                    "/etc/nova/nova.conf), whose network is AllowIP only; only root may add "
+                    "addresses");
+  }
+  if (spec.sandbox == SandboxProfile::kStrict) {
+    spec.allow_ip = config.allow_ip;
+    for (const auto& prefix : asked) {
+      if (std::find(spec.allow_ip.begin(), spec.allow_ip.end(), prefix) == spec.allow_ip.end()) {
+        spec.allow_ip.push_back(prefix);
+      }
+    }
+    if (spec.allow_ip.size() > kMaxAllowIp) {
+      Invalid("--allow-ip: with AllowIP in /etc/nova/nova.conf the allow list has " +
+              std::to_string(spec.allow_ip.size()) + " entries; at most " +
+              std::to_string(kMaxAllowIp) + " are accepted");
+    }
+  }
+  if (spec.sandbox != SandboxProfile::kNone) ValidateSandboxWorkdir(spec.workdir, spec.sandbox);
+}
+
+bool UnderHome(const std::string& path) {
+  for (const char* home : {"/home/", "/root/", "/run/user/"}) {
+    if (path.starts_with(home)) return true;
+  }
+  return false;
 }
 
 // The command for the unit's Description, which systemctl and the journal
@@ -185,6 +314,8 @@ AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config, uint64
             "), or 0 for no warning");
   }
 
+  ResolveSandbox(request, config, privileged, spec);
+
   spec.timeout_stop = config.timeout_stop;
   spec.system_bus = config.agent_system_bus;
   spec.user = request.user.value_or("");
@@ -192,14 +323,28 @@ AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config, uint64
 }
 
 UnitProperties AgentUnitProperties(const AgentSpec& spec, const SystemdFeatures& features) {
-  std::vector<std::string> environment = spec.environment;
+  std::vector<std::string> environment;
+  if (spec.sandbox != SandboxProfile::kNone) {
+    // First, so that the caller's --env HOME=... wins (systemd keeps the last).
+    environment.push_back(std::string("HOME=") + kSandboxHome);
+  }
+  environment.insert(environment.end(), spec.environment.begin(), spec.environment.end());
+  // The agent's facts, for the agent (docs/agents.md); after --env, so they win.
   environment.push_back("NOVA_AGENT_NAME=" + spec.name);
+  environment.push_back("NOVA_MEMORY_MAX=" + std::to_string(spec.memory_max));
+  environment.push_back("NOVA_TASKS_MAX=" + std::to_string(spec.tasks_max));
+  environment.push_back("NOVA_TIMEOUT_SEC=" + SecondsText(spec.runtime_max));
+  environment.push_back("NOVA_SOFT_TIMEOUT_SEC=" + SecondsText(spec.soft_timeout));
+  if (spec.sandbox != SandboxProfile::kNone) {
+    environment.push_back(std::string(kSandboxEnvironment) + "=" +
+                          SandboxProfileName(spec.sandbox));
+  }
 
   UnitProperties props = {
       {"Description", "Nova agent " + spec.name + ": " + CommandLine(spec.argv)},
       {"Slice", std::string(kAgentsSlice)},
       {"Type", std::string("exec")},
-      {"ExecStartEx", std::vector<ExecCommandEx>{{spec.argv[0], spec.argv, {"no-env-expand"}}}},
+      {"ExecStart", std::vector<ExecCommand>{{spec.argv[0], ExecStartArguments(spec.argv), false}}},
       {"OnSuccess", std::vector<std::string>{OutcomeUnitOnSuccess(spec.name)}},
       {"OnFailure", std::vector<std::string>{OutcomeUnitOnFailure(spec.name)}},
       {"WorkingDirectory", spec.workdir},
@@ -239,6 +384,89 @@ UnitProperties AgentUnitProperties(const AgentSpec& spec, const SystemdFeatures&
     // The agent lives until its last process exits, so `sh -c 'server &'`
     // keeps running as the agent instead of being killed when sh exits.
     props.push_back({"ExitType", std::string("cgroup")});
+  }
+  // The agent's own cgroup at /sys/fs/cgroup, so memory.current and
+  // memory.max there are its own (the sandboxed profiles' strict namespace
+  // does the same on systemd 257).
+  if (!features.cgroup_namespace()) {
+    props.push_back({"BindReadOnlyPaths", std::vector<BindPath>{{AgentCgroupPath(spec.name),
+                                                                 "/sys/fs/cgroup", true, MS_REC}}});
+  } else if (spec.sandbox == SandboxProfile::kNone) {
+    props.push_back({"ProtectControlGroupsEx", std::string("private")});
+  }
+  UnitProperties sandbox = SandboxProperties(spec, features);
+  props.insert(props.end(), sandbox.begin(), sandbox.end());
+  return props;
+}
+
+UnitProperties SandboxProperties(const AgentSpec& spec, const SystemdFeatures& features) {
+  if (spec.sandbox == SandboxProfile::kNone) return {};
+  bool strict = spec.sandbox == SandboxProfile::kStrict;
+  std::vector<std::string> writable = {spec.workdir};
+  if (!strict) writable.push_back(std::string("-") + kScratchDir);
+  UnitProperties props = {
+      // No way to more privilege than the owner's: no setuid, no file
+      // capabilities, no capabilities at all.
+      {"NoNewPrivileges", true},
+      {"RestrictSUIDSGID", true},
+      {"CapabilityBoundingSet", uint64_t{0}},
+      {"AmbientCapabilities", uint64_t{0}},
+      // Its own /tmp (also its HOME), /dev, IPC and mount table.
+      {"PrivateTmp", true},
+      {"PrivateDevices", true},
+      {"PrivateIPC", true},
+      {"PrivateMounts", true},
+      // The whole file system read-only but the workdir (and the scratch
+      // area); every home hidden.
+      {"ProtectSystem", std::string("strict")},
+      {"ReadWritePaths", writable},
+      {"ProtectHome", std::string("tmpfs")},
+      // The kernel's knobs, modules, log, clock, hostname and cgroups.
+      {"ProtectKernelTunables", true},
+      {"ProtectKernelModules", true},
+      {"ProtectKernelLogs", true},
+      {"ProtectClock", true},
+      {"ProtectHostname", true},
+      {"ProtectProc", std::string("invisible")},
+      {"KeyringMode", std::string("private")},
+      // Kernel attack surface: no namespaces, personalities, realtime, other
+      // ABIs, or system calls a service has no business making (EPERM, not
+      // SIGSYS, so that tools probing io_uring and the like fall back).
+      {"RestrictNamespaces",
+       uint64_t{features.restrict_all_namespaces() ? 0 : uint64_t{CLONE_NEWCGROUP}}},
+      {"LockPersonality", true},
+      {"RestrictRealtime", true},
+      {"SystemCallArchitectures", std::vector<std::string>{"native"}},
+      {"SystemCallFilter", NameFilter{true, {"@system-service"}}},
+      {"SystemCallErrorNumber", int32_t{EPERM}},
+      {"RestrictAddressFamilies",
+       NameFilter{true, {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"}}},
+      {"UMask", uint32_t{0077}},
+  };
+  if (features.cgroup_namespace()) {
+    props.push_back({"ProtectControlGroupsEx", std::string("strict")});
+  } else {
+    props.push_back({"ProtectControlGroups", true});
+  }
+  if (strict || UnderHome(spec.workdir)) {
+    // ProtectHome= and strict's hidden trees cover the workdir: mount it back.
+    props.push_back(
+        {"BindPaths", std::vector<BindPath>{{spec.workdir, spec.workdir, false, MS_REC}}});
+  }
+  if (strict) {
+    props.push_back({"ProcSubset", std::string("pid")});
+    // Only the workdir of the trees where workspaces and shared data live.
+    props.push_back({"TemporaryFileSystem", std::vector<TemporaryFileSystem>{
+                                                {"/media", "ro"},
+                                                {"/mnt", "ro"},
+                                                {"/srv", "ro"},
+                                                {"/var/nova-agents", "ro"},
+                                            }});
+    // No network but the allow list, loopback included.
+    props.push_back(
+        {"IPAddressDeny", std::vector<IpPrefix>{{AF_INET, {0, 0, 0, 0}, 0},
+                                                {AF_INET6, std::vector<uint8_t>(16), 0}}});
+    if (!spec.allow_ip.empty()) props.push_back({"IPAddressAllow", spec.allow_ip});
   }
   return props;
 }

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "duration.h"
 #include "nova_bus.h"
+#include "sandbox.h"
 #include "systemd_features.h"
 #include "unit_properties.h"
 
@@ -38,7 +39,21 @@ struct AgentSpec {
   bool system_bus = false;
   // LoadCredential= entries: the secrets novad wrote for this agent.
   std::vector<std::pair<std::string, std::string>> credentials;  // name, root-only file
+  // The sandbox profile, and for strict the addresses it may reach (the
+  // operator's AllowIP= and the caller's --allow-ip).
+  SandboxProfile sandbox = SandboxProfile::kStandard;
+  std::vector<IpPrefix> allow_ip;
 };
+
+// Where sandboxed agents keep their state: HOME is the agent's own private
+// /tmp (PrivateTmp=), so npm, pip, cargo and git caches work, are the agent's
+// alone and go with it. The environment variable naming the profile lets the
+// agent, `systemctl show` and `novactl status` see which one it has; `none`
+// sets neither, exactly as before profiles existed.
+inline constexpr const char* kSandboxHome = "/tmp";
+inline constexpr const char* kSandboxEnvironment = "NOVA_AGENT_SANDBOX";
+// The scratch tmpfs of `novactl setup-host --scratch`, writable in standard.
+inline constexpr const char* kScratchDir = "/var/nova-agents/scratch";
 
 // Most secrets per agent and bytes per secret (systemd's own credential
 // size limit is 1M).
@@ -62,11 +77,15 @@ AgentSpec ResolveSpawn(const SpawnRequest& request, const Config& config, uint64
                        bool privileged = false);
 
 // The transient agent service, nova-agent-NAME.service.
-// The command runs exactly as given: ExecStartEx with no-env-expand, so
-// systemd leaves "$VAR" alone. Its outcome is recorded by
+// The command runs exactly as given: ExecStart with every '$' doubled, so
+// systemd expands no "$VAR", also after a daemon-reload. Its outcome is recorded by
 // nova-outcome-{success,failure}@NAME.service, which systemd starts when the agent ends
 // (OnSuccess=/OnFailure=): nothing runs with more privilege inside the agent.
 UnitProperties AgentUnitProperties(const AgentSpec& spec, const SystemdFeatures& features);
+
+// The sandbox profile's own properties (none for `none`), as documented in
+// docs/design.md; AgentUnitProperties appends them.
+UnitProperties SandboxProperties(const AgentSpec& spec, const SystemdFeatures& features);
 
 // The soft-deadline timer and the one-shot service it triggers, which sends
 // SIGUSR1 to the agent's main process once.

@@ -2,6 +2,11 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 
 #include "errors.h"
 #include "size.h"
@@ -265,8 +270,9 @@ TEST(ResolveSpawn, ADefaultNoSpawnCouldTakeNamesTheConfigurationKey) {
             "in /etc/nova/nova.conf or pass --timeout");
 }
 
-TEST(AgentUnitProperties, AreExactlyTheDefaults) {
+TEST(AgentUnitProperties, AreExactlyTheDefaultsWithSandboxNone) {
   AgentSpec s = ResolveSpawn(Request(), Config{}, 64 * kGiB);
+  s.sandbox = SandboxProfile::kNone;
   s.user = "alice";
   s.environment = {"A=1"};
   UnitProperties props = AgentUnitProperties(s, SystemdFeatures{252});
@@ -274,14 +280,16 @@ TEST(AgentUnitProperties, AreExactlyTheDefaults) {
       {"Description", std::string("Nova agent agent-001: /usr/bin/cargo build")},
       {"Slice", std::string("nova-agents.slice")},
       {"Type", std::string("exec")},
-      {"ExecStartEx",
-       std::vector<ExecCommandEx>{
-           {"/usr/bin/cargo", {"/usr/bin/cargo", "build"}, {"no-env-expand"}}}},
+      {"ExecStart",
+       std::vector<ExecCommand>{{"/usr/bin/cargo", {"/usr/bin/cargo", "build"}, false}}},
       {"OnSuccess", std::vector<std::string>{"nova-outcome-success@agent-001.service"}},
       {"OnFailure", std::vector<std::string>{"nova-outcome-failure@agent-001.service"}},
       {"WorkingDirectory", std::string("/var/nova-agents/active/ws-001")},
       {"User", std::string("alice")},
-      {"Environment", std::vector<std::string>{"A=1", "NOVA_AGENT_NAME=agent-001"}},
+      {"Environment",
+       std::vector<std::string>{"A=1", "NOVA_AGENT_NAME=agent-001", "NOVA_MEMORY_MAX=4294967296",
+                                "NOVA_TASKS_MAX=512", "NOVA_TIMEOUT_SEC=1800",
+                                "NOVA_SOFT_TIMEOUT_SEC=900"}},
       {"UnsetEnvironment", std::vector<std::string>{"CODER_PROC_PRIO_MGMT", "CODER_PROC_OOM_SCORE",
                                                     "CODER_PROC_NICE_SCORE"}},
       {"MemoryAccounting", true},
@@ -301,6 +309,10 @@ TEST(AgentUnitProperties, AreExactlyTheDefaults) {
       {"InaccessiblePaths", std::vector<std::string>{"-/run/dbus/system_bus_socket", "-/run/user"}},
       {"Wants", std::vector<std::string>{"nova-soft-agent-001.timer"}},
       {"ExitType", std::string("cgroup")},
+      {"BindReadOnlyPaths",
+       std::vector<BindPath>{
+           {"/sys/fs/cgroup/nova.slice/nova-agents.slice/nova-agent-agent-001.service",
+            "/sys/fs/cgroup", true, MS_REC}}},
   };
   EXPECT_EQ(props, expected);
 }
@@ -367,10 +379,10 @@ TEST(AgentUnitProperties, NothingRunsPrivilegedInsideTheAgent) {
     EXPECT_FALSE(p.name.starts_with("ExecStop") || p.name.starts_with("ExecStartPre") ||
                  p.name.starts_with("ExecStartPost"))
         << p.name;
-    if (const auto* commands = std::get_if<std::vector<ExecCommandEx>>(&p.value)) {
-      for (const auto& c : *commands) {
-        EXPECT_THAT(c.flags, testing::Not(testing::Contains("privileged"))) << p.name;
-      }
+    // An absolute path: no "+" or "!" prefix can reach the unit file, where
+    // systemd would read it back as "run privileged".
+    if (const auto* commands = std::get_if<std::vector<ExecCommand>>(&p.value)) {
+      for (const auto& c : *commands) EXPECT_TRUE(c.path.starts_with("/")) << c.path;
     }
   }
 }
@@ -400,8 +412,11 @@ TEST(AgentUnitProperties, ArgumentsAreCarriedVerbatimAndDescriptionsCutOnCharact
   r.argv = {"/bin/sh", "-c", "echo $$ ${HOME} %n '\"\\", long_arg};
   AgentSpec s = ResolveSpawn(r, Config{}, 64 * kGiB);
   UnitProperties props = AgentUnitProperties(s, SystemdFeatures{252});
-  EXPECT_EQ(*Find(props, "ExecStartEx"),
-            PropertyValue(std::vector<ExecCommandEx>{{"/bin/sh", r.argv, {"no-env-expand"}}}));
+  // systemd turns each "$$" back into "$" and expands nothing else.
+  std::vector<std::string> escaped = {"/bin/sh", "-c", "echo $$$$ $${HOME} %n '\"\\", long_arg};
+  EXPECT_EQ(*Find(props, "ExecStart"),
+            PropertyValue(std::vector<ExecCommand>{{"/bin/sh", escaped, false}}));
+  EXPECT_EQ(Find(props, "ExecStartEx"), nullptr);
   std::string description = std::get<std::string>(*Find(props, "Description"));
   EXPECT_LE(description.size(), 120u + std::string("Nova agent agent-001: ").size());
   EXPECT_TRUE(description.ends_with("\xc3\xa9...")) << description;
@@ -451,4 +466,267 @@ TEST(ResolveSpawn, ChecksSecretNamesAndSizes) {
 }
 
 }  // namespace
+}  // namespace nova
+
+namespace nova {
+namespace {
+
+AgentSpec Sandboxed(SandboxProfile profile, const std::string& workdir = "/srv/ws-001") {
+  SpawnRequest r = Request();
+  r.workdir = workdir;
+  r.sandbox = SandboxProfileName(profile);
+  Config config;
+  config.sandbox_minimum = SandboxProfile::kNone;
+  config.allow_ip = *ParseAllowIp("127.0.0.1");
+  return ResolveSpawn(r, config, 64 * kGiB);
+}
+
+// Everything standard sets, in order, on a systemd of `version`.
+UnitProperties StandardProperties(unsigned version) {
+  UnitProperties props = {
+      {"NoNewPrivileges", true},
+      {"RestrictSUIDSGID", true},
+      {"CapabilityBoundingSet", uint64_t{0}},
+      {"AmbientCapabilities", uint64_t{0}},
+      {"PrivateTmp", true},
+      {"PrivateDevices", true},
+      {"PrivateIPC", true},
+      {"PrivateMounts", true},
+      {"ProtectSystem", std::string("strict")},
+      {"ReadWritePaths", std::vector<std::string>{"/srv/ws-001", "-/var/nova-agents/scratch"}},
+      {"ProtectHome", std::string("tmpfs")},
+      {"ProtectKernelTunables", true},
+      {"ProtectKernelModules", true},
+      {"ProtectKernelLogs", true},
+      {"ProtectClock", true},
+      {"ProtectHostname", true},
+      {"ProtectProc", std::string("invisible")},
+      {"KeyringMode", std::string("private")},
+      {"RestrictNamespaces", uint64_t{version >= 257 ? 0 : uint64_t{CLONE_NEWCGROUP}}},
+      {"LockPersonality", true},
+      {"RestrictRealtime", true},
+      {"SystemCallArchitectures", std::vector<std::string>{"native"}},
+      {"SystemCallFilter", NameFilter{true, {"@system-service"}}},
+      {"SystemCallErrorNumber", int32_t{EPERM}},
+      {"RestrictAddressFamilies",
+       NameFilter{true, {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"}}},
+      {"UMask", uint32_t{0077}},
+  };
+  if (version >= 257) {
+    props.push_back({"ProtectControlGroupsEx", std::string("strict")});
+  } else {
+    props.push_back({"ProtectControlGroups", true});
+  }
+  return props;
+}
+
+TEST(SandboxProperties, NoneAddsNothing) {
+  EXPECT_TRUE(SandboxProperties(Sandboxed(SandboxProfile::kNone), SystemdFeatures{252}).empty());
+  auto env = std::get<std::vector<std::string>>(*Find(
+      AgentUnitProperties(Sandboxed(SandboxProfile::kNone), SystemdFeatures{252}), "Environment"));
+  EXPECT_EQ(env, (std::vector<std::string>{"NOVA_AGENT_NAME=agent-001",
+                                           "NOVA_MEMORY_MAX=4294967296", "NOVA_TASKS_MAX=512",
+                                           "NOVA_TIMEOUT_SEC=1800", "NOVA_SOFT_TIMEOUT_SEC=900"}));
+}
+
+TEST(SandboxProperties, StandardOnSystemd252) {
+  EXPECT_EQ(SandboxProperties(Sandboxed(SandboxProfile::kStandard), SystemdFeatures{252}),
+            StandardProperties(252));
+}
+
+TEST(SandboxProperties, StandardOnSystemd257HasItsOwnCgroupNamespace) {
+  UnitProperties props =
+      SandboxProperties(Sandboxed(SandboxProfile::kStandard), SystemdFeatures{257});
+  EXPECT_EQ(props, StandardProperties(257));
+  EXPECT_EQ(Find(props, "ProtectControlGroups"), nullptr);
+}
+
+TEST(SandboxProperties, StandardIsTheDefaultAndSetsHome) {
+  AgentSpec s = ResolveSpawn(Request(), Config{}, 64 * kGiB);
+  EXPECT_EQ(s.sandbox, SandboxProfile::kStandard);
+  s.environment = {"A=1"};
+  auto env = std::get<std::vector<std::string>>(
+      *Find(AgentUnitProperties(s, SystemdFeatures{252}), "Environment"));
+  EXPECT_EQ(env, (std::vector<std::string>{"HOME=/tmp", "A=1", "NOVA_AGENT_NAME=agent-001",
+                                           "NOVA_MEMORY_MAX=4294967296", "NOVA_TASKS_MAX=512",
+                                           "NOVA_TIMEOUT_SEC=1800", "NOVA_SOFT_TIMEOUT_SEC=900",
+                                           "NOVA_AGENT_SANDBOX=standard"}));
+}
+
+TEST(SandboxProperties, AWorkdirInAHomeIsMountedBackIntoTheHiddenHomes) {
+  UnitProperties props = SandboxProperties(
+      Sandboxed(SandboxProfile::kStandard, "/home/alice/project"), SystemdFeatures{252});
+  EXPECT_EQ(*Find(props, "BindPaths"),
+            PropertyValue(std::vector<BindPath>{
+                {"/home/alice/project", "/home/alice/project", false, MS_REC}}));
+  EXPECT_EQ(Find(SandboxProperties(Sandboxed(SandboxProfile::kStandard), SystemdFeatures{252}),
+                 "BindPaths"),
+            nullptr);
+}
+
+TEST(SandboxProperties, StrictAddsTheNetworkAllowListAndHidesTheRest) {
+  for (unsigned version : {252u, 257u}) {
+    UnitProperties expected = StandardProperties(version);
+    expected[9] = {"ReadWritePaths", std::vector<std::string>{"/srv/ws-001"}};  // no scratch
+    expected.push_back(
+        {"BindPaths", std::vector<BindPath>{{"/srv/ws-001", "/srv/ws-001", false, MS_REC}}});
+    expected.push_back({"ProcSubset", std::string("pid")});
+    expected.push_back(
+        {"TemporaryFileSystem",
+         std::vector<TemporaryFileSystem>{
+             {"/media", "ro"}, {"/mnt", "ro"}, {"/srv", "ro"}, {"/var/nova-agents", "ro"}}});
+    expected.push_back(
+        {"IPAddressDeny", std::vector<IpPrefix>{{AF_INET, {0, 0, 0, 0}, 0},
+                                                {AF_INET6, std::vector<uint8_t>(16), 0}}});
+    expected.push_back({"IPAddressAllow", std::vector<IpPrefix>{{AF_INET, {127, 0, 0, 1}, 32}}});
+    EXPECT_EQ(SandboxProperties(Sandboxed(SandboxProfile::kStrict), SystemdFeatures{version}),
+              expected)
+        << version;
+  }
+}
+
+TEST(SandboxProperties, StrictWithAnEmptyAllowListHasNoNetworkAtAll) {
+  SpawnRequest r = Request();
+  r.sandbox = "strict";
+  UnitProperties props =
+      SandboxProperties(ResolveSpawn(r, Config{}, 64 * kGiB), SystemdFeatures{252});
+  EXPECT_NE(Find(props, "IPAddressDeny"), nullptr);
+  EXPECT_EQ(Find(props, "IPAddressAllow"), nullptr);
+}
+
+TEST(ResolveSandbox, AllowIpIsAddedToTheOperatorsListOnce) {
+  SpawnRequest r = Request();
+  r.sandbox = "strict";
+  r.allow_ip = {"10.1.0.0/16", "127.0.0.1", "localhost"};
+  Config config;
+  config.allow_ip = *ParseAllowIp("127.0.0.1");
+  AgentSpec s = ResolveSpawn(r, config, 64 * kGiB);
+  std::vector<std::string> got;
+  for (const auto& p : s.allow_ip) got.push_back(FormatIpPrefix(p));
+  EXPECT_EQ(got,
+            (std::vector<std::string>{"127.0.0.1/32", "10.1.0.0/16", "127.0.0.0/8", "::1/128"}));
+}
+
+TEST(ResolveSandbox, RefusesBadProfilesAndAddressesWithOneLine) {
+  SpawnRequest r = Request();
+  r.sandbox = "tight\x1b";
+  EXPECT_EQ(Problem(r),
+            "--sandbox \"tight\\e\": not a sandbox profile; accepted: none, standard or strict");
+  r.sandbox = "strict";
+  r.allow_ip = {"127.0.0.1", "example.com"};
+  EXPECT_EQ(Problem(r),
+            "--allow-ip \"example.com\": not valid; accepted: an IPv4 or IPv6 address with an "
+            "optional /LENGTH (such as 10.0.0.0/8 or ::1), or localhost");
+  r.allow_ip = std::vector<std::string>(65, "10.0.0.1");
+  EXPECT_EQ(Problem(r), "--allow-ip: 65 entries given; at most 64 are accepted");
+  r.sandbox = std::nullopt;
+  r.allow_ip = {"10.0.0.1"};
+  EXPECT_EQ(Problem(r),
+            "--allow-ip: only the strict sandbox limits the network, and this agent's is "
+            "standard; add --sandbox strict");
+}
+
+TEST(ResolveSandbox, RefusesWorkdirsThatWouldOpenTheSandbox) {
+  for (const char* bad : {"/", "/home", "/root", "/run", "/run/user", "/proc", "/sys/fs/cgroup",
+                          "/dev/shm", "/srv/ws/", "/srv//ws", "/srv/ws/../..", "/srv/./ws"}) {
+    SpawnRequest r = Request();
+    r.workdir = bad;
+    EXPECT_THAT(Problem(r), ::testing::HasSubstr("the standard sandbox lets the agent write "
+                                                 "only there"))
+        << bad;
+    r.sandbox = "none";
+    Config config;
+    config.sandbox_minimum = SandboxProfile::kNone;
+    EXPECT_EQ(Refusal(r, config, false, ErrorKind::kInvalidArgument), "") << bad;
+  }
+  SpawnRequest r = Request();
+  r.workdir = "/";
+  EXPECT_EQ(Problem(r),
+            "--workdir \"/\": is the root directory; the standard sandbox lets the agent write "
+            "only there: use a directory of the agent's own, such as "
+            "/var/nova-agents/pool/ws-001");
+  for (const char* good : {"/tmp", "/srv/ws-001", "/home/alice", "/home/alice/p", "/devices"}) {
+    r.workdir = good;
+    EXPECT_EQ(Problem(r), "") << good;
+  }
+}
+
+TEST(ResolveSandbox, MembersMayNotGoBelowTheOperatorsMinimum) {
+  SpawnRequest r = Request();
+  r.sandbox = "none";
+  Config config;  // SandboxMinimum=standard
+  EXPECT_EQ(Refusal(r, config, false, ErrorKind::kPermissionDenied),
+            "--sandbox none: weaker than the operator's minimum, standard (SandboxMinimum in "
+            "/etc/nova/nova.conf); only root may ask for less");
+  EXPECT_EQ(ResolveSpawn(r, config, 64 * kGiB, true).sandbox, SandboxProfile::kNone);  // root
+  config.sandbox = SandboxProfile::kStrict;
+  config.sandbox_minimum = SandboxProfile::kStrict;
+  r.sandbox = "standard";
+  EXPECT_NE(Refusal(r, config, false, ErrorKind::kPermissionDenied), "");
+  r.sandbox = std::nullopt;
+  EXPECT_EQ(ResolveSpawn(r, config, 64 * kGiB).sandbox, SandboxProfile::kStrict);
+  config.sandbox_minimum = SandboxProfile::kNone;
+  r.sandbox = "none";
+  EXPECT_EQ(ResolveSpawn(r, config, 64 * kGiB).sandbox, SandboxProfile::kNone);
+}
+
+TEST(ResolveSandbox, UnderAStrictMinimumOnlyRootWidensTheAllowList) {
+  SpawnRequest r = Request();
+  r.allow_ip = {"0.0.0.0/0"};
+  Config config;
+  config.sandbox = SandboxProfile::kStrict;
+  config.sandbox_minimum = SandboxProfile::kStrict;
+  EXPECT_EQ(Refusal(r, config, false, ErrorKind::kPermissionDenied),
+            "--allow-ip 0.0.0.0/0: the operator requires the strict sandbox "
+            "(SandboxMinimum=strict in /etc/nova/nova.conf), whose network is AllowIP only; "
+            "only root may add addresses");
+  EXPECT_EQ(ResolveSpawn(r, config, 64 * kGiB, true).allow_ip.size(), 1u);
+  // Below a strict minimum a member could pick standard, whose network is
+  // open, so adding addresses to strict takes nothing from the operator.
+  config.sandbox_minimum = SandboxProfile::kStandard;
+  EXPECT_EQ(ResolveSpawn(r, config, 64 * kGiB).allow_ip.size(), 1u);
+}
+
+TEST(SystemdFeatures, DoctorNamesWhatTheSandboxLacks) {
+  EXPECT_EQ(SystemdFeatures{252}.missing_sandbox_features().size(), 1u);
+  EXPECT_THAT(SystemdFeatures{252}.missing_sandbox_features()[0],
+              ::testing::HasSubstr("ProtectControlGroupsEx=strict (systemd 257)"));
+  EXPECT_TRUE(SystemdFeatures{257}.missing_sandbox_features().empty());
+}
+
+}  // namespace
+// The guide's snippet (cat /sys/fs/cgroup/memory.max) reads the agent's own
+// cgroup: bound there on 252, a cgroup namespace of its own on 257.
+TEST(AgentUnitProperties, TheAgentSeesItsOwnCgroupAtSysFsCgroup) {
+  AgentSpec none = Sandboxed(SandboxProfile::kNone);
+  UnitProperties on257 = AgentUnitProperties(none, SystemdFeatures{257});
+  EXPECT_EQ(Find(on257, "BindReadOnlyPaths"), nullptr);
+  EXPECT_EQ(*Find(on257, "ProtectControlGroupsEx"), PropertyValue(std::string("private")));
+  AgentSpec standard = Sandboxed(SandboxProfile::kStandard);
+  on257 = AgentUnitProperties(standard, SystemdFeatures{257});
+  EXPECT_EQ(Find(on257, "BindReadOnlyPaths"), nullptr);
+  EXPECT_EQ(*Find(on257, "ProtectControlGroupsEx"), PropertyValue(std::string("strict")));
+  UnitProperties on252 = AgentUnitProperties(standard, SystemdFeatures{252});
+  EXPECT_EQ(Find(on252, "ProtectControlGroupsEx"), nullptr);
+  EXPECT_EQ(*Find(on252, "BindReadOnlyPaths"),
+            PropertyValue(std::vector<BindPath>{
+                {"/sys/fs/cgroup/nova.slice/nova-agents.slice/nova-agent-agent-001.service",
+                 "/sys/fs/cgroup", true, MS_REC}}));
+}
+
+TEST(AgentUnitProperties, TheAgentsFactsAreInItsEnvironment) {
+  AgentSpec s = ResolveSpawn(Request(), Config{}, 64 * kGiB);
+  s.memory_max = uint64_t{256} << 20;
+  s.tasks_max = 64;
+  s.runtime_max = Usec(90500000);
+  s.soft_timeout = Usec(0);
+  s.environment = {"NOVA_MEMORY_MAX=1"};  // the caller's word does not win
+  auto env = std::get<std::vector<std::string>>(
+      *Find(AgentUnitProperties(s, SystemdFeatures{252}), "Environment"));
+  EXPECT_EQ(env, (std::vector<std::string>{
+                     "HOME=/tmp", "NOVA_MEMORY_MAX=1", "NOVA_AGENT_NAME=agent-001",
+                     "NOVA_MEMORY_MAX=268435456", "NOVA_TASKS_MAX=64", "NOVA_TIMEOUT_SEC=90.5",
+                     "NOVA_SOFT_TIMEOUT_SEC=0", "NOVA_AGENT_SANDBOX=standard"}));
+}
+
 }  // namespace nova

@@ -50,6 +50,10 @@ std::string AgentUnit(std::string_view name) {
   return std::string(kAgentPrefix) + std::string(name) + std::string(kServiceSuffix);
 }
 
+std::string AgentCgroupPath(std::string_view name) {
+  return std::string(kAgentsCgroup) + "/" + AgentUnit(name);
+}
+
 std::string SoftTimerUnit(std::string_view name) {
   return "nova-soft-" + std::string(name) + ".timer";
 }

@@ -20,6 +20,8 @@ void ValidateAgentName(std::string_view name);
 
 // nova-agent-NAME.service: the agent itself.
 std::string AgentUnit(std::string_view name);
+// The agent's cgroup directory: kAgentsCgroup/nova-agent-NAME.service.
+std::string AgentCgroupPath(std::string_view name);
 // nova-soft-NAME.timer / .service: the agent's soft-deadline warning.
 std::string SoftTimerUnit(std::string_view name);
 std::string SoftServiceUnit(std::string_view name);

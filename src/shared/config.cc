@@ -111,6 +111,15 @@ Key SpawnRuntime(Usec Config::*field) {
               " such as 30min"};
 }
 
+Key SandboxKey(SandboxProfile Config::*field) {
+  return {[field](Config& c, std::string_view v) {
+            auto p = ParseSandboxProfile(v);
+            if (p) c.*field = *p;
+            return p.has_value();
+          },
+          kSandboxProfilesAccepted};
+}
+
 const std::map<std::string, Key, std::less<>>& Keys() {
   static const std::map<std::string, Key, std::less<>> keys = {
       {"MemoryMax", SpawnMemory(&Config::memory_max)},
@@ -144,6 +153,26 @@ const std::map<std::string, Key, std::less<>>& Keys() {
           return b.has_value();
         },
         "yes or no"}},
+      {"Sandbox", SandboxKey(&Config::sandbox)},
+      {"SandboxMinimum", SandboxKey(&Config::sandbox_minimum)},
+      {"AllowIP",
+       {[](Config& c, std::string_view v) {
+          std::vector<std::string> words;
+          std::vector<IpPrefix> prefixes;
+          std::istringstream in{std::string(v)};
+          for (std::string word; in >> word;) {
+            auto parsed = ParseAllowIp(word);
+            if (!parsed) return false;
+            words.push_back(word);
+            prefixes.insert(prefixes.end(), parsed->begin(), parsed->end());
+          }
+          if (prefixes.size() > kMaxAllowIp) return false;
+          c.allow_ip_text = words;
+          c.allow_ip = prefixes;
+          return true;
+        },
+        "a space-separated list of at most " + std::to_string(kMaxAllowIp) + " entries, each " +
+            kAllowIpAccepted + "; empty for none"}},
       {"WatchIntervalMax", {Duration(&Config::watch_interval_max), "a duration such as 1s"}},
       {"WatchIntervalMin", {Duration(&Config::watch_interval_min), "a duration such as 20ms"}},
       {"ReliefConfirmTimeout",
@@ -248,6 +277,17 @@ Config ParseConfig(std::string_view text, std::string_view origin) {
   if (config.runtime_max > config.runtime_max_ceiling) {
     refuse_above("RuntimeMax", FormatDuration(config.runtime_max), "RuntimeMaxCeiling",
                  FormatDuration(config.runtime_max_ceiling));
+  }
+  if (WeakerThan(config.sandbox, config.sandbox_minimum)) {
+    auto it = line_of.find("Sandbox");
+    if (it == line_of.end()) it = line_of.find("SandboxMinimum");
+    std::string where = std::string(origin);
+    if (it != line_of.end()) where += ":" + std::to_string(it->second);
+    throw Error(ErrorKind::kInvalidArgument, where + ": Sandbox (" +
+                                                 SandboxProfileName(config.sandbox) +
+                                                 ") is weaker than SandboxMinimum (" +
+                                                 SandboxProfileName(config.sandbox_minimum) +
+                                                 "); strengthen the default or lower the minimum");
   }
   if (!(config.relief_target_percent < config.admission_percent &&
         config.admission_percent < config.relief_percent)) {

@@ -7,8 +7,11 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "duration.h"
+#include "sandbox.h"
+#include "unit_properties.h"
 
 namespace nova {
 
@@ -53,6 +56,14 @@ struct Config {
   // systemd anything); off, an agent's unit makes the bus socket and the
   // users' runtime directories (their user managers) inaccessible.
   bool agent_system_bus = false;
+  // The sandbox profile of a spawn that names none, and the weakest one a
+  // caller other than root may ask for (the default is held to it too).
+  SandboxProfile sandbox = SandboxProfile::kStandard;
+  SandboxProfile sandbox_minimum = SandboxProfile::kStandard;
+  // The addresses a strict agent may reach (IPAddressAllow=), as written and
+  // parsed; empty = none at all, not even loopback.
+  std::vector<std::string> allow_ip_text;
+  std::vector<IpPrefix> allow_ip;
   // 0 = auto: admit while the running agents' MemoryMax plus the new one's
   // fit in the memory set aside for agents (total - system share - headroom).
   uint64_t max_agents = 0;

@@ -53,6 +53,53 @@ TEST(Config, TheShippedFileIsAllDefaults) {
   EXPECT_EQ(shipped.tasks_max_ceiling, defaults.tasks_max_ceiling);
   EXPECT_EQ(shipped.runtime_max_ceiling, defaults.runtime_max_ceiling);
   EXPECT_EQ(shipped.max_agents_per_user, defaults.max_agents_per_user);
+  EXPECT_EQ(shipped.sandbox, defaults.sandbox);
+  EXPECT_EQ(shipped.sandbox_minimum, defaults.sandbox_minimum);
+  EXPECT_EQ(shipped.allow_ip, defaults.allow_ip);
+}
+
+TEST(Config, SandboxedByDefault) {
+  Config c = ParseConfig("", "x");
+  EXPECT_EQ(c.sandbox, SandboxProfile::kStandard);
+  EXPECT_EQ(c.sandbox_minimum, SandboxProfile::kStandard);
+  EXPECT_TRUE(c.allow_ip.empty());
+}
+
+TEST(Config, SandboxKeys) {
+  Config c =
+      ParseConfig("SandboxMinimum=none\nSandbox=strict\nAllowIP=10.0.0.0/8  localhost\n", "x");
+  EXPECT_EQ(c.sandbox, SandboxProfile::kStrict);
+  EXPECT_EQ(c.sandbox_minimum, SandboxProfile::kNone);
+  EXPECT_EQ(c.allow_ip_text, (std::vector<std::string>{"10.0.0.0/8", "localhost"}));
+  ASSERT_EQ(c.allow_ip.size(), 3u);
+  EXPECT_EQ(FormatIpPrefix(c.allow_ip[2]), "::1/128");
+  EXPECT_TRUE(ParseConfig("AllowIP=10.0.0.1\nAllowIP=\n", "x").allow_ip.empty());
+}
+
+TEST(Config, BadSandboxValuesNameTheLineAndWhatIsAccepted) {
+  EXPECT_EQ(Problem("\nSandbox=tight"),
+            "/etc/nova/nova.conf:2: Sandbox=\"tight\" is not valid; expected none, standard or "
+            "strict");
+  EXPECT_EQ(Problem("SandboxMinimum=\x1b[2J"),
+            "/etc/nova/nova.conf:1: SandboxMinimum=\"\\e[2J\" is not valid; expected none, "
+            "standard or strict");
+  EXPECT_EQ(Problem("AllowIP=10.0.0.1 example.com"),
+            "/etc/nova/nova.conf:1: AllowIP=\"10.0.0.1 example.com\" is not valid; expected a "
+            "space-separated list of at most 64 entries, each an IPv4 or IPv6 address with an "
+            "optional /LENGTH (such as 10.0.0.0/8 or ::1), or localhost; empty for none");
+  std::string many = "AllowIP=";
+  for (int i = 0; i < 65; ++i) many += "10.0.0." + std::to_string(i) + " ";
+  EXPECT_NE(Problem(many), "");
+}
+
+TEST(Config, DefaultSandboxMayNotBeWeakerThanTheMinimum) {
+  EXPECT_EQ(Problem("# x\nSandbox=none\n"),
+            "/etc/nova/nova.conf:2: Sandbox (none) is weaker than SandboxMinimum (standard); "
+            "strengthen the default or lower the minimum");
+  EXPECT_EQ(Problem("SandboxMinimum=strict\n"),
+            "/etc/nova/nova.conf:1: Sandbox (standard) is weaker than SandboxMinimum (strict); "
+            "strengthen the default or lower the minimum");
+  EXPECT_EQ(Problem("SandboxMinimum=none\nSandbox=none\n"), "");
 }
 
 TEST(Config, ParsesEveryKey) {
@@ -108,10 +155,12 @@ TEST(Config, ParsesEveryKey) {
 TEST(Config, UnknownKeyNamesTheLineAndTheKnownKeys) {
   EXPECT_EQ(Problem("\nMemoryMaxx=4G\n"),
             "/etc/nova/nova.conf:2: unknown key \"MemoryMaxx\"; known keys: "
-            "AdmissionPercent, AdmissionReopenPercent, AgentSystemBus, HeadroomPercent, MaxAgents, "
+            "AdmissionPercent, AdmissionReopenPercent, AgentSystemBus, AllowIP, HeadroomPercent, "
+            "MaxAgents, "
             "MaxAgentsPerUser, MemoryMax, MemoryMaxCeiling, PressureStall, "
             "ReliefConfirmTimeout, ReliefDryRun, ReliefPercent, ReliefTargetPercent, "
-            "RuntimeMax, RuntimeMaxCeiling, SoftTimeout, SystemSharePercent, TasksMax, "
+            "RuntimeMax, RuntimeMaxCeiling, Sandbox, SandboxMinimum, SoftTimeout, "
+            "SystemSharePercent, TasksMax, "
             "TasksMaxCeiling, TimeoutStop, WatchIntervalMax, WatchIntervalMin");
 }
 

@@ -27,8 +27,11 @@ inline constexpr const char* kSoftTimeoutUSec = "SoftTimeoutUSec";    // t, 0 = 
 inline constexpr const char* kEnvironment = "Environment";            // as, K=V
 inline constexpr const char* kUser = "User";                          // s
 inline constexpr const char* kSecrets = "Secrets";                    // a{say}
+inline constexpr const char* kSandbox = "Sandbox";                    // s, a profile name
+inline constexpr const char* kAllowIP = "AllowIP";                    // as, --allow-ip entries
 inline constexpr const char* kAll[] = {kWorkingDirectory, kMemoryMax,   kTasksMax, kRuntimeMaxUSec,
-                                       kSoftTimeoutUSec,  kEnvironment, kUser,     kSecrets};
+                                       kSoftTimeoutUSec,  kEnvironment, kUser,     kSecrets,
+                                       kSandbox,          kAllowIP};
 }  // namespace spawn_option
 
 // What a caller asked for; unset options take the configuration's defaults.
@@ -45,6 +48,10 @@ struct SpawnRequest {
   // Secrets by credential name: handed to the agent as systemd credentials
   // ($CREDENTIALS_DIRECTORY/NAME), readable by the agent's user only.
   std::map<std::string, std::string> secrets;
+  // The sandbox profile by name, as the caller typed it (novad checks it),
+  // and the addresses it adds to strict's allow list.
+  std::optional<std::string> sandbox;
+  std::vector<std::string> allow_ip;
 };
 
 // What Spawn answers: the unit and its state once the start job is done.

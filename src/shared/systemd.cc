@@ -39,12 +39,6 @@ sdbus::Variant ToVariant(const PropertyValue& value) {
           std::vector<sdbus::Struct<std::string, std::vector<std::string>, bool>> out;
           for (const auto& c : v) out.emplace_back(c.path, c.argv, c.ignore_failure);
           return sdbus::Variant(out);
-        } else if constexpr (std::is_same_v<T, std::vector<ExecCommandEx>>) {
-          std::vector<
-              sdbus::Struct<std::string, std::vector<std::string>, std::vector<std::string>>>
-              out;
-          for (const auto& c : v) out.emplace_back(c.path, c.argv, c.flags);
-          return sdbus::Variant(out);
         } else if constexpr (std::is_same_v<T, std::vector<CredentialFile>>) {
           std::vector<sdbus::Struct<std::string, std::string>> out;
           for (const auto& c : v) out.emplace_back(c.name, c.path);
@@ -52,6 +46,21 @@ sdbus::Variant ToVariant(const PropertyValue& value) {
         } else if constexpr (std::is_same_v<T, std::vector<MonotonicTimer>>) {
           std::vector<sdbus::Struct<std::string, uint64_t>> out;
           for (const auto& t : v) out.emplace_back(t.base, t.usec);
+          return sdbus::Variant(out);
+        } else if constexpr (std::is_same_v<T, std::vector<IpPrefix>>) {
+          std::vector<sdbus::Struct<int32_t, std::vector<uint8_t>, uint32_t>> out;
+          for (const auto& p : v) out.emplace_back(p.family, p.address, p.prefix_length);
+          return sdbus::Variant(out);
+        } else if constexpr (std::is_same_v<T, NameFilter>) {
+          return sdbus::Variant(sdbus::Struct<bool, std::vector<std::string>>(v.allow, v.names));
+        } else if constexpr (std::is_same_v<T, std::vector<BindPath>>) {
+          std::vector<sdbus::Struct<std::string, std::string, bool, uint64_t>> out;
+          for (const auto& b : v)
+            out.emplace_back(b.source, b.destination, b.ignore_missing, b.flags);
+          return sdbus::Variant(out);
+        } else if constexpr (std::is_same_v<T, std::vector<TemporaryFileSystem>>) {
+          std::vector<sdbus::Struct<std::string, std::string>> out;
+          for (const auto& t : v) out.emplace_back(t.path, t.options);
           return sdbus::Variant(out);
         } else {
           return sdbus::Variant(v);
@@ -71,6 +80,16 @@ T Get(const std::map<std::string, sdbus::Variant>& props, const std::string& nam
   auto it = props.find(name);
   if (it == props.end() || !it->second.containsValueOfType<T>()) return fallback;
   return it->second.get<T>();
+}
+
+// The last NOVA_AGENT_SANDBOX= entry, as systemd applies the last one.
+std::string SandboxFromEnvironment(const std::vector<std::string>& environment) {
+  std::string profile = "none";
+  constexpr std::string_view kPrefix = "NOVA_AGENT_SANDBOX=";
+  for (const auto& entry : environment) {
+    if (entry.starts_with(kPrefix)) profile = entry.substr(kPrefix.size());
+  }
+  return profile;
 }
 
 uint64_t NowUsec(clockid_t clock) {
@@ -264,6 +283,8 @@ class SdbusSystemd final : public Systemd {
     info.user = Get<std::string>(service, "User", "");
     info.workdir = Get<std::string>(service, "WorkingDirectory", "");
     info.control_group = Get<std::string>(service, "ControlGroup", "");
+    info.sandbox = SandboxFromEnvironment(
+        Get<std::vector<std::string>>(service, "Environment", std::vector<std::string>{}));
     auto exec = Get<ExecStartEntries>(service, "ExecStart", {});
     if (!exec.empty()) info.argv = exec.front().get<1>();
     info.soft_deadline_usec = SoftDeadline(name);

@@ -43,6 +43,9 @@ struct AgentUnitInfo {
   std::string workdir;
   std::string control_group;
   std::vector<std::string> argv;
+  // The sandbox profile, from NOVA_AGENT_SANDBOX in its Environment=; "none"
+  // when unset (as for agents spawned before profiles existed).
+  std::string sandbox = "none";
 
   bool live() const { return IsLiveState(active_state); }
 };

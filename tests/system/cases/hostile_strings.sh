@@ -56,20 +56,33 @@ expect_eq "lines of the unit file that are not Nova's" "" "$bad"
 keys=$(sed -n 's/^\([A-Za-z]*\)=.*/\1/p' "$file" | sort -u | tr '\n' ' ')
 for key in $keys; do
   case $key in
-    Description|Slice|Type|ExecStart|ExecStartEx|OnSuccess|OnFailure|WorkingDirectory|User|Environment|UnsetEnvironment|\
+    Description|Slice|Type|ExecStart|OnSuccess|OnFailure|WorkingDirectory|User|Environment|UnsetEnvironment|\
     MemoryAccounting|MemoryMax|MemoryHigh|MemorySwapMax|TasksAccounting|TasksMax|CPUAccounting|RuntimeMaxSec|\
     TimeoutStopSec|TimeoutStopUSec|RuntimeMaxUSec|OOMPolicy|KillMode|SendSIGKILL|CollectMode|Wants|ExitType|\
-    InaccessiblePaths|LoadCredential|Nice|OOMScoreAdjust|Delegate|SourcePath) ;;
+    InaccessiblePaths|LoadCredential|Nice|OOMScoreAdjust|SourcePath|BindReadOnlyPaths|BindPaths|\
+    NoNewPrivileges|RestrictSUIDSGID|CapabilityBoundingSet|AmbientCapabilities|PrivateTmp|PrivateDevices|\
+    PrivateIPC|PrivateMounts|ProtectSystem|ReadWritePaths|ProtectHome|ProtectKernelTunables|\
+    ProtectKernelModules|ProtectKernelLogs|ProtectClock|ProtectHostname|ProtectProc|KeyringMode|\
+    RestrictNamespaces|LockPersonality|RestrictRealtime|SystemCallArchitectures|SystemCallFilter|\
+    SystemCallErrorNumber|RestrictAddressFamilies|UMask|ProtectControlGroups|ProtectControlGroupsEx|Delegate) ;;
     *) fail "unexpected key $key= in $file" ;;
   esac
 done
 echo "ok: the unit file holds only Nova's keys: $keys"
-show() { systemctl show -p ExecStart -p WorkingDirectory -p Environment -p Description -p MemoryMax \
-  -p OnFailure -p InaccessiblePaths nova-agent-weird.service | grep -v 'start_time\|pid='; }
+# The command as systemd holds it (its path and arguments, not the run's pid
+# and times), and what else the unit file carries; systemd reads the unit file
+# back on a daemon-reload, and must get the same unit, still loaded.
+show() {
+  systemctl show -p LoadState -p WorkingDirectory -p Environment -p Description -p MemoryMax \
+    -p OnFailure -p InaccessiblePaths nova-agent-weird.service
+  systemctl show -p ExecStart nova-agent-weird.service | sed 's/ ; ignore_errors=.*//'
+}
 before=$(show)
+expect_contains "the command as systemd holds it" "argv[]=/bin/sh -c" "$before"
 systemctl daemon-reload
 after=$(show)
 expect_eq "the unit after a daemon-reload" "$before" "$after"
+expect_eq "the unit is still loaded after a daemon-reload" loaded "$(prop weird LoadState)"
 expect_eq "main PID after a daemon-reload" "$pid" "$(prop weird MainPID)"
 [[ -e /tmp/pwned ]] && fail "/tmp/pwned exists: an injected line ran"
 echo "ok: no injected command ran"

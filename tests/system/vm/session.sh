@@ -10,8 +10,9 @@
 # Environment: NOVA_VM_SESSION (the session folder, required); what to install:
 # NOVA_VM_DEB (a folder holding the built nova_*.deb, installed with apt as a
 # user would) or else NOVA_VM_STAGE (a `cmake --install` tree, copied in);
-# NOVA_VM_HELPERS (built test helpers),
-# NOVA_VM_CACHE (image cache), NOVA_VM_MEMORY (default 6G).
+# NOVA_VM_HELPERS (built test helpers), NOVA_VM_DISTRO (debian12, the
+# default, or debian13: the image build-image.sh makes), NOVA_VM_CACHE
+# (image cache), NOVA_VM_MEMORY (default 6G).
 # Every wait has a deadline: boot 300 s, each test its "# timeout:" header
 # plus 60 s, the whole session 1 hour. Exit status: 0 on success, 1 on a test
 # failure or time-out, 2 on a missing prerequisite.
@@ -30,7 +31,9 @@ console_tail() {
 }
 last_console_line() {  # the boot is quiet until the guest installs Nova
   local line
-  line=$(tr -d '\r' <"$session/console.log" 2>/dev/null | tr -d '\000-\010\013-\037' |
+  # Terminal sequences go first (Debian 13's getty resets the console with some).
+  line=$(tr -d '\r' <"$session/console.log" 2>/dev/null |
+    sed -E $'s/\x1b\\[[0-9;?!]*[A-Za-z]//g; s/\x1b\\][^\x07]*\x07//g' | tr -d '\000-\010\013-\037' |
     grep -v '^ *$' | tail -n 1 | cut -c1-100 || true)
   echo "${line:-kernel and systemd starting}"
 }
