@@ -20,7 +20,8 @@ KEEP = {
     "org.freedesktop.systemd1.Manager": {
         "property": {"Version"},
         "method": {"GetUnit", "StartTransientUnit", "StopUnit", "KillUnit",
-                   "ResetFailedUnit", "ListUnitsByPatterns", "Subscribe"},
+                   "ResetFailedUnit", "ListUnitsByPatterns", "Subscribe",
+                   "AttachProcessesToUnit"},
         "signal": {"JobRemoved"},
     },
     "org.freedesktop.systemd1.Unit": {

@@ -104,48 +104,38 @@ void Stop(pid_t child) {
   Wait(child);
 }
 
-// While a command runs for RunPrintable: the signals that stop novactl are
-// blocked (and read from a signalfd instead, so that no signal slips in
-// between two polls), and SIGPIPE is ignored, so that a reader going away is
-// an EPIPE to handle. Restored after.
-class StopSignals {
- public:
-  StopSignals() {
-    sigemptyset(&set_);
-    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set_, s);
-    pthread_sigmask(SIG_BLOCK, &set_, &old_mask_);
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &ignore, &old_pipe_);
-    fd_ = Fd(signalfd(-1, &set_, SFD_CLOEXEC));
-    if (fd_.get() < 0) {
-      Restore();
-      throw Error(ErrorKind::kFailed, std::string("cannot watch signals: ") + std::strerror(errno));
-    }
-  }
-  StopSignals(const StopSignals&) = delete;
-  StopSignals& operator=(const StopSignals&) = delete;
-  ~StopSignals() {
-    fd_.Close();
-    Restore();
-  }
-
-  int fd() const { return fd_.get(); }
-  bool pipe_was_ignored() const { return old_pipe_.sa_handler == SIG_IGN; }
-
- private:
-  void Restore() {
-    sigaction(SIGPIPE, &old_pipe_, nullptr);
-    pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
-  }
-
-  sigset_t set_;
-  sigset_t old_mask_;
-  struct sigaction old_pipe_ {};
-  Fd fd_;
-};
-
 }  // namespace
+
+StopSignals::StopSignals() {
+  sigemptyset(&set_);
+  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set_, s);
+  pthread_sigmask(SIG_BLOCK, &set_, &old_mask_);
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &ignore, &old_pipe_);
+  fd_ = signalfd(-1, &set_, SFD_CLOEXEC);
+  if (fd_ < 0) {
+    Restore();
+    throw Error(ErrorKind::kFailed, std::string("cannot watch signals: ") + std::strerror(errno));
+  }
+}
+
+StopSignals::~StopSignals() {
+  close(fd_);
+  Restore();
+}
+
+int StopSignals::Take() {
+  pollfd p{fd_, POLLIN, 0};
+  if (poll(&p, 1, 0) <= 0) return 0;
+  signalfd_siginfo info{};
+  return read(fd_, &info, sizeof info) == sizeof info ? static_cast<int>(info.ssi_signo) : 0;
+}
+
+void StopSignals::Restore() {
+  sigaction(SIGPIPE, &old_pipe_, nullptr);
+  pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+}
 
 std::string PrintableLines::Feed(std::string_view chunk) {
   held_back_.append(chunk);

@@ -6,6 +6,8 @@
 // Printable, line by line.
 #pragma once
 
+#include <signal.h>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +31,32 @@ class PrintableLines {
 
  private:
   std::string held_back_;
+};
+
+// While a command runs for RunPrintable or an agent for `novactl run`: the
+// signals that stop novactl (SIGINT, SIGTERM, SIGHUP) are blocked and read
+// from a signalfd instead, so that none slips in between two polls, and
+// SIGPIPE is ignored, so that a reader going away is an EPIPE to handle.
+// Restored after.
+class StopSignals {
+ public:
+  StopSignals();
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+  ~StopSignals();
+
+  int fd() const { return fd_; }
+  bool pipe_was_ignored() const { return old_pipe_.sa_handler == SIG_IGN; }
+  // The next pending stop signal, 0 if none; does not wait.
+  int Take();
+
+ private:
+  void Restore();
+
+  sigset_t set_;
+  sigset_t old_mask_;
+  struct sigaction old_pipe_ {};
+  int fd_ = -1;
 };
 
 // Runs `argv` (its command looked up on PATH) with its standard output on a

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -135,10 +136,48 @@ std::string Header(const StatusReport& r) {
                 FormatSize(r.memory.used()).c_str(), FormatSize(r.memory.total).c_str(),
                 FormatPercent(r.memory.used_percent()).c_str(), r.config.admission_percent,
                 r.config.relief_percent, r.config.relief_target_percent, r.agents.size(), agents);
-  return buf;
+  return buf + AdmissionLine(r);
+}
+
+nlohmann::json AdmissionJson(const StatusReport& r) {
+  bool known = r.novad_running;
+  bool open = !r.admission || r.admission->open;
+  nlohmann::json j = {
+      {"novad_running", r.novad_running},
+      {"open", known ? nlohmann::json(open) : nlohmann::json(nullptr)},
+      {"reopen_percent", r.config.admission_reopen_percent},
+  };
+  if (known && !open) {
+    j["closed_since_usec"] = r.admission->changed_usec;
+    j["closed_at_percent"] = r.admission->used_percent;
+    j["held_by_hysteresis"] = r.memory.used_percent() < r.config.admission_percent;
+  }
+  return j;
 }
 
 }  // namespace
+
+std::string AdmissionLine(const StatusReport& r) {
+  if (!r.novad_running) {
+    return "Admission: unknown, novad is not running (spawns fail until it is: systemctl start "
+           "novad)\n";
+  }
+  if (!r.admission || r.admission->open) return "";
+  time_t since = static_cast<time_t>(r.admission->changed_usec / 1000000);
+  tm local{};
+  localtime_r(&since, &local);
+  char when[32];
+  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &local);
+  bool hysteresis = r.memory.used_percent() < r.config.admission_percent;
+  char buf[400];
+  std::snprintf(buf, sizeof buf,
+                "Admission: CLOSED since %s (host memory reached %s; AdmissionPercent=%g)%s; "
+                "it reopens below %g%% (AdmissionReopenPercent)\n",
+                when, FormatPercent(r.admission->used_percent).c_str(), r.config.admission_percent,
+                hysteresis ? ", held closed by hysteresis though now under it" : "",
+                r.config.admission_reopen_percent);
+  return buf;
+}
 
 StatusReport BuildStatusReport(const HostMemory& memory, const Config& config,
                                const std::vector<AgentUnitInfo>& units,
@@ -180,6 +219,7 @@ nlohmann::json StatusToJson(const StatusReport& r) {
         {"admission_percent", r.config.admission_percent},
         {"relief_percent", r.config.relief_percent},
         {"relief_target_percent", r.config.relief_target_percent}}},
+      {"admission", AdmissionJson(r)},
       {"agents_running", r.agents.size()},
       {"agents_max", r.max_agents > 0 ? nlohmann::json(r.max_agents) : nlohmann::json(nullptr)},
       {"agents_memory_committed_bytes", r.memory_committed},

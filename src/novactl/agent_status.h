@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "admission.h"
 #include "config.h"
 #include "meminfo.h"
 #include "outcome.h"
@@ -33,7 +34,15 @@ struct StatusReport {
   int64_t now_usec = 0;            // CLOCK_REALTIME
   std::vector<AgentRow> agents;    // live agents
   std::vector<Outcome> finished;   // agents no longer running, by name
+  // The admission gate as novad published it (nullopt: not published), and
+  // whether novad runs at all; status fills them in after BuildStatusReport.
+  std::optional<AdmissionState> admission;
+  bool novad_running = true;
 };
+
+// One line on admission when it is not simply open: closed (and whether
+// hysteresis is what holds it closed), or unknown with novad down; "" else.
+std::string AdmissionLine(const StatusReport& report);
 
 StatusReport BuildStatusReport(const HostMemory& memory, const Config& config,
                                const std::vector<AgentUnitInfo>& units,

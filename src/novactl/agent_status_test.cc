@@ -2,6 +2,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <time.h>
 
 #include <nlohmann/json.hpp>
 
@@ -171,6 +173,45 @@ TEST(Status, AnExplicitMaximumIsShownAsACount) {
   EXPECT_THAT(FormatStatus(r, false),
               testing::HasSubstr("\nAgents: 1 running, maximum 20 (MaxAgents)\n"));
   EXPECT_EQ(StatusToJson(r)["agents_max"], 20);
+}
+
+// Host at 25% (Report()); the gate closed at 86.5% and, memory now under
+// AdmissionPercent (85) but not under AdmissionReopenPercent (80), stays so.
+TEST(Status, SaysWhenHysteresisHoldsAdmissionClosed) {
+  setenv("TZ", "UTC", 1);
+  tzset();
+  StatusReport r = Report();
+  EXPECT_EQ(AdmissionLine(r), "");  // never published: open
+  r.admission = AdmissionState{true, kNow, 10};
+  EXPECT_EQ(AdmissionLine(r), "");
+  EXPECT_EQ(StatusToJson(r)["admission"]["open"], true);
+  r.admission = AdmissionState{false, 1'714'564'800'000'000, 86.5};
+  r.memory = HostMemory{100 * kGiB, 18 * kGiB};  // 82% used
+  EXPECT_EQ(AdmissionLine(r),
+            "Admission: CLOSED since 2024-05-01 12:00:00 (host memory reached 86.5%; "
+            "AdmissionPercent=85), held closed by hysteresis though now under it; it reopens "
+            "below 80% (AdmissionReopenPercent)\n");
+  EXPECT_THAT(FormatStatus(r, false), testing::HasSubstr("\nAdmission: CLOSED since"));
+  nlohmann::json j = StatusToJson(r)["admission"];
+  EXPECT_EQ(j["open"], false);
+  EXPECT_EQ(j["held_by_hysteresis"], true);
+  EXPECT_EQ(j["closed_since_usec"], 1'714'564'800'000'000);
+  EXPECT_EQ(j["closed_at_percent"], 86.5);
+  EXPECT_EQ(j["reopen_percent"], 80);
+  r.memory = HostMemory{100 * kGiB, 10 * kGiB};  // 90%: the threshold itself holds it
+  EXPECT_THAT(AdmissionLine(r), testing::Not(testing::HasSubstr("hysteresis")));
+  EXPECT_EQ(StatusToJson(r)["admission"]["held_by_hysteresis"], false);
+}
+
+TEST(Status, AdmissionIsUnknownWhileNovadIsDown) {
+  StatusReport r = Report();
+  r.novad_running = false;
+  r.admission = AdmissionState{false, kNow, 90};  // stale: novad starts open again
+  EXPECT_EQ(AdmissionLine(r),
+            "Admission: unknown, novad is not running (spawns fail until it is: systemctl start "
+            "novad)\n");
+  EXPECT_TRUE(StatusToJson(r)["admission"]["open"].is_null());
+  EXPECT_EQ(StatusToJson(r)["admission"]["novad_running"], false);
 }
 
 TEST(Status, UnknownAgentIsNotFound) {

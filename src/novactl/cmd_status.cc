@@ -3,6 +3,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "admission.h"
 #include "agent_name.h"
 #include "agent_status.h"
 #include "build_config.h"
@@ -29,7 +30,10 @@ void AddStatusCommand(CLI::App& app) {
       "\nReads systemd directly, so it works while novad is down. Memory used is\n"
       "MemTotal - MemAvailable from /proc/meminfo. With NAME it also shows the\n"
       "agent's sandbox profile and its exposure as `systemd-analyze security` scores\n"
-      "it (0 = locked down, 10 = fully exposed).");
+      "it (0 = locked down, 10 = fully exposed). When admission is closed (host memory\n"
+      "reached AdmissionPercent), the header says since when and whether hysteresis\n"
+      "holds it closed until memory is below AdmissionReopenPercent; --json has it as\n"
+      "admission.open, closed_since_usec, held_by_hysteresis.");
   cmd->add_option("name", o->name, "Show only this agent, in detail");
   cmd->add_flag("--all,-a", o->all, "Also list finished agents and their outcomes");
   cmd->add_flag("--json", o->json, "Print JSON instead of text");
@@ -42,6 +46,9 @@ void AddStatusCommand(CLI::App& app) {
     std::vector<AgentUnitInfo> units = systemd->ListAgents();
     std::vector<Outcome> finished = outcomes.ReadAll();
     StatusReport report = BuildStatusReport(ReadHostMemory(), config, units, finished, now);
+    auto novad = systemd->GetUnitState("novad.service");
+    report.novad_running = novad && novad->active_state == "active";
+    report.admission = ReadAdmissionState(std::string(kRuntimeDir) + "/" + kAdmissionStateFile);
     for (auto& row : report.agents) {
       if (!o->name.empty() && row.unit.name == o->name) {
         row.exposure = MeasureSecurityExposure(row.unit.unit);

@@ -59,6 +59,9 @@ inline const std::map<std::string, uint64_t> kSysctlTargets = {
     {"fs.inotify.max_user_instances", 8192},
     {"fs.file-max", 9223372036854775807ULL},
     {"fs.nr_open", 1048576},
+    // Only a process's ancestors may ptrace it or write its /proc/PID/mem, so an
+    // agent cannot take over a command its owner runs in it with `novactl exec`.
+    {"kernel.yama.ptrace_scope", 1},
 };
 
 struct SetupPaths {

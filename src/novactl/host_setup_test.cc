@@ -103,6 +103,20 @@ TEST(PlanSetup, DoesOnlyWhatWasAskedAndOnlyWhatIsMissing) {
             "own slots there, which no other member may write in, rename or remove");
 }
 
+TEST(PlanSetup, RestrictsPtraceToAncestorsButNeverLoosensIt) {
+  HostFacts f = ReadyHost();
+  f.sysctls["kernel.yama.ptrace_scope"] = 0;
+  EXPECT_EQ(Find(HostChecks(f, SetupOptions{}), "kernel.yama.ptrace_scope").detail, "0, below 1");
+  SetupOptions o;
+  o.sysctl = true;
+  auto steps = PlanSetup(f, o, SetupPaths{});
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_EQ(steps[0].description,
+            "raise kernel.yama.ptrace_scope=1 in /etc/sysctl.d/60-nova.conf and apply it");
+  f.sysctls["kernel.yama.ptrace_scope"] = 2;  // admin-only tracing: stricter, kept
+  EXPECT_TRUE(PlanSetup(f, o, SetupPaths{}).empty());
+}
+
 TEST(PlanSetup, TakesWriteAwayFromSlotsEveryMemberMayWrite) {
   HostFacts f = ReadyHost();
   f.pool.shared_slots = {"ws-001", "ws-002"};

@@ -136,6 +136,18 @@ void NovaClient::Kill(const std::string& name, bool force) {
   }
 }
 
+void NovaClient::Attach(const std::string& name, uint32_t pid) {
+  try {
+    proxy_->getProxy()
+        .callMethod("Attach")
+        .onInterface(org::nova::Nova1::Manager_proxy::INTERFACE_NAME)
+        .withTimeout(kCallTimeoutUsec)
+        .withArguments(name, pid);
+  } catch (const sdbus::Error& e) {
+    throw FromDbus(e);
+  }
+}
+
 ReliefReport NovaClient::Relieve(double target_percent, bool dry_run) {
   ReliefReport report;
   report.target_percent = target_percent;

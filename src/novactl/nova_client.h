@@ -23,6 +23,9 @@ class NovaClient {
 
   SpawnResult Spawn(const SpawnRequest& request);
   void Kill(const std::string& name, bool force);
+  // Asks novad to move process `pid` (a child of this process) into agent
+  // `name`'s unit.
+  void Attach(const std::string& name, uint32_t pid);
   ReliefReport Relieve(double target_percent, bool dry_run);
 
  private:

@@ -30,7 +30,9 @@ int main(int argc, char** argv) {
   app.footer(std::string("\n") + nova::kExitCodeHelp +
              "\nSee novactl(1) and /etc/nova/nova.conf for the defaults.");
   nova::AddSpawnCommand(app);
+  nova::AddRunCommand(app);
   nova::AddKillCommand(app);
+  nova::AddExecCommand(app);
   nova::AddStatusCommand(app);
   nova::AddLogsCommand(app);
   nova::AddWatchCommand(app);

@@ -2,6 +2,7 @@
 
 #include <pwd.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <time.h>
 
 #include <algorithm>
@@ -207,6 +208,43 @@ void AgentManager::Kill(const std::string& name, bool force, const Caller& calle
     if (force) systemd_.KillUnit(agent->unit, "all", SIGKILL);
     systemd_.StopUnit(agent->unit, std::nullopt);
   });
+}
+
+}  // namespace nova
+
+namespace nova {
+
+void AgentManager::Attach(const std::string& name, uint32_t pid, AttachTarget* target,
+                          const Caller& caller) {
+  RefuseAgentCaller(caller);
+  ValidateAgentName(name);
+  auto agent = systemd_.GetAgent(name);
+  // Facts read while the process is pinned are its own only if it still
+  // lives after they were read: a dead process's pid may be another's.
+  std::optional<ProcessFacts> facts = target ? target->Facts() : std::nullopt;
+  if (target && !target->Alive()) facts.reset();
+  CheckAttach(caller.uid, caller.pid, name, agent, pid, facts);
+  systemd_.AttachProcesses(agent->unit, {pid});
+  // systemd moved whatever had that pid when it looked: had ours died in
+  // between, it may have been another. Alive now means it was ours.
+  std::string process = "process " + std::to_string(pid);
+  if (!target->Alive()) {
+    spdlog::warn(
+        "{} of uid {} ended while being attached to agent {}; whatever has that pid now "
+        "may be in {}",
+        process, caller.uid, name, agent->unit);
+    throw Error(ErrorKind::kFailed,
+                process + " ended while it was being attached to agent \"" + name + "\"");
+  }
+  auto after = target->Facts();
+  if (!after || AgentOfCgroup(after->cgroup) != name) {
+    throw Error(ErrorKind::kFailed, process + " is not in agent \"" + name +
+                                        "\" after the attach (cgroup " +
+                                        (after ? after->cgroup : std::string("unknown")) + ")");
+  }
+  for (const std::string& failure : target->ApplyPriority(priority_)) {
+    spdlog::warn("{} attached to agent {}: {}", process, name, failure);
+  }
 }
 
 }  // namespace nova

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "admission.h"
+#include "attach.h"
 #include "config.h"
 #include "meminfo.h"
 #include "nova_bus.h"
@@ -26,6 +27,7 @@ namespace nova {
 struct Caller {
   uint32_t uid = 0;
   std::optional<std::string> agent;
+  uint32_t pid = 0;  // the calling process, as the bus reports it
 };
 
 // Throws PermissionDenied for a caller inside an agent.
@@ -40,6 +42,12 @@ class AgentManager {
   SpawnResult Spawn(const SpawnRequest& request, const Caller& caller);
   // Sends the kill and queues the stop; returns without waiting for it.
   void Kill(const std::string& name, bool force, const Caller& caller);
+
+  // Moves `target` (the caller's child, pinned; null when no such process
+  // exists) into running agent `name`'s unit and gives it the priority
+  // policy, for `novactl exec`. Every refusal is CheckAttach's; a process
+  // that ended during the move, or is not in the agent after it, fails.
+  void Attach(const std::string& name, uint32_t pid, AttachTarget* target, const Caller& caller);
 
   // How long a start job may take before the spawn fails.
   static constexpr Usec kStartDeadline = std::chrono::seconds(60);

@@ -63,6 +63,13 @@ class FakeSystemd : public Systemd {
     calls.push_back("kill " + unit + " " + whom + " " + std::to_string(signal));
   }
   void ResetFailedUnit(const std::string& unit) override { calls.push_back("reset " + unit); }
+  std::function<void(uint32_t)> on_attach;  // what "systemd" does to the process
+  void AttachProcesses(const std::string& unit, const std::vector<uint32_t>& pids) override {
+    for (uint32_t pid : pids) {
+      calls.push_back("attach " + unit + " " + std::to_string(pid));
+      if (on_attach) on_attach(pid);
+    }
+  }
   std::optional<UnitState> GetUnitState(const std::string& unit) override {
     auto agent = GetAgent(AgentNameFromUnit(unit).value_or(""));
     if (!agent) return std::nullopt;
@@ -393,6 +400,90 @@ TEST_F(AgentManagerTest, AFailedStartLeavesNoSecretBehind) {
   r.secrets = {{"token", "s3cret"}};
   SpawnError(r, Caller{0}, ErrorKind::kSpawnFailed);
   EXPECT_FALSE(std::filesystem::exists(dir_ / "run" / "secrets" / "a1"));
+}
+
+}  // namespace
+}  // namespace nova
+
+namespace nova {
+namespace {
+
+// The caller's child as novad sees it through its pidfd; `systemd` moves it.
+class FakeTarget : public AttachTarget {
+ public:
+  explicit FakeTarget(ProcessFacts facts) : facts_(std::move(facts)) {}
+  uint32_t pid() const override { return 4321; }
+  std::optional<ProcessFacts> Facts() override { return facts_; }
+  bool Alive() override { return alive_; }
+  std::vector<std::string> ApplyPriority(const PriorityPolicy& policy) override {
+    priority_applied_ = policy.enabled;
+    return {};
+  }
+  ProcessFacts facts_;
+  bool alive_ = true;
+  bool priority_applied_ = false;
+};
+
+ProcessFacts ChildOf(uint32_t ppid, uint32_t uid) {
+  return ProcessFacts{ppid, {uid, uid, uid, uid}, "/user.slice/user-0.slice/session-1.scope"};
+}
+
+class AttachTest : public AgentManagerTest {
+ protected:
+  AttachTest() {
+    manager_.Spawn(Request("a1"), Caller{0});
+    systemd_.calls.clear();
+    systemd_.on_attach = [this](uint32_t) {
+      if (move_) target_.facts_.cgroup = "/nova.slice/nova-agents.slice/nova-agent-a1.service";
+      if (die_) target_.alive_ = false;
+    };
+  }
+  Caller caller_{0, std::nullopt, 1234};
+  FakeTarget target_{ChildOf(1234, 0)};
+  bool move_ = true;
+  bool die_ = false;
+};
+
+TEST_F(AttachTest, MovesTheCallersChildIntoTheAgentsUnit) {
+  manager_.Attach("a1", 4321, &target_, caller_);
+  EXPECT_EQ(systemd_.calls, (std::vector<std::string>{"attach nova-agent-a1.service 4321"}));
+}
+
+TEST_F(AttachTest, RefusesBeforeAskingSystemd) {
+  Caller in_agent{0, std::string("b2"), 1234};
+  EXPECT_THROW(manager_.Attach("a1", 4321, &target_, in_agent), Error);
+  target_.facts_.ppid = 1;  // not the caller's child
+  EXPECT_THROW(manager_.Attach("a1", 4321, &target_, caller_), Error);
+  EXPECT_THROW(manager_.Attach("a1", 4321, nullptr, caller_), Error);  // no such process
+  EXPECT_THROW(manager_.Attach("ghost", 4321, &target_, caller_), Error);
+  EXPECT_TRUE(systemd_.calls.empty());
+}
+
+TEST_F(AttachTest, AProcessThatDiedAfterItsFactsWereReadIsNotTrusted) {
+  target_.alive_ = false;  // its pid may be another's by now
+  try {
+    manager_.Attach("a1", 4321, &target_, caller_);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kNotFound);
+  }
+  EXPECT_TRUE(systemd_.calls.empty());
+}
+
+TEST_F(AttachTest, AProcessThatDiedDuringTheMoveFails) {
+  die_ = true;
+  try {
+    manager_.Attach("a1", 4321, &target_, caller_);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kFailed);
+    EXPECT_STREQ(e.what(), "process 4321 ended while it was being attached to agent \"a1\"");
+  }
+}
+
+TEST_F(AttachTest, AProcessNotInTheAgentAfterTheMoveFails) {
+  move_ = false;
+  EXPECT_THROW(manager_.Attach("a1", 4321, &target_, caller_), Error);
 }
 
 }  // namespace

@@ -86,7 +86,7 @@ class NovaService::Adaptor final
   // socket's peer credentials), never from an argument.
   Caller CurrentCaller() {
     auto creds = sdbus_compat::CurrentCreds(getObject());
-    Caller caller{creds.uid, std::nullopt};
+    Caller caller{creds.uid, std::nullopt, static_cast<uint32_t>(creds.pid)};
     std::string cgroup = ProcessCgroup(creds.pid);
     // A caller whose cgroup cannot be read is treated as an agent: fail closed.
     caller.agent = cgroup.empty() ? std::optional<std::string>("") : AgentOfCgroup(cgroup);
@@ -128,6 +128,15 @@ class NovaService::Adaptor final
       spdlog::info("killed agent {} for uid {}{}", Printable(name), caller.uid,
                    force ? " (force)" : "");
     });
+  }
+
+  void Attach(const std::string& name, const uint32_t& pid) override {
+    Serve("attach of pid " + std::to_string(pid) + " to agent " + Printable(name),
+          [&](const Caller& caller) {
+            auto target = PinProcess(pid);
+            manager_.Attach(name, pid, target.get(), caller);
+            spdlog::info("attached pid {} of uid {} to agent {}", pid, caller.uid, Printable(name));
+          });
   }
 
   std::tuple<double, double, std::vector<sdbus::Struct<std::string, uint64_t>>, bool> Relieve(

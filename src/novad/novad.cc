@@ -125,6 +125,24 @@ int Run(const std::string& config_path) {
   connection->requestName(nova::sdbus_compat::ServiceName(nova::kBusName));
   spdlog::info("serving {} on the system bus", nova::kBusName);
 
+  // The gate's state for `novactl status`: published at start (open) and
+  // at each change, whether the watcher's check or a relief made it.
+  std::string admission_file = std::string(nova::kRuntimeDir) + "/" + nova::kAdmissionStateFile;
+  std::optional<bool> published;
+  auto publish_admission = [&] {
+    if (published == gate.open()) return;
+    nova::AdmissionState state{gate.open(), nova::RealtimeUsec(),
+                               nova::ReadHostMemory().used_percent()};
+    try {
+      nova::WriteAdmissionState(admission_file, state);
+      published = gate.open();
+    } catch (const nova::Error& e) {
+      spdlog::warn("{}; novactl status cannot tell whether admission is closed", e.what());
+      published = gate.open();  // said once
+    }
+  };
+  publish_admission();
+
   nova::PrioritySweeper sweeper(priority);
   auto next_sweep = Clock::now();
   auto next_check = Clock::now();
@@ -141,6 +159,7 @@ int Run(const std::string& config_path) {
     }
     while (nova::sdbus_compat::ProcessPending(*connection)) {
     }
+    publish_admission();
 
     now = Clock::now();
     int timeout = MillisecondsUntil(next_check, now);

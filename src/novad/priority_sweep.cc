@@ -22,6 +22,38 @@ SweepDecision DecideSweep(const ProcessPriority& p, const PriorityPolicy& policy
   return d;
 }
 
+std::vector<std::string> ApplyPriority(int pid, const PriorityPolicy& policy, SweepStats* stats) {
+  SweepStats ignored;
+  if (!stats) stats = &ignored;
+  std::vector<std::string> failures;
+  ProcessPriority p;
+  errno = 0;
+  p.nice = getpriority(PRIO_PROCESS, pid);
+  if (errno != 0) return failures;  // gone meanwhile
+  std::ifstream oom("/proc/" + std::to_string(pid) + "/oom_score_adj");
+  if (!(oom >> p.oom_score_adj)) return failures;
+  SweepDecision d = DecideSweep(p, policy);
+  if (d.set_nice) {
+    if (setpriority(PRIO_PROCESS, pid, policy.nice) == 0) {
+      ++stats->niced;
+    } else {
+      ++stats->failures;
+      failures.push_back(std::string("failed to adjust niceness: ") + std::strerror(errno));
+    }
+  }
+  if (d.set_oom_score_adj) {
+    std::ofstream out("/proc/" + std::to_string(pid) + "/oom_score_adj");
+    out << policy.oom_score_adj << std::flush;
+    if (out) {
+      ++stats->oom_adjusted;
+    } else {
+      ++stats->failures;
+      failures.push_back(std::string("failed to adjust oom score: ") + std::strerror(errno));
+    }
+  }
+  return failures;
+}
+
 PrioritySweeper::PrioritySweeper(PriorityPolicy policy, std::string agents_cgroup)
     : policy_(std::move(policy)), agents_cgroup_(std::move(agents_cgroup)) {}
 
@@ -54,30 +86,9 @@ SweepStats PrioritySweeper::Sweep(bool full) {
       seen.insert(pid);
       if (!full && known_.count(pid)) continue;
       ++stats.examined;
-      ProcessPriority p;
-      errno = 0;
-      p.nice = getpriority(PRIO_PROCESS, pid);
-      if (errno != 0) continue;  // gone meanwhile
-      std::ifstream oom("/proc/" + std::to_string(pid) + "/oom_score_adj");
-      if (!(oom >> p.oom_score_adj)) continue;
-      SweepDecision d = DecideSweep(p, policy_);
-      if (d.set_nice) {
-        if (setpriority(PRIO_PROCESS, pid, policy_.nice) == 0) {
-          ++stats.niced;
-        } else {
-          ++stats.failures;
-          Fail(pid, "failed to adjust niceness", std::strerror(errno));
-        }
-      }
-      if (d.set_oom_score_adj) {
-        std::ofstream out("/proc/" + std::to_string(pid) + "/oom_score_adj");
-        out << policy_.oom_score_adj << std::flush;
-        if (out) {
-          ++stats.oom_adjusted;
-        } else {
-          ++stats.failures;
-          Fail(pid, "failed to adjust oom score", std::strerror(errno));
-        }
+      for (const std::string& failure : ApplyPriority(pid, policy_, &stats)) {
+        size_t colon = failure.find(": ");
+        Fail(pid, failure.substr(0, colon), failure.substr(colon + 2));
       }
     }
   }

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "agent_name.h"
 #include "priority_policy.h"
@@ -37,6 +38,12 @@ struct SweepStats {
   int oom_adjusted = 0;
   int failures = 0;
 };
+
+// Gives one process the policy as the sweep does (DecideSweep). Returns the
+// failures, each "failed to adjust niceness: REASON" or "failed to adjust oom
+// score: REASON"; nothing when the process is gone. Counts into `stats`.
+std::vector<std::string> ApplyPriority(int pid, const PriorityPolicy& policy,
+                                       SweepStats* stats = nullptr);
 
 class PrioritySweeper {
  public:

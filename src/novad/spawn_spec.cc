@@ -365,6 +365,10 @@ UnitProperties AgentUnitProperties(const AgentSpec& spec, const SystemdFeatures&
       {"KillMode", std::string("control-group")},
       {"SendSIGKILL", true},
       {"CollectMode", std::string("inactive-or-failed")},
+      // AttachProcessesToUnit (novactl exec) moves processes only into a
+      // delegated unit. The agent's own limits stay root's: delegation hands
+      // its user only the subtree below them.
+      {"Delegate", true},
   };
   if (!spec.system_bus) props.push_back({"InaccessiblePaths", kAgentInaccessiblePaths});
   if (!spec.credentials.empty()) {

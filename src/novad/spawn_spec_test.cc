@@ -305,6 +305,7 @@ TEST(AgentUnitProperties, AreExactlyTheDefaultsWithSandboxNone) {
       {"KillMode", std::string("control-group")},
       {"SendSIGKILL", true},
       {"CollectMode", std::string("inactive-or-failed")},
+      {"Delegate", true},
       {"InaccessiblePaths", std::vector<std::string>{"-/run/dbus/system_bus_socket", "-/run/user"}},
       {"Wants", std::vector<std::string>{"nova-soft-agent-001.timer"}},
       {"ExitType", std::string("cgroup")},
@@ -351,6 +352,8 @@ TEST(SoftTimer, IsCreatedWithTheAgentOnlyWhenThereIsASoftDeadline) {
   ASSERT_EQ(aux.size(), 2u);
   EXPECT_EQ(aux[0].first, "nova-soft-agent-001.timer");
   EXPECT_EQ(aux[1].first, "nova-soft-agent-001.service");
+  // Only the agent is delegated (novactl exec); systemd refuses Delegate on a timer.
+  for (const auto& [unit, props] : aux) EXPECT_EQ(Find(props, "Delegate"), nullptr) << unit;
   s.soft_timeout = Usec(0);
   EXPECT_TRUE(SoftDeadlineUnits(s, kHook).empty());
   EXPECT_EQ(Find(AgentUnitProperties(s, SystemdFeatures{252}), "Wants"), nullptr);

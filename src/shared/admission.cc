@@ -1,8 +1,16 @@
 #include "admission.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
+#include "errors.h"
+#include "files.h"
 #include "size.h"
 
 namespace nova {
@@ -88,6 +96,40 @@ std::optional<std::string> PerUserRefusal(const Config& config, const std::strin
          ", the most one user may run (MaxAgentsPerUser=" +
          std::to_string(config.max_agents_per_user) +
          " in /etc/nova/nova.conf); wait for one to finish or kill one";
+}
+
+void WriteAdmissionState(const std::string& path, const AdmissionState& state) {
+  nlohmann::json j = {{"open", state.open},
+                      {"changed_usec", state.changed_usec},
+                      {"used_percent", state.used_percent}};
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << j.dump() << "\n";
+    if (!out.flush()) {
+      throw Error(ErrorKind::kFailed, "cannot write " + tmp + ": " + std::strerror(errno));
+    }
+  }
+  ::chmod(tmp.c_str(), 0644);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    throw Error(ErrorKind::kFailed, "cannot replace " + path + ": " + std::strerror(errno));
+  }
+}
+
+std::optional<AdmissionState> ReadAdmissionState(const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text) return std::nullopt;
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  try {
+    AdmissionState state;
+    state.open = j.at("open").get<bool>();
+    state.changed_usec = j.value("changed_usec", int64_t{0});
+    state.used_percent = j.value("used_percent", 0.0);
+    return state;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
 }
 
 }  // namespace nova

@@ -44,6 +44,20 @@ class AdmissionGate {
   bool open_ = true;
 };
 
+// The gate's state as novad publishes it in RUNTIME/admission.json, so that
+// `novactl status`, which runs without novad, can say that hysteresis holds
+// admission closed. Written when the gate changes and when novad starts.
+struct AdmissionState {
+  bool open = true;
+  int64_t changed_usec = 0;  // CLOCK_REALTIME of the last change
+  double used_percent = 0;   // host memory used then
+};
+inline constexpr const char* kAdmissionStateFile = "admission.json";
+// Atomic replace (world-readable); throws Failed.
+void WriteAdmissionState(const std::string& path, const AdmissionState& state);
+// nullopt when missing or unreadable.
+std::optional<AdmissionState> ReadAdmissionState(const std::string& path);
+
 // A one-line reason to refuse a new agent that asks for `memory_max`, or
 // nullopt to admit it. Memory at or above AdmissionPercent refuses even
 // before the gate has seen it. With MaxAgents=auto the agents' committed

@@ -2,6 +2,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
 
 #include "size.h"
 
@@ -127,6 +131,20 @@ TEST(Admission, AClosedGateRefusesBetweenTheMarksAndSaysWhenItReopens) {
             "host memory is 82.0% used; admission closed at 85% and reopens below 80% "
             "(AdmissionReopenPercent); wait for agents to finish or free memory");
   EXPECT_EQ(AdmissionRefusal(c, UsedPercent(82), {}, 4 * kGiB, /*gate_open=*/true), std::nullopt);
+}
+
+TEST(AdmissionState, RoundTripsThroughItsFile) {
+  std::string path = testing::TempDir() + "/nova-admission-" + std::to_string(getpid()) + ".json";
+  EXPECT_FALSE(ReadAdmissionState(path).has_value());
+  WriteAdmissionState(path, AdmissionState{false, 1234, 86.5});
+  auto back = ReadAdmissionState(path);
+  ASSERT_TRUE(back);
+  EXPECT_FALSE(back->open);
+  EXPECT_EQ(back->changed_usec, 1234);
+  EXPECT_EQ(back->used_percent, 86.5);
+  { std::ofstream(path) << "{\"open\": \"no\"}"; }
+  EXPECT_FALSE(ReadAdmissionState(path).has_value());  // not what novad writes: ignored
+  std::remove(path.c_str());
 }
 
 }  // namespace

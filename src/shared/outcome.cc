@@ -26,11 +26,15 @@ std::string StartFailureReason(const std::string& exit_status) {
   return it == kReasons.end() ? "" : it->second;
 }
 
+bool OomKilled(const Outcome& o) {
+  return o.service_result == "oom-kill" || (o.oom_kills > 0 && o.exit_code != "exited");
+}
+
 std::string DescribeOutcome(const Outcome& o) {
   if (o.killed) {
     return "killed by " + o.killed->by + " (" + o.killed->reason + ")";
   }
-  if (o.service_result == "oom-kill" || (o.oom_kills > 0 && o.exit_code != "exited")) {
+  if (OomKilled(o)) {
     return "oom-killed (memory limit)";
   }
   if (o.service_result == "timeout") {

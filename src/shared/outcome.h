@@ -40,6 +40,10 @@ struct Outcome {
   int64_t finished_at_usec = 0;  // CLOCK_REALTIME
 };
 
+// Whether the kernel's OOM killer ended the run (not merely one of its
+// processes while the main one went on to exit).
+bool OomKilled(const Outcome& outcome);
+
 // One phrase for humans: "exited 0", "oom-killed (memory limit)",
 // "hard timeout (SIGTERM)", "killed by alice (kill --force)".
 std::string DescribeOutcome(const Outcome& outcome);

@@ -180,6 +180,17 @@ class SdbusSystemd final : public Systemd {
     }
   }
 
+  void AttachProcesses(const std::string& unit, const std::vector<uint32_t>& pids) override {
+    try {
+      manager_.AttachProcessesToUnit(unit, "", pids);
+    } catch (const sdbus::Error& e) {
+      if (e.getName() == kNoSuchUnit || e.getName() == "org.freedesktop.systemd1.NoUnitForPID") {
+        throw Error(ErrorKind::kNotFound, unit + " is gone");
+      }
+      throw Translate(e, "attaching process(es) to " + unit);
+    }
+  }
+
   void ResetFailedUnit(const std::string& unit) override {
     try {
       manager_.ResetFailedUnit(unit);

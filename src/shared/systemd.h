@@ -79,6 +79,11 @@ class Systemd {
   // Sends `signal` to `whom` ("main", "all") of a unit.
   virtual void KillUnit(const std::string& unit, const std::string& whom, int signal) = 0;
 
+  // Moves processes into a running unit's cgroup (AttachProcessesToUnit; the
+  // unit must have Delegate=yes). Throws NotFound when the unit is gone or
+  // not active.
+  virtual void AttachProcesses(const std::string& unit, const std::vector<uint32_t>& pids) = 0;
+
   // Forgets a failed unit; a unit that is not loaded is not an error.
   virtual void ResetFailedUnit(const std::string& unit) = 0;
 

@@ -65,46 +65,84 @@ std::vector<std::string> WatchEventMatches() {
   return {std::string("MESSAGE_ID=") + kWatchMessageId, "_UID=0", "_SYSTEMD_UNIT=novad.service"};
 }
 
-std::vector<RecordedWatchEvent> ReadWatchEvents(size_t count) {
-  sd_journal* j = nullptr;
-  int r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+namespace {
+
+RecordedWatchEvent CurrentEvent(sd_journal* j) {
+  RecordedWatchEvent rec;
+  uint64_t usec = 0;
+  sd_journal_get_realtime_usec(j, &usec);
+  // When novad acted; the journal's own stamp is when it received the entry.
+  uint64_t acted = Number(JournalField(j, "NOVA_TIME_USEC"));
+  rec.realtime_usec = static_cast<int64_t>(acted ? acted : usec);
+  WatchEvent& e = rec.event;
+  e.action = JournalField(j, "NOVA_ACTION");
+  e.agent = JournalField(j, "NOVA_AGENT");
+  e.agent_memory = Number(JournalField(j, "NOVA_AGENT_MEMORY"));
+  e.host.total = Number(JournalField(j, "NOVA_HOST_MEMORY_TOTAL"));
+  uint64_t used = Number(JournalField(j, "NOVA_HOST_MEMORY_USED"));
+  e.host.available = e.host.total > used ? e.host.total - used : 0;
+  e.threshold_percent = Real(JournalField(j, "NOVA_THRESHOLD_PERCENT"));
+  e.trigger = JournalField(j, "NOVA_TRIGGER");
+  e.dry_run = JournalField(j, "NOVA_DRY_RUN") == "1";
+  e.message = JournalField(j, "MESSAGE");
+  return rec;
+}
+
+}  // namespace
+
+WatchEventJournal::WatchEventJournal() {
+  int r = sd_journal_open(&journal_, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
   if (r < 0) {
     throw Error(ErrorKind::kUnavailable,
                 std::string("cannot open the system journal: ") + std::strerror(-r));
   }
-  std::unique_ptr<sd_journal, decltype(&sd_journal_close)> guard(j, sd_journal_close);
   // Matches on different fields must all hold.
   for (const std::string& match : WatchEventMatches()) {
-    r = sd_journal_add_match(j, match.data(), match.size());
+    r = sd_journal_add_match(journal_, match.data(), match.size());
     if (r < 0) {
+      sd_journal_close(journal_);
       throw Error(ErrorKind::kFailed,
                   "cannot search the journal for " + match + ": " + std::strerror(-r));
     }
   }
+}
+
+WatchEventJournal::~WatchEventJournal() { sd_journal_close(journal_); }
+
+std::vector<RecordedWatchEvent> WatchEventJournal::Read(size_t count,
+                                                        std::optional<int64_t> since_usec) {
   std::vector<RecordedWatchEvent> events;
-  sd_journal_seek_tail(j);
-  while (events.size() < count && sd_journal_previous(j) > 0) {
-    RecordedWatchEvent rec;
-    uint64_t usec = 0;
-    sd_journal_get_realtime_usec(j, &usec);
-    // When novad acted; the journal's own stamp is when it received the entry.
-    uint64_t acted = Number(JournalField(j, "NOVA_TIME_USEC"));
-    rec.realtime_usec = static_cast<int64_t>(acted ? acted : usec);
-    WatchEvent& e = rec.event;
-    e.action = JournalField(j, "NOVA_ACTION");
-    e.agent = JournalField(j, "NOVA_AGENT");
-    e.agent_memory = Number(JournalField(j, "NOVA_AGENT_MEMORY"));
-    e.host.total = Number(JournalField(j, "NOVA_HOST_MEMORY_TOTAL"));
-    uint64_t used = Number(JournalField(j, "NOVA_HOST_MEMORY_USED"));
-    e.host.available = e.host.total > used ? e.host.total - used : 0;
-    e.threshold_percent = Real(JournalField(j, "NOVA_THRESHOLD_PERCENT"));
-    e.trigger = JournalField(j, "NOVA_TRIGGER");
-    e.dry_run = JournalField(j, "NOVA_DRY_RUN") == "1";
-    e.message = JournalField(j, "MESSAGE");
-    events.push_back(std::move(rec));
+  if (since_usec) {
+    sd_journal_seek_realtime_usec(journal_,
+                                  static_cast<uint64_t>(std::max<int64_t>(*since_usec, 0)));
+    while (sd_journal_next(journal_) > 0) {
+      events.push_back(CurrentEvent(journal_));
+      if (events.size() > count) events.erase(events.begin());
+    }
+    return events;
+  }
+  sd_journal_seek_tail(journal_);
+  while (events.size() < count && sd_journal_previous(journal_) > 0) {
+    events.push_back(CurrentEvent(journal_));
   }
   std::reverse(events.begin(), events.end());
+  // Back to the newest, so that Next() gives what comes after it.
+  sd_journal_seek_tail(journal_);
+  sd_journal_previous(journal_);
   return events;
+}
+
+std::vector<RecordedWatchEvent> WatchEventJournal::Next(uint64_t timeout_usec) {
+  std::vector<RecordedWatchEvent> events;
+  for (int round = 0; round < 2 && events.empty(); ++round) {
+    if (round == 1) sd_journal_wait(journal_, timeout_usec);
+    while (sd_journal_next(journal_) > 0) events.push_back(CurrentEvent(journal_));
+  }
+  return events;
+}
+
+std::vector<RecordedWatchEvent> ReadWatchEvents(size_t count, std::optional<int64_t> since_usec) {
+  return WatchEventJournal().Read(count, since_usec);
 }
 
 nlohmann::json WatchEventToJson(const RecordedWatchEvent& r) {

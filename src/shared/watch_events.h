@@ -6,10 +6,13 @@
 
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "meminfo.h"
+
+typedef struct sd_journal sd_journal;
 
 namespace nova {
 
@@ -54,10 +57,31 @@ struct RecordedWatchEvent {
 // fields of their choosing; only root in novad.service is novad.
 std::vector<std::string> WatchEventMatches();
 
-// The last `count` watcher events, oldest first. Throws Unavailable when the
-// system journal cannot be read (the caller needs root or group adm or
-// systemd-journal).
-std::vector<RecordedWatchEvent> ReadWatchEvents(size_t count);
+// novad's watcher entries in the journal, read once or followed. Throws
+// Unavailable when the system journal cannot be read (the caller needs root
+// or group adm or systemd-journal).
+class WatchEventJournal {
+ public:
+  WatchEventJournal();
+  ~WatchEventJournal();
+  WatchEventJournal(const WatchEventJournal&) = delete;
+  WatchEventJournal& operator=(const WatchEventJournal&) = delete;
+
+  // The last `count` events, or with `since_usec` the last `count` of those
+  // logged since then (CLOCK_REALTIME), oldest first. Next() goes on after
+  // the newest there is.
+  std::vector<RecordedWatchEvent> Read(size_t count, std::optional<int64_t> since_usec);
+  // The events logged after those read so far, waiting up to `timeout_usec`
+  // for the first.
+  std::vector<RecordedWatchEvent> Next(uint64_t timeout_usec);
+
+ private:
+  sd_journal* journal_ = nullptr;
+};
+
+// The last `count` watcher events (since `since_usec` when given), oldest first.
+std::vector<RecordedWatchEvent> ReadWatchEvents(size_t count,
+                                                std::optional<int64_t> since_usec = std::nullopt);
 
 nlohmann::json WatchEventToJson(const RecordedWatchEvent& event);
 

@@ -5,7 +5,7 @@
 # doctor says whether the host is ready and what to fix.
 # timeout: 150
 source "$NOVA_TEST_LIB"
-sysctl -qw kernel.pid_max=32768 fs.inotify.max_user_instances=128
+sysctl -qw kernel.pid_max=32768 fs.inotify.max_user_instances=128 kernel.yama.ptrace_scope=0
 
 out=$(novactl setup-host)
 echo "$out"
@@ -13,6 +13,7 @@ expect_contains "cgroup v2" "ok    cgroup v2" "$out"
 expect_contains "memory controller" "ok    memory controller" "$out"
 expect_contains "pids controller" "ok    pids controller" "$out"
 expect_contains "pid_max" "32768, below 4194304; fix: novactl setup-host --sysctl" "$out"
+expect_contains "ptrace_scope" "0, below 1; fix: novactl setup-host --sysctl" "$out"
 expect_contains "swap" "none on the host" "$out"
 
 out=$(novactl setup-host --all --dry-run)
@@ -27,6 +28,7 @@ expect_contains "non-root" "run it as root" "$ERR"
 novactl setup-host --sysctl
 expect_eq "pid_max" 4194304 "$(cat /proc/sys/kernel/pid_max)"
 expect_eq "inotify instances" 8192 "$(cat /proc/sys/fs/inotify/max_user_instances)"
+expect_eq "ptrace only by ancestors" 1 "$(cat /proc/sys/kernel/yama/ptrace_scope)"
 expect_contains "sysctl.d file" "kernel.pid_max = 4194304" "$(cat /etc/sysctl.d/60-nova.conf)"
 [[ ! -e /var/nova-agents ]] || fail "--sysctl alone touched the workspaces"
 echo "ok: only --sysctl was applied"

@@ -65,7 +65,7 @@ for key in $keys; do
     PrivateIPC|PrivateMounts|ProtectSystem|ReadWritePaths|ProtectHome|ProtectKernelTunables|\
     ProtectKernelModules|ProtectKernelLogs|ProtectClock|ProtectHostname|ProtectProc|KeyringMode|\
     RestrictNamespaces|LockPersonality|RestrictRealtime|SystemCallArchitectures|SystemCallFilter|\
-    SystemCallErrorNumber|RestrictAddressFamilies|UMask|ProtectControlGroups|ProtectControlGroupsEx) ;;
+    SystemCallErrorNumber|RestrictAddressFamilies|UMask|ProtectControlGroups|ProtectControlGroupsEx|Delegate) ;;
     *) fail "unexpected key $key= in $file" ;;
   esac
 done

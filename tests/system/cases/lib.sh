@@ -48,6 +48,17 @@ run_expect_fail() {
   echo "ok: '$*' failed with $rc: $ERR"
 }
 
+# members USER...: those users exist and are in group nova.
+members() {
+  local u
+  for u; do
+    useradd --create-home "$u" 2>/dev/null || true
+    usermod -aG nova "$u"
+  done
+}
+# as USER COMMAND...: runs COMMAND as USER, with USER's groups.
+as() { local u=$1; shift; setpriv --reuid="$u" --regid="$u" --init-groups "$@"; }
+
 unit_of() { echo "nova-agent-$1.service"; }
 prop() { systemctl show -P "$2" "$(unit_of "$1")"; }
 is_active() { [[ $(systemctl is-active "$(unit_of "$1")" 2>/dev/null) == active ]]; }
