@@ -282,8 +282,9 @@ std::vector<Check> HostChecks(const HostFacts& f, const SetupOptions& /*options*
 std::vector<Step> PlanSetup(const HostFacts& f, const SetupOptions& o, const SetupPaths& paths) {
   std::vector<Step> steps;
   if (o.sysctl) {
-    std::string file = "# Written by novactl setup-host: limits for many agents' processes, and ptrace only\n"
-                       "# by ancestors.\n";
+    std::string file =
+        "# Written by novactl setup-host: limits for many agents' processes, and ptrace only\n"
+        "# by ancestors.\n";
     std::vector<std::pair<std::string, uint64_t>> raise;
     for (const auto& [key, target] : kSysctlTargets) {
       auto it = f.sysctls.find(key);
