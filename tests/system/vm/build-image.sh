@@ -25,12 +25,14 @@ distro=${NOVA_VM_DISTRO:-debian12}
 # tools the tests use, from debootstrap; then, with apt in the new root, the
 # tools an agent's real work needs for the sandbox tests (git, make and gcc, a
 # Python venv, npm: some 300 packages debootstrap's own ordering cannot
-# configure).
+# configure), and what the benchmarks and metrics tests compare Nova with
+# (earlyoom, stress-ng, Prometheus's node exporter and curl to scrape it).
 packages=(
   systemd systemd-sysv dbus libpam-systemd linux-image-amd64 kmod udev
   procps psmisc util-linux e2fsprogs jq
 )
-work_tools=(git make gcc libc6-dev python3 python3-venv python3-setuptools npm sudo)
+work_tools=(git make gcc libc6-dev python3 python3-venv python3-setuptools npm sudo
+  earlyoom stress-ng prometheus-node-exporter curl)
 case $distro in
   debian12) suite=bookworm packages+=(libsdbus-c++1 libspdlog1.10 libfmt9) ;;
   debian13) suite=trixie packages+=(libsdbus-c++2 libspdlog1.15 libfmt10) ;;
@@ -110,6 +112,10 @@ for unit in systemd-timesyncd.service e2scrub_all.timer e2scrub_reap.service \
   fstrim.timer apt-daily.timer apt-daily-upgrade.timer man-db.timer getty@tty1.service; do
   ln -sf /dev/null "$root/etc/systemd/system/$unit"
 done
+# earlyoom and the node exporter are there to be started by the cases and
+# benchmarks that compare or scrape; left running, earlyoom would kill what the
+# other cases measure.
+chroot "$root" systemctl disable --quiet earlyoom.service prometheus-node-exporter.service
 printf '9p\n9pnet\n9pnet_virtio\n' >"$root/etc/modules-load.d/nova-vm.conf"
 
 install -m 0644 "$here/guest-boot.service" "$root/etc/systemd/system/nova-vm-boot.service"
