@@ -38,9 +38,13 @@ is_gone child || fail "an agent started a child agent"
 # The operator lets agents reach the bus: novad itself refuses them.
 use_small_agents "AgentSystemBus=yes"
 novad=$(systemctl show -P MainPID novad)
-direct='busctl --system call org.nova.Nova1 /org/nova/Nova1 org.nova.Nova1.Manager Spawn "sasa{sv}" child 1 /bin/sleep 1 WorkingDirectory s /tmp 2>&1; echo "spawn=$?"; '\
-'busctl --system call org.nova.Nova1 /org/nova/Nova1 org.nova.Nova1.Manager Kill sb victim true 2>&1; echo "kill=$?"; '\
-'busctl --system call org.nova.Nova1 /org/nova/Nova1 org.nova.Nova1.Manager Relieve db 1 false 2>&1; echo "relieve=$?"; '\
+# (busctl's output through a pipe: with the journal as its stderr, busctl
+# would log natively, and journald may attribute a line of a process that
+# has already exited to no unit.)
+call='busctl --system call org.nova.Nova1 /org/nova/Nova1 org.nova.Nova1.Manager'
+direct="out=\$($call Spawn 'sasa{sv}' child 1 /bin/sleep 1 WorkingDirectory s /tmp 2>&1); rc=\$?; echo \"\$out\"; echo spawn=\$rc; "\
+"out=\$($call Kill sb victim true 2>&1); rc=\$?; echo \"\$out\"; echo kill=\$rc; "\
+"out=\$($call Relieve db 1 false 2>&1); rc=\$?; echo \"\$out\"; echo relieve=\$rc; "\
 'echo done; exec sleep 600'
 for user in nova-trudy root; do
   name=direct-${user#nova-}

@@ -111,14 +111,11 @@ novactl kill ex-egon >/dev/null
 scope_before=$(cat /proc/sys/kernel/yama/ptrace_scope)
 trap 'cp /tmp/novad.env.orig /etc/default/novad; sysctl -qw kernel.yama.ptrace_scope=$scope_before' EXIT
 pt=$(workdir exec-ptrace)
-as nova-dana novactl spawn ex-pt --workdir "$pt" -- sh -c 'while :; do
-    if [ -s trigger ]; then
-      pid=$(cat trigger); rm -f trigger
-      if (exec 3</proc/"$pid"/mem) 2>/dev/null; then echo opened; else echo refused; fi > result.tmp
-      mv result.tmp result
-    fi
-    sleep 0.1
-  done' >/dev/null
+# (one line: novactl refuses newlines in an argument)
+probe='while :; do if [ -s trigger ]; then pid=$(cat trigger); rm -f trigger;'\
+' if (exec 3</proc/"$pid"/mem) 2>/dev/null; then echo opened; else echo refused; fi > result.tmp;'\
+' mv result.tmp result; fi; sleep 0.1; done'
+as nova-dana novactl spawn ex-pt --workdir "$pt" -- sh -c "$probe" >/dev/null
 try_mem() {
   rm -f "$pt/result"
   # The command waits, alive, until the agent has tried.
