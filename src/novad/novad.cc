@@ -193,6 +193,52 @@ void WatchMemory(const nova::Config& config, nova::Systemd& systemd,
   }
 }
 
+// The bus thread's loop: calls in (a bounded batch per turn, so that
+// replies go out during a flood), replies out, the priority sweep. Returns
+// on SIGTERM or SIGINT, or when the watcher failed (exit code 1).
+void ServeBus(sdbus::IConnection& connection, nova::CallDispatch& dispatch,
+              const nova::PriorityPolicy& priority, int signal_fd, int failed_fd, int* exit_code) {
+  nova::PrioritySweeper sweeper(priority);
+  auto next_sweep = Clock::now();
+  for (;;) {
+    auto now = Clock::now();
+    if (priority.enabled && now >= next_sweep) {
+      sweeper.Sweep();
+      next_sweep = now + nova::PrioritySweeper::kInterval;
+    }
+    dispatch.DeliverOutcomes();
+    bool more = false;
+    for (int i = 0; i < 64 && (more = nova::sdbus_compat::ProcessPending(connection)); ++i) {
+    }
+
+    now = Clock::now();
+    int timeout = more ? 0 : 24 * 3600 * 1000;
+    if (priority.enabled) timeout = std::min(timeout, MillisecondsUntil(next_sweep, now));
+    auto poll_data = connection.getEventLoopPollData();
+    int bus_timeout = poll_data.getPollTimeout();
+    if (bus_timeout >= 0) timeout = std::min(timeout, bus_timeout);
+    // Signals, the watcher's failure, finished work, then the bus's descriptors.
+    std::array<pollfd, 3 + nova::sdbus_compat::kBusPollFdCount> fds{
+        {{signal_fd, POLLIN, 0}, {failed_fd, POLLIN, 0}, {dispatch.outcome_fd(), POLLIN, 0}}};
+    auto bus_fds = nova::sdbus_compat::PollFds(poll_data);
+    std::copy(bus_fds.begin(), bus_fds.end(), fds.begin() + 3);
+    if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
+      throw nova::Error(nova::ErrorKind::kFailed, std::string("poll: ") + std::strerror(errno));
+    }
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo info{};
+      if (read(signal_fd, &info, sizeof info) > 0) {
+        spdlog::info("received signal {}, stopping; agents keep running", info.ssi_signo);
+      }
+      return;
+    }
+    if (fds[1].revents & POLLIN) {
+      *exit_code = 1;
+      return;
+    }
+  }
+}
+
 struct Worker {
   std::unique_ptr<nova::Systemd> systemd;
   std::unique_ptr<nova::AgentManager> manager;
@@ -213,6 +259,7 @@ int Run(const std::string& config_path) {
                systemd->Version(), std::count_if(agents.begin(), agents.end(), [](auto& a) {
                  return a.second.live();
                }));
+  systemd.reset();  // idle from here on: its signals would only pile up
 
   auto pressure = ArmPressureTrigger(config);
   nova::Watchdog watchdog = nova::Watchdog::FromSystemd();
@@ -260,9 +307,21 @@ int Run(const std::string& config_path) {
   int failed_fd = EventFd();  // the watcher tells the bus thread it failed
 
   nova::CallDispatch dispatch(kQueueLimits);
-
-  // Connections are made here, so that novad fails at start, not later.
+  // Every connection is made and the name taken before any thread starts,
+  // so that novad fails at start with one line, not later. Calls arriving
+  // meanwhile wait in the bus's queue.
   auto watch_systemd = nova::ConnectSystemd();
+  std::vector<Worker> workers(kWorkers);
+  for (auto& worker : workers) {
+    worker.systemd = nova::ConnectSystemd();
+    worker.manager = std::make_unique<nova::AgentManager>(
+        *worker.systemd, config, outcomes, nova::ReadHostMemory, nova::kAgentHookPath, priority,
+        &gate, &in_flight);
+  }
+  auto connection = sdbus::createSystemBusConnection();
+  nova::NovaService service(*connection, dispatch);
+  connection->requestName(nova::sdbus_compat::ServiceName(nova::kBusName));
+
   std::thread watcher_thread([&, pressure = std::move(pressure)]() mutable {
     try {
       WatchMemory(config, *watch_systemd, outcomes, gate, std::move(pressure), watchdog, dispatch,
@@ -272,62 +331,19 @@ int Run(const std::string& config_path) {
       Wake(failed_fd);
     }
   });
-  std::vector<Worker> workers(kWorkers);
   for (auto& worker : workers) {
-    worker.systemd = nova::ConnectSystemd();
-    worker.manager = std::make_unique<nova::AgentManager>(
-        *worker.systemd, config, outcomes, nova::ReadHostMemory, nova::kAgentHookPath, priority,
-        &gate, &in_flight);
     worker.thread =
         std::thread([&dispatch, manager = worker.manager.get()] { dispatch.RunWorker(*manager); });
   }
-
-  auto connection = sdbus::createSystemBusConnection();
-  nova::NovaService service(*connection, dispatch);
-  connection->requestName(nova::sdbus_compat::ServiceName(nova::kBusName));
   spdlog::info("serving {} on the system bus", nova::kBusName);
   nova::NotifyReady();
 
-  nova::PrioritySweeper sweeper(priority);
-  auto next_sweep = Clock::now();
   int exit_code = 0;
-  for (;;) {
-    auto now = Clock::now();
-    if (priority.enabled && now >= next_sweep) {
-      sweeper.Sweep();
-      next_sweep = now + nova::PrioritySweeper::kInterval;
-    }
-    dispatch.DeliverOutcomes();
-    // A bounded batch, so that replies go out during a flood of calls.
-    bool more = false;
-    for (int i = 0; i < 64 && (more = nova::sdbus_compat::ProcessPending(*connection)); ++i) {
-    }
-
-    now = Clock::now();
-    int timeout = more ? 0 : 24 * 3600 * 1000;
-    if (priority.enabled) timeout = std::min(timeout, MillisecondsUntil(next_sweep, now));
-    auto poll_data = connection->getEventLoopPollData();
-    int bus_timeout = poll_data.getPollTimeout();
-    if (bus_timeout >= 0) timeout = std::min(timeout, bus_timeout);
-    // Signals, the watcher's failure, finished work, then the bus's descriptors.
-    std::array<pollfd, 3 + nova::sdbus_compat::kBusPollFdCount> fds{
-        {{signal_fd, POLLIN, 0}, {failed_fd, POLLIN, 0}, {dispatch.outcome_fd(), POLLIN, 0}}};
-    auto bus_fds = nova::sdbus_compat::PollFds(poll_data);
-    std::copy(bus_fds.begin(), bus_fds.end(), fds.begin() + 3);
-    if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
-      throw nova::Error(nova::ErrorKind::kFailed, std::string("poll: ") + std::strerror(errno));
-    }
-    if (fds[0].revents & POLLIN) {
-      signalfd_siginfo info{};
-      if (read(signal_fd, &info, sizeof info) > 0) {
-        spdlog::info("received signal {}, stopping; agents keep running", info.ssi_signo);
-      }
-      break;
-    }
-    if (fds[1].revents & POLLIN) {
-      exit_code = 1;
-      break;
-    }
+  try {
+    ServeBus(*connection, dispatch, priority, signal_fd, failed_fd, &exit_code);
+  } catch (const std::exception& e) {
+    spdlog::critical("bus thread stopped: {}", e.what());
+    exit_code = 1;
   }
 
   // Stopping: no new call is taken, waiting ones are answered, the watcher
@@ -337,10 +353,14 @@ int Run(const std::string& config_path) {
   Wake(stop_fd);
   watcher_thread.join();
   for (auto& worker : workers) worker.thread.join();
-  dispatch.DeliverOutcomes();
-  while (nova::sdbus_compat::ProcessPending(*connection)) {
+  try {
+    dispatch.DeliverOutcomes();
+    while (nova::sdbus_compat::ProcessPending(*connection)) {
+    }
+    connection->releaseName(nova::sdbus_compat::ServiceName(nova::kBusName));
+  } catch (const std::exception& e) {
+    spdlog::warn("while stopping: {}", e.what());
   }
-  connection->releaseName(nova::sdbus_compat::ServiceName(nova::kBusName));
   spdlog::info("stopped");
   return exit_code;
 }
