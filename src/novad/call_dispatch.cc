@@ -133,8 +133,13 @@ void CallDispatch::Close() {
   DeliverOutcomes();
 }
 
-void CallDispatch::RunWorker(AgentManager& manager) {
-  while (auto item = queue_.Take()) {
+void CallDispatch::RunWorker(AgentManager& manager, const std::function<void()>& idle) {
+  for (;;) {
+    bool closed = false;
+    auto item = queue_.TakeWithin(std::chrono::seconds(5), &closed);
+    if (closed) return;
+    if (idle) idle();
+    if (!item) continue;
     CallOutcome outcome;
     try {
       outcome = item->task.work(manager);

@@ -58,8 +58,9 @@ class CallDispatch {
   // return once its current call is done.
   void Close();
 
-  // A worker thread's loop, until Close.
-  void RunWorker(AgentManager& manager);
+  // A worker thread's loop, until Close; `idle` runs before each call and
+  // every 5 s without one (the worker drains its connection).
+  void RunWorker(AgentManager& manager, const std::function<void()>& idle = {});
   // Watcher thread: POLLIN when work waits; runs what waits, without blocking.
   int watcher_fd() const { return watcher_fd_; }
   void RunWatcherWork(MemoryWatcher& watcher);

@@ -7,6 +7,7 @@
 // Calls of other names pass a busy one. Thread-safe.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -55,8 +56,20 @@ class WorkQueue {
   // Blocks until an item whose key is not running (the oldest such) and
   // marks its key running; nullopt once closed. Call Done with it after.
   std::optional<Item> Take() {
+    bool closed = false;
+    for (;;) {
+      auto item = TakeWithin(std::chrono::hours(1), &closed);
+      if (item || closed) return item;
+    }
+  }
+
+  // As Take, but nullopt also once `limit` passed with nothing to take
+  // (`*closed` tells which).
+  std::optional<Item> TakeWithin(std::chrono::milliseconds limit, bool* closed) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
     std::unique_lock lock(mutex_);
     for (;;) {
+      *closed = closed_;
       if (closed_) return std::nullopt;
       for (auto it = waiting_.begin(); it != waiting_.end(); ++it) {
         if (running_keys_.count(it->key)) continue;
@@ -65,7 +78,7 @@ class WorkQueue {
         running_keys_.insert(item.key);
         return item;
       }
-      ready_.wait(lock);
+      if (ready_.wait_until(lock, deadline) == std::cv_status::timeout) return std::nullopt;
     }
   }
 

@@ -92,6 +92,18 @@ TEST(WorkQueue, CloseHandsBackWhatNeverRanAndRefusesMore) {
   EXPECT_FALSE(queue.Take().has_value());
 }
 
+TEST(WorkQueue, TakeWithinGivesUpWhenNothingComes) {
+  Queue queue({10, 10});
+  bool closed = true;
+  EXPECT_FALSE(queue.TakeWithin(std::chrono::milliseconds(10), &closed).has_value());
+  EXPECT_FALSE(closed);
+  queue.Push("a", 0, 1);
+  EXPECT_EQ(queue.TakeWithin(std::chrono::milliseconds(10), &closed)->task, 1);
+  queue.Close();
+  EXPECT_FALSE(queue.TakeWithin(std::chrono::milliseconds(10), &closed).has_value());
+  EXPECT_TRUE(closed);
+}
+
 TEST(WorkQueue, CloseWakesAWaitingWorker) {
   Queue queue({10, 10});
   std::thread worker([&] { EXPECT_FALSE(queue.Take().has_value()); });
