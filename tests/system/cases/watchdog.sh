@@ -34,7 +34,7 @@ restarted() {
 wait_until 40 "systemd restarted the frozen novad" restarted
 took=$((SECONDS - frozen))
 note "frozen novad replaced after ${took}s (WatchdogSec=10s, RestartSec=1s)"
-((took >= 8)) || fail "novad was replaced after ${took}s, before its watchdog could fire"
+((took >= 7)) || fail "novad was replaced after ${took}s, before its watchdog could fire"
 ((took <= 25)) || fail "novad was replaced only after ${took}s"
 expect_eq "novad's restarts" $((restarts + 1)) "$(systemctl show -P NRestarts novad)"
 expect_contains "novad's journal" "Watchdog timeout" \
