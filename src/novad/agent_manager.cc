@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <thread>
+#include <utility>
 
 #include "admission.h"
 #include "agent_name.h"
@@ -26,9 +27,45 @@ void RefuseAgentCaller(const Caller& caller) {
               "agents cannot manage agents: this call comes from " + where);
 }
 
+SpawnsInFlight::Reservation::Reservation(SpawnsInFlight* owner, std::string name)
+    : owner_(owner), name_(std::move(name)) {}
+
+SpawnsInFlight::Reservation::Reservation(Reservation&& other) noexcept
+    : owner_(std::exchange(other.owner_, nullptr)), name_(std::move(other.name_)) {}
+
+SpawnsInFlight::Reservation::~Reservation() {
+  if (!owner_) return;
+  std::lock_guard lock(owner_->mutex_);
+  owner_->spawns_.erase(name_);
+}
+
+SpawnsInFlight::Reservation SpawnsInFlight::Reserve(const std::string& name, Spawn spawn) {
+  std::lock_guard lock(mutex_);
+  spawns_[name] = std::move(spawn);
+  return Reservation(this, name);
+}
+
+std::map<std::string, SpawnsInFlight::Spawn> SpawnsInFlight::Besides(
+    const std::map<std::string, UnitState>& visible) const {
+  std::lock_guard lock(mutex_);
+  std::map<std::string, Spawn> out;
+  for (const auto& [name, spawn] : spawns_) {
+    if (auto it = visible.find(name); it == visible.end() || !it->second.live()) {
+      out[name] = spawn;
+    }
+  }
+  return out;
+}
+
+bool SpawnsInFlight::Contains(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  return spawns_.count(name) > 0;
+}
+
 AgentManager::AgentManager(Systemd& systemd, const Config& config, const OutcomeStore& outcomes,
                            std::function<HostMemory()> read_memory, std::string hook_path,
-                           PriorityPolicy priority, const AdmissionGate* admission_gate)
+                           PriorityPolicy priority, const AdmissionGate* admission_gate,
+                           SpawnsInFlight* in_flight)
     : systemd_(systemd),
       config_(config),
       outcomes_(outcomes),
@@ -36,7 +73,8 @@ AgentManager::AgentManager(Systemd& systemd, const Config& config, const Outcome
       hook_path_(std::move(hook_path)),
       features_{systemd.Version()},
       priority_(std::move(priority)),
-      admission_gate_(admission_gate) {}
+      admission_gate_(admission_gate),
+      in_flight_(in_flight ? in_flight : &own_in_flight_) {}
 
 std::string AgentManager::ResolveUser(const SpawnRequest& request, const Caller& caller) const {
   std::string caller_name = UserNameForUid(caller.uid);
@@ -58,11 +96,12 @@ std::string AgentManager::ResolveUser(const SpawnRequest& request, const Caller&
 
 SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& caller) {
   RefuseAgentCaller(caller);
-  HostMemory memory = read_memory_();
   bool privileged = caller.uid == 0;
-  AgentSpec spec = ResolveSpawn(request, config_, memory.total, privileged);
+  AgentSpec spec = ResolveSpawn(request, config_, read_memory_().total, privileged);
   spec.user = ResolveUser(request, caller);
-  // systemd makes a missing mount point on the host: hide only trees that exist.
+  // systemd makes a missing mount point on the host: hide only trees that
+  // exist. These are fixed system trees, never the workdir: novad does not
+  // touch the workdir, which a caller's file system might never answer for.
   std::erase_if(spec.hidden_trees, [](const std::string& tree) {
     std::error_code ignored;
     return !std::filesystem::is_directory(tree, ignored);
@@ -73,6 +112,10 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
   }
   std::string unit = AgentUnit(spec.name);
 
+  // Listing, checks and reservation are one decision at a time, so that
+  // spawns deciding at once count each other; the start jobs are not.
+  auto deciding = in_flight_->Decide();
+  HostMemory memory = read_memory_();
   // One listing answers every question: is the name taken, how many run, and
   // when asked, whose they are and how much memory they were given. The
   // states alone are one call; the full listing one more per agent.
@@ -86,14 +129,17 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
   } else {
     states = systemd_.AgentStates();
   }
-  if (auto it = states.find(spec.name); it != states.end()) {
-    if (it->second.live()) {
-      throw Error(ErrorKind::kAlreadyRunning, "agent \"" + spec.name + "\" is already running (" +
-                                                  unit + ", " + it->second.active_state +
-                                                  "); kill it first or choose another name");
-    }
-    systemd_.ResetFailedUnit(unit);  // a leftover from an earlier run
+  if (auto it = states.find(spec.name); it != states.end() && it->second.live()) {
+    throw Error(ErrorKind::kAlreadyRunning, "agent \"" + spec.name + "\" is already running (" +
+                                                unit + ", " + it->second.active_state +
+                                                "); kill it first or choose another name");
   }
+  if (in_flight_->Contains(spec.name)) {
+    throw Error(ErrorKind::kAlreadyRunning, "agent \"" + spec.name +
+                                                "\" is being started by another call; wait for "
+                                                "it or choose another name");
+  }
+  auto others = in_flight_->Besides(states);
   auto refuse = [&](const std::string& why) {
     throw Error(ErrorKind::kAdmissionRefused, "agent \"" + spec.name + "\" refused: " + why);
   };
@@ -101,19 +147,30 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
     uint64_t theirs = std::count_if(units.begin(), units.end(), [&](const AgentUnitInfo& u) {
       return u.live() && u.user == spec.user;
     });
+    theirs += std::count_if(others.begin(), others.end(),
+                            [&](const auto& o) { return o.second.user == spec.user; });
     if (auto refusal = PerUserRefusal(config_, spec.user, theirs)) refuse(*refusal);
   }
   AgentLoad load;
   if (by_memory) {
     load = MeasureLoad(units, memory.total);
+    for (const auto& [name, other] : others) {
+      uint64_t held = other.memory_max == kInfinity ? memory.total : other.memory_max;
+      load.memory_committed =
+          held > kInfinity - load.memory_committed ? kInfinity : load.memory_committed + held;
+    }
   } else {
     load.running =
         std::count_if(states.begin(), states.end(), [](const auto& s) { return s.second.live(); });
   }
+  load.running += others.size();
   if (auto refusal = AdmissionRefusal(config_, memory, load, spec.memory_max,
                                       !admission_gate_ || admission_gate_->open())) {
     refuse(*refusal);
   }
+  if (states.count(spec.name)) systemd_.ResetFailedUnit(unit);  // a leftover from an earlier run
+  auto reservation = in_flight_->Reserve(spec.name, {spec.user, spec.memory_max});
+  deciding.unlock();
 
   ClaimName(spec, caller);
   outcomes_.ClearKillMarker(spec.name);
@@ -125,13 +182,21 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
   // One transaction: the agent, and its soft-deadline timer pulled in by it.
   std::string result;
   try {
-    result = systemd_.StartTransientUnit(unit, AgentUnitProperties(spec, features_),
-                                         SoftDeadlineUnits(spec, hook_path_), kStartDeadline);
+    result =
+        systemd_.StartTransientUnit(unit, AgentUnitProperties(spec, features_),
+                                    SoftDeadlineUnits(spec, hook_path_), config_.start_timeout);
   } catch (...) {
     // Refused before any unit existed: nothing will record an outcome.
     outcomes_.RemoveSecrets(spec.name);
     outcomes_.TakeOwner(spec.name);
     throw;
+  }
+  if (result == kJobDeadlinePassed) {
+    AbandonStart(unit);
+    FailSpawn(spec,
+              "its start job did not finish within " + FormatDuration(config_.start_timeout) +
+                  " (StartTimeout), so novad killed and removed it (does the workdir answer?)",
+              started, true);
   }
   if (result != "done") FailSpawn(spec, "start job " + result, started);
 
@@ -141,6 +206,23 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
     return SpawnResult{unit, "inactive", "dead", 0};
   }
   return SpawnResult{unit, state->active_state, state->sub_state, systemd_.MainPid(unit)};
+}
+
+void AgentManager::AbandonStart(const std::string& unit) {
+  // SIGKILL first: a process stuck in a file system request dies only of a
+  // fatal signal, and the stop would wait out the stop timeout for it.
+  try {
+    systemd_.KillUnit(unit, "all", SIGKILL);
+    std::string stop = systemd_.StopUnit(unit, kAbandonDeadline);
+    if (stop != "done") spdlog::warn("stopping the stuck start of {}: job {}", unit, stop);
+    systemd_.ResetFailedUnit(unit);
+  } catch (const std::exception& e) {
+    spdlog::error("could not remove the stuck start of {}: {}", unit, e.what());
+  }
+  if (auto left = systemd_.GetUnitState(unit)) {
+    spdlog::error("{} is still loaded ({}/{}) after its stuck start was stopped", unit,
+                  left->active_state, left->sub_state);
+  }
 }
 
 void AgentManager::ClaimName(const AgentSpec& spec, const Caller& caller) {
@@ -168,11 +250,12 @@ void AgentManager::ClaimName(const AgentSpec& spec, const Caller& caller) {
   }
 }
 
-void AgentManager::FailSpawn(const AgentSpec& spec, const std::string& what, int64_t started_usec) {
+void AgentManager::FailSpawn(const AgentSpec& spec, const std::string& what, int64_t started_usec,
+                             bool what_is_why) {
   std::string unit = AgentUnit(spec.name);
   // nova-outcome@NAME records why it failed; give it a moment to land.
   std::string reason;
-  for (int i = 0; i < 50 && reason.empty(); ++i) {
+  for (int i = 0; i < 50 && reason.empty() && !what_is_why; ++i) {
     auto outcome = outcomes_.Read(spec.name);
     if (outcome && outcome->finished_at_usec >= started_usec) {
       reason = StartFailureReason(outcome->exit_status);

@@ -1,10 +1,15 @@
 // novad's policy for spawning and killing agents: who may do what, admission
 // control, and the order of the calls to systemd, such that a refused or
 // failed spawn never leaves a unit behind and never touches another agent.
+// novad runs one AgentManager per worker thread, each on its own systemd
+// connection; what they share (SpawnsInFlight, the AdmissionGate, the
+// configuration and the files) is safe to share.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -33,11 +38,51 @@ struct Caller {
 // Throws PermissionDenied for a caller inside an agent.
 void RefuseAgentCaller(const Caller& caller);
 
+// The spawns admitted whose start job has not ended yet, shared by every
+// worker: admission counts them as running, so that spawns deciding at once
+// cannot together pass MaxAgents or MaxAgentsPerUser. Decide() serializes
+// the decisions (listing, checks, reservation), not the start jobs.
+// Thread-safe.
+class SpawnsInFlight {
+ public:
+  struct Spawn {
+    std::string user;
+    uint64_t memory_max = 0;
+  };
+  // Holds the name in flight until destroyed.
+  class Reservation {
+   public:
+    Reservation(SpawnsInFlight* owner, std::string name);
+    Reservation(Reservation&& other) noexcept;
+    Reservation& operator=(Reservation&&) = delete;
+    ~Reservation();
+
+   private:
+    SpawnsInFlight* owner_;
+    std::string name_;
+  };
+
+  // Held while one spawn lists, checks and reserves.
+  std::unique_lock<std::mutex> Decide() { return std::unique_lock(decide_); }
+  // Call with Decide()'s lock held.
+  Reservation Reserve(const std::string& name, Spawn spawn);
+  // The spawns in flight but those named in `visible` (whose units the
+  // listing already counts).
+  std::map<std::string, Spawn> Besides(const std::map<std::string, UnitState>& visible) const;
+  bool Contains(const std::string& name) const;
+
+ private:
+  std::mutex decide_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Spawn> spawns_;
+};
+
 class AgentManager {
  public:
   AgentManager(Systemd& systemd, const Config& config, const OutcomeStore& outcomes,
                std::function<HostMemory()> read_memory, std::string hook_path,
-               PriorityPolicy priority = {}, const AdmissionGate* admission_gate = nullptr);
+               PriorityPolicy priority = {}, const AdmissionGate* admission_gate = nullptr,
+               SpawnsInFlight* in_flight = nullptr);
 
   SpawnResult Spawn(const SpawnRequest& request, const Caller& caller);
   // Sends the kill and queues the stop; returns without waiting for it.
@@ -49,8 +94,8 @@ class AgentManager {
   // that ended during the move, or is not in the agent after it, fails.
   void Attach(const std::string& name, uint32_t pid, AttachTarget* target, const Caller& caller);
 
-  // How long a start job may take before the spawn fails.
-  static constexpr Usec kStartDeadline = std::chrono::seconds(60);
+  // How long novad waits for a stuck start's unit to stop once killed.
+  static constexpr Usec kAbandonDeadline = std::chrono::seconds(10);
   // How long a spawn waits for the previous run's outcome to be recorded.
   static constexpr Usec kOutcomeDeadline = std::chrono::seconds(5);
 
@@ -58,7 +103,12 @@ class AgentManager {
   std::string ResolveUser(const SpawnRequest& request, const Caller& caller) const;
   // Throws SpawnFailed after making sure no unit is left, explained by the
   // outcome the agent's exit hook recorded since `started_usec`, if any.
-  [[noreturn]] void FailSpawn(const AgentSpec& spec, const std::string& what, int64_t started_usec);
+  // `what` wins over the recorded outcome when `what_is_why`.
+  [[noreturn]] void FailSpawn(const AgentSpec& spec, const std::string& what, int64_t started_usec,
+                              bool what_is_why = false);
+  // A start job past StartTimeout: kills and stops the unit and forgets it,
+  // so that it cannot start after the caller was told it failed.
+  void AbandonStart(const std::string& unit);
   // Refuses a name whose last outcome belongs to another user, and waits for
   // the previous run's outcome to be recorded, so that neither is clobbered.
   void ClaimName(const AgentSpec& spec, const Caller& caller);
@@ -71,6 +121,8 @@ class AgentManager {
   SystemdFeatures features_;  // the manager's version does not change under us
   PriorityPolicy priority_;
   const AdmissionGate* admission_gate_;  // novad's watcher keeps it; null = no hysteresis
+  SpawnsInFlight own_in_flight_;
+  SpawnsInFlight* in_flight_;  // shared by novad's workers, or own_in_flight_
 };
 
 }  // namespace nova

@@ -293,6 +293,62 @@ TEST_F(AgentManagerTest, AFailedStartIsReportedAndLeavesNoUnit) {
                                    "reset nova-agent-a1.service"));
 }
 
+TEST_F(AgentManagerTest, AStartPastStartTimeoutIsKilledStoppedAndForgotten) {
+  systemd_.start_result = kJobDeadlinePassed;
+  config_.start_timeout = std::chrono::seconds(45);
+  EXPECT_EQ(SpawnError(Request("a1"), Caller{0}, ErrorKind::kSpawnFailed),
+            "agent \"a1\" failed to start: its start job did not finish within 45s "
+            "(StartTimeout), so novad killed and removed it (does the workdir answer?); command: "
+            "/bin/true, workdir: /tmp, user: root");
+  EXPECT_THAT(
+      systemd_.calls,
+      testing::ElementsAre("start nova-agent-a1.service +nova-soft-a1.timer +nova-soft-a1.service",
+                           "kill nova-agent-a1.service all 9", "stop nova-agent-a1.service",
+                           "reset nova-agent-a1.service", "reset nova-agent-a1.service"));
+}
+
+TEST_F(AgentManagerTest, SpawnsInFlightCountAsRunning) {
+  config_.max_agents = 2;
+  SpawnsInFlight in_flight;
+  AgentManager manager(
+      systemd_, config_, store_, [this] { return memory_; }, "/hook", {}, nullptr, &in_flight);
+  auto deciding = in_flight.Decide();
+  auto other = in_flight.Reserve("other", {"root", kGiB});
+  deciding.unlock();
+  manager.Spawn(Request("a1"), Caller{0});  // one running, one starting: the maximum
+  systemd_.calls.clear();
+  try {
+    manager.Spawn(Request("a2"), Caller{0});
+    ADD_FAILURE() << "a2 admitted beside a spawn in flight";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kAdmissionRefused);
+    EXPECT_THAT(e.what(), testing::HasSubstr("2 agents are running, the maximum is 2"));
+  }
+  try {
+    manager.Spawn(Request("other"), Caller{0});
+    ADD_FAILURE() << "a name in flight spawned twice";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kAlreadyRunning);
+    EXPECT_STREQ(e.what(),
+                 "agent \"other\" is being started by another call; wait for it or choose "
+                 "another name");
+  }
+  EXPECT_TRUE(systemd_.calls.empty());
+}
+
+TEST_F(AgentManagerTest, AReservationEndsWithItsSpawn) {
+  SpawnsInFlight in_flight;
+  {
+    auto deciding = in_flight.Decide();
+    auto r = in_flight.Reserve("x", {"u", kGiB});
+    EXPECT_TRUE(in_flight.Contains("x"));
+    EXPECT_EQ(in_flight.Besides({}).size(), 1u);
+    // Once its unit is listed, the listing counts it: not twice.
+    EXPECT_TRUE(in_flight.Besides({{"x", UnitState{"activating", "start"}}}).empty());
+  }
+  EXPECT_FALSE(in_flight.Contains("x"));
+}
+
 TEST_F(AgentManagerTest, AnAgentThatEndsAtOnceIsNotAFailure) {
   systemd_.agent_ends_at_once = true;
   SpawnResult r = manager_.Spawn(Request("quick"), Caller{0});

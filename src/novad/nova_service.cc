@@ -73,17 +73,16 @@ SpawnRequest SpawnRequestFromOptions(const std::string& name, const std::vector<
 class NovaService::Adaptor final
     : public sdbus::AdaptorInterfaces<org::nova::Nova1::Manager_adaptor> {
  public:
-  Adaptor(sdbus::IConnection& connection, AgentManager& manager, MemoryWatcher& watcher)
-      : AdaptorInterfaces(connection, sdbus_compat::ObjectPath(kObjectPath)),
-        manager_(manager),
-        watcher_(watcher) {
+  Adaptor(sdbus::IConnection& connection, CallDispatch& dispatch)
+      : AdaptorInterfaces(connection, sdbus_compat::ObjectPath(kObjectPath)), dispatch_(dispatch) {
     registerAdaptor();
   }
   ~Adaptor() { unregisterAdaptor(); }
 
  private:
   // The uid and pid come from the bus (dbus-daemon took them from the
-  // socket's peer credentials), never from an argument.
+  // socket's peer credentials), never from an argument; read here, on the
+  // bus thread, while the call is the one being processed.
   Caller CurrentCaller() {
     auto creds = sdbus_compat::CurrentCreds(getObject());
     Caller caller{creds.uid, std::nullopt, static_cast<uint32_t>(creds.pid)};
@@ -93,77 +92,164 @@ class NovaService::Adaptor final
     return caller;
   }
 
-  // Runs one call for the current caller: logs what happened and turns
-  // every failure into the D-Bus error novactl maps back to an exit code.
-  // `what` names the call in novad's log ("spawn of agent a1").
+  // Runs one call's work for `caller`, on whichever thread it was handed
+  // to: logs what happened and turns every failure into the outcome whose
+  // D-Bus error novactl maps back to an exit code. `what` names the call in
+  // novad's log ("spawn of agent a1").
   template <typename Work>
-  auto Serve(const std::string& what, Work work) -> decltype(work(std::declval<const Caller&>())) {
-    Caller caller{};
+  static CallOutcome Serve(const std::string& what, const Caller& caller, Work work) {
     try {
-      caller = CurrentCaller();
-      return work(caller);
+      return work();
     } catch (const Error& e) {
       spdlog::warn("{} for uid {} refused: {}", what, caller.uid, e.what());
-      throw ToDbusError(e);
+      return CallOutcome{{}, e};
     } catch (const std::exception& e) {
       spdlog::error("{} for uid {} failed: {}", what, caller.uid, e.what());
-      throw sdbus_compat::MakeError(DbusErrorNameFor(ErrorKind::kFailed), e.what());
+      return CallOutcome{{}, Error(ErrorKind::kFailed, e.what())};
     }
   }
 
-  std::tuple<std::string, std::string, std::string, uint32_t> Spawn(
-      const std::string& name, const std::vector<std::string>& argv,
-      const std::map<std::string, sdbus::Variant>& options) override {
-    return Serve("spawn of agent " + Printable(name), [&](const Caller& caller) {
-      SpawnResult r = manager_.Spawn(SpawnRequestFromOptions(name, argv, options), caller);
-      spdlog::info("spawned agent {} for uid {}: {} ({}/{}, pid {})", Printable(name), caller.uid,
-                   r.unit, r.active_state, r.sub_state, r.main_pid);
-      return std::make_tuple(r.unit, r.active_state, r.sub_state, r.main_pid);
-    });
+  // The reply of a call, sent on the bus thread: `send` with the outcome's
+  // value, or its error.
+  template <typename... Results, typename Send>
+  static Respond Replier(sdbus::Result<Results...>&& result, Send send) {
+    auto shared = std::make_shared<sdbus::Result<Results...>>(std::move(result));
+    return [shared, send](const CallOutcome& outcome) {
+      try {
+        if (outcome.error) {
+          shared->returnError(ToDbusError(*outcome.error));
+        } else {
+          send(*shared, outcome);
+        }
+      } catch (const sdbus::Error& e) {
+        spdlog::warn("could not send a reply: {}", e.getMessage());  // the caller left
+      }
+    };
   }
 
-  void Kill(const std::string& name, const bool& force) override {
-    Serve("kill of agent " + Printable(name), [&](const Caller& caller) {
-      manager_.Kill(name, force, caller);
-      spdlog::info("killed agent {} for uid {}{}", Printable(name), caller.uid,
-                   force ? " (force)" : "");
-    });
+  // Refuses at once, before any queue, what needs no worker to refuse.
+  template <typename... Results>
+  static void RefuseNow(sdbus::Result<Results...>& result, const std::string& what,
+                        const Caller& caller, const Error& e) {
+    spdlog::warn("{} for uid {} refused: {}", what, caller.uid, e.what());
+    result.returnError(ToDbusError(e));
   }
 
-  void Attach(const std::string& name, const uint32_t& pid) override {
-    Serve("attach of pid " + std::to_string(pid) + " to agent " + Printable(name),
-          [&](const Caller& caller) {
-            auto target = PinProcess(pid);
-            manager_.Attach(name, pid, target.get(), caller);
-            spdlog::info("attached pid {} of uid {} to agent {}", pid, caller.uid, Printable(name));
+  void Spawn(sdbus::Result<std::string, std::string, std::string, uint32_t>&& result,
+             std::string name, std::vector<std::string> argv,
+             std::map<std::string, sdbus::Variant> options) override {
+    std::string what = "spawn of agent " + Printable(name);
+    Caller caller = CurrentCaller();
+    SpawnRequest request;
+    try {
+      RefuseAgentCaller(caller);
+      // Decoded here: the options' variants belong to the bus thread.
+      request = SpawnRequestFromOptions(name, argv, options);
+    } catch (const Error& e) {
+      return RefuseNow(result, what, caller, e);
+    }
+    auto respond = Replier(std::move(result), [](auto& reply, const CallOutcome& outcome) {
+      const auto& r = std::get<SpawnResult>(outcome.value);
+      reply.returnResults(r.unit, r.active_state, r.sub_state, r.main_pid);
+    });
+    dispatch_.Submit(
+        name, caller.uid,
+        [what, caller, request = std::move(request)](AgentManager& manager) {
+          return Serve(what, caller, [&] {
+            SpawnResult r = manager.Spawn(request, caller);
+            spdlog::info("spawned agent {} for uid {}: {} ({}/{}, pid {})", Printable(request.name),
+                         caller.uid, r.unit, r.active_state, r.sub_state, r.main_pid);
+            return CallOutcome{r, std::nullopt};
           });
+        },
+        std::move(respond));
   }
 
-  std::tuple<double, double, std::vector<sdbus::Struct<std::string, uint64_t>>, bool> Relieve(
-      const double& target_percent, const bool& dry_run) override {
-    return Serve("relief", [&](const Caller& caller) {
+  void Kill(sdbus::Result<>&& result, std::string name, bool force) override {
+    std::string what = "kill of agent " + Printable(name);
+    Caller caller = CurrentCaller();
+    try {
+      RefuseAgentCaller(caller);
+    } catch (const Error& e) {
+      return RefuseNow(result, what, caller, e);
+    }
+    auto respond =
+        Replier(std::move(result), [](auto& reply, const CallOutcome&) { reply.returnResults(); });
+    dispatch_.Submit(
+        name, caller.uid,
+        [what, caller, name, force](AgentManager& manager) {
+          return Serve(what, caller, [&] {
+            manager.Kill(name, force, caller);
+            spdlog::info("killed agent {} for uid {}{}", Printable(name), caller.uid,
+                         force ? " (force)" : "");
+            return CallOutcome{};
+          });
+        },
+        std::move(respond));
+  }
+
+  void Attach(sdbus::Result<>&& result, std::string name, uint32_t pid) override {
+    std::string what = "attach of pid " + std::to_string(pid) + " to agent " + Printable(name);
+    Caller caller = CurrentCaller();
+    try {
+      RefuseAgentCaller(caller);
+    } catch (const Error& e) {
+      return RefuseNow(result, what, caller, e);
+    }
+    auto respond =
+        Replier(std::move(result), [](auto& reply, const CallOutcome&) { reply.returnResults(); });
+    dispatch_.Submit(
+        name, caller.uid,
+        [what, caller, name, pid](AgentManager& manager) {
+          return Serve(what, caller, [&] {
+            auto target = PinProcess(pid);
+            manager.Attach(name, pid, target.get(), caller);
+            spdlog::info("attached pid {} of uid {} to agent {}", pid, caller.uid, Printable(name));
+            return CallOutcome{};
+          });
+        },
+        std::move(respond));
+  }
+
+  void Relieve(sdbus::Result<double, double, std::vector<sdbus::Struct<std::string, uint64_t>>,
+                             bool>&& result,
+               double target_percent, bool dry_run) override {
+    std::string what = "relief";
+    Caller caller = CurrentCaller();
+    try {
       RefuseAgentCaller(caller);
       if (caller.uid != 0) {
         throw Error(ErrorKind::kPermissionDenied,
                     "relief kills other users' agents; only root may ask for it");
       }
       ValidateReliefTarget(target_percent);
-      std::string trigger = "novactl relieve (uid " + std::to_string(caller.uid) + ")";
-      ReliefResult r = watcher_.Relieve(target_percent, dry_run, trigger);
+    } catch (const Error& e) {
+      return RefuseNow(result, what, caller, e);
+    }
+    auto respond = Replier(std::move(result), [](auto& reply, const CallOutcome& outcome) {
+      const auto& r = std::get<ReliefResult>(outcome.value);
       std::vector<sdbus::Struct<std::string, uint64_t>> victims;
       for (const auto& v : r.victims) victims.emplace_back(v.agent, v.current);
-      return std::make_tuple(r.before.used_percent(), r.after.used_percent(), victims,
-                             r.reached_target);
+      reply.returnResults(r.before.used_percent(), r.after.used_percent(), victims,
+                          r.reached_target);
     });
+    // On the watcher's thread: relief is the watcher's, and never runs
+    // beside one of its own.
+    dispatch_.SubmitToWatcher(
+        [what, caller, target_percent, dry_run](MemoryWatcher& watcher) {
+          return Serve(what, caller, [&] {
+            std::string trigger = "novactl relieve (uid " + std::to_string(caller.uid) + ")";
+            return CallOutcome{watcher.Relieve(target_percent, dry_run, trigger), std::nullopt};
+          });
+        },
+        std::move(respond));
   }
 
-  AgentManager& manager_;
-  MemoryWatcher& watcher_;
+  CallDispatch& dispatch_;
 };
 
-NovaService::NovaService(sdbus::IConnection& connection, AgentManager& manager,
-                         MemoryWatcher& watcher)
-    : adaptor_(std::make_unique<Adaptor>(connection, manager, watcher)) {}
+NovaService::NovaService(sdbus::IConnection& connection, CallDispatch& dispatch)
+    : adaptor_(std::make_unique<Adaptor>(connection, dispatch)) {}
 
 NovaService::~NovaService() = default;
 

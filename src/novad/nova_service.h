@@ -1,6 +1,9 @@
-// novad's D-Bus face: org.nova.Nova1 at /org/nova/Nova1. It decodes calls,
-// learns the caller's uid from the bus (never from the message), hands the
-// work to AgentManager and turns its errors into org.nova.Nova1.Error.*.
+// novad's D-Bus face: org.nova.Nova1 at /org/nova/Nova1, on the bus thread.
+// Every method is asynchronous: the handler learns the caller's uid and pid
+// from the bus (never from the message) and decodes the call at once, then
+// queues the work (CallDispatch: a worker's AgentManager, or the watcher's
+// thread for a relief) and returns; the reply, or the
+// org.nova.Nova1.Error.* it ended with, is sent when the work is done.
 #pragma once
 
 #include <sdbus-c++/sdbus-c++.h>
@@ -8,6 +11,7 @@
 #include <memory>
 
 #include "agent_manager.h"
+#include "call_dispatch.h"
 #include "memory_watch.h"
 #include "nova_bus.h"
 
@@ -15,7 +19,7 @@ namespace nova {
 
 class NovaService {
  public:
-  NovaService(sdbus::IConnection& connection, AgentManager& manager, MemoryWatcher& watcher);
+  NovaService(sdbus::IConnection& connection, CallDispatch& dispatch);
   ~NovaService();
 
  private:

@@ -2,11 +2,20 @@
 // live in systemd and outcomes in files, so a restart or an upgrade of novad
 // loses no agent and touches none; only the admission gate's hysteresis state
 // is in memory, and it starts open.
+//
+// Three kinds of thread, each with its own bus connection, so that none waits
+// for another: the memory watcher (admission and relief: nothing but memory
+// may delay a look at memory, and only it pings systemd's watchdog), the bus
+// thread (serves org.nova.Nova1: reads credentials, decodes, queues, replies;
+// and the priority sweep), and a bounded pool of workers that run spawns,
+// kills and attaches, each on its own systemd connection (a spawn may wait a
+// whole StartTimeout for its job).
 #include <poll.h>
 #include <sdbus-c++/sdbus-c++.h>
 #include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -16,10 +25,13 @@
 #include <cstring>
 #include <iostream>
 #include <optional>
+#include <thread>
+#include <vector>
 
 #include "admission.h"
 #include "agent_manager.h"
 #include "build_config.h"
+#include "call_dispatch.h"
 #include "config.h"
 #include "errors.h"
 #include "meminfo.h"
@@ -33,6 +45,7 @@
 #include "size.h"
 #include "systemd.h"
 #include "watch_host.h"
+#include "watchdog.h"
 
 namespace {
 
@@ -41,9 +54,28 @@ using Clock = std::chrono::steady_clock;
 // The PSI window the PressureStall threshold is measured in.
 constexpr std::chrono::seconds kPressureWindow(1);
 
+// Workers for spawns, kills and attaches, and what may wait for them. A
+// caller other than root holds at most half the workers, so a member's
+// spawns that hang on their workdir cannot take them all.
+constexpr int kWorkers = 8;
+constexpr nova::WorkQueueLimits kQueueLimits{64, 4};
+
 int MillisecondsUntil(Clock::time_point when, Clock::time_point now) {
+  if (when == Clock::time_point::max()) return 24 * 3600 * 1000;
   auto ms = std::chrono::ceil<std::chrono::milliseconds>(when - now).count();
-  return static_cast<int>(std::max<int64_t>(ms, 0));
+  return static_cast<int>(std::clamp<int64_t>(ms, 0, 24 * 3600 * 1000));
+}
+
+int EventFd() {
+  int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (fd < 0)
+    throw nova::Error(nova::ErrorKind::kFailed, std::string("eventfd: ") + strerror(errno));
+  return fd;
+}
+
+void Wake(int fd) {
+  uint64_t one = 1;
+  [[maybe_unused]] auto ignored = write(fd, &one, sizeof one);
 }
 
 void LogPriorityPolicy(const nova::PriorityPolicy& priority) {
@@ -70,35 +102,180 @@ std::optional<nova::PressureTrigger> ArmPressureTrigger(const nova::Config& conf
   return trigger;
 }
 
+// The real host, pinging the watchdog whenever the watcher reads memory or
+// waits inside a relief: a relief killing one agent after another is the
+// watcher at work, not stuck.
+class WatchdogWatchHost final : public nova::WatchHost {
+ public:
+  WatchdogWatchHost(nova::WatchHost& host, nova::Watchdog& watchdog)
+      : host_(host), watchdog_(watchdog) {}
+  nova::HostMemory ReadMemory() override {
+    watchdog_.PingIfDue(Clock::now());
+    return host_.ReadMemory();
+  }
+  std::vector<nova::AgentMemory> ReadAgents() override { return host_.ReadAgents(); }
+  void KillAgent(const std::string& agent, const nova::KillMarker& marker) override {
+    host_.KillAgent(agent, marker);
+  }
+  std::optional<uint64_t> AgentAnonMemory(const std::string& agent) override {
+    return host_.AgentAnonMemory(agent);
+  }
+  Clock::time_point Now() override { return host_.Now(); }
+  void Sleep(std::chrono::milliseconds duration) override {
+    watchdog_.PingIfDue(Clock::now());
+    host_.Sleep(duration);
+  }
+  void Emit(const nova::WatchEvent& event) override { host_.Emit(event); }
+
+ private:
+  nova::WatchHost& host_;
+  nova::Watchdog& watchdog_;
+};
+
+// The memory watcher's thread: checks memory when due or when the PSI
+// trigger fires, runs the reliefs asked for over the bus, publishes the
+// admission gate's state and pings the watchdog. Returns when `stop_fd` is
+// readable; an error ends novad (systemd restarts it).
+void WatchMemory(const nova::Config& config, nova::Systemd& systemd,
+                 const nova::OutcomeStore& outcomes, nova::AdmissionGate& gate,
+                 std::optional<nova::PressureTrigger> pressure, nova::Watchdog watchdog,
+                 nova::CallDispatch& dispatch, int stop_fd) {
+  nova::LinuxWatchHost linux_host(systemd, outcomes);
+  WatchdogWatchHost host(linux_host, watchdog);
+  nova::MemoryWatcher watcher(config, host, gate);
+
+  // The gate's state for `novactl status`: published at start (open) and
+  // at each change, whether the watcher's check or a relief made it.
+  std::string admission_file = std::string(nova::kRuntimeDir) + "/" + nova::kAdmissionStateFile;
+  std::optional<bool> published;
+  auto publish_admission = [&] {
+    if (published == gate.open()) return;
+    nova::AdmissionState state{gate.open(), nova::RealtimeUsec(),
+                               nova::ReadHostMemory().used_percent()};
+    try {
+      nova::WriteAdmissionState(admission_file, state);
+    } catch (const nova::Error& e) {
+      spdlog::warn("{}; novactl status cannot tell whether admission is closed", e.what());
+    }
+    published = gate.open();  // a failure is said once
+  };
+  publish_admission();
+
+  auto next_check = Clock::now();
+  for (;;) {
+    auto now = Clock::now();
+    if (now >= next_check) {
+      next_check = Clock::now() + watcher.Check();
+      publish_admission();
+    }
+    auto next_ping = watchdog.PingIfDue(Clock::now());
+    systemd.DrainMessages();
+
+    now = Clock::now();
+    int timeout = std::min(MillisecondsUntil(next_check, now), MillisecondsUntil(next_ping, now));
+    std::array<pollfd, 3> fds{{{stop_fd, POLLIN, 0},
+                               {pressure ? pressure->fd() : -1, POLLPRI, 0},
+                               {dispatch.watcher_fd(), POLLIN, 0}}};
+    if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
+      throw nova::Error(nova::ErrorKind::kFailed, std::string("poll: ") + std::strerror(errno));
+    }
+    if (fds[0].revents & POLLIN) return;
+    if (fds[1].revents & POLLPRI) {
+      next_check = Clock::now();  // memory pressure: look now
+    } else if (fds[1].revents & (POLLERR | POLLNVAL)) {
+      spdlog::warn("memory PSI trigger failed; the watcher relies on polling");
+      pressure.reset();
+    }
+    if (fds[2].revents & POLLIN) {
+      dispatch.RunWatcherWork(watcher);
+      publish_admission();
+    }
+  }
+}
+
+// The bus thread's loop: calls in (a bounded batch per turn, so that
+// replies go out during a flood), replies out, the priority sweep. Returns
+// on SIGTERM or SIGINT, or when the watcher failed (exit code 1).
+void ServeBus(sdbus::IConnection& connection, nova::CallDispatch& dispatch,
+              const nova::PriorityPolicy& priority, int signal_fd, int failed_fd, int* exit_code) {
+  nova::PrioritySweeper sweeper(priority);
+  auto next_sweep = Clock::now();
+  for (;;) {
+    auto now = Clock::now();
+    if (priority.enabled && now >= next_sweep) {
+      sweeper.Sweep();
+      next_sweep = now + nova::PrioritySweeper::kInterval;
+    }
+    dispatch.DeliverOutcomes();
+    bool more = false;
+    for (int i = 0; i < 64 && (more = nova::sdbus_compat::ProcessPending(connection)); ++i) {
+    }
+
+    now = Clock::now();
+    int timeout = more ? 0 : 24 * 3600 * 1000;
+    if (priority.enabled) timeout = std::min(timeout, MillisecondsUntil(next_sweep, now));
+    auto poll_data = connection.getEventLoopPollData();
+    int bus_timeout = poll_data.getPollTimeout();
+    if (bus_timeout >= 0) timeout = std::min(timeout, bus_timeout);
+    // Signals, the watcher's failure, finished work, then the bus's descriptors.
+    std::array<pollfd, 3 + nova::sdbus_compat::kBusPollFdCount> fds{
+        {{signal_fd, POLLIN, 0}, {failed_fd, POLLIN, 0}, {dispatch.outcome_fd(), POLLIN, 0}}};
+    auto bus_fds = nova::sdbus_compat::PollFds(poll_data);
+    std::copy(bus_fds.begin(), bus_fds.end(), fds.begin() + 3);
+    if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
+      throw nova::Error(nova::ErrorKind::kFailed, std::string("poll: ") + std::strerror(errno));
+    }
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo info{};
+      if (read(signal_fd, &info, sizeof info) > 0) {
+        spdlog::info("received signal {}, stopping; agents keep running", info.ssi_signo);
+      }
+      return;
+    }
+    if (fds[1].revents & POLLIN) {
+      *exit_code = 1;
+      return;
+    }
+  }
+}
+
+struct Worker {
+  std::unique_ptr<nova::Systemd> systemd;
+  std::unique_ptr<nova::AgentManager> manager;
+  std::thread thread;
+};
+
 int Run(const std::string& config_path) {
   nova::Config config = nova::LoadConfig(config_path);
-  auto systemd = nova::ConnectSystemd();
+  auto systemd = nova::ConnectSystemd();  // the bus thread's, for what novad finds at start
   nova::OutcomeStore outcomes(nova::kStateDir, nova::kRuntimeDir);
   nova::PriorityPolicy priority = nova::ReadPriorityPolicy();
   LogPriorityPolicy(priority);
-
   nova::AdmissionGate gate(config);
-  nova::LinuxWatchHost watch_host(*systemd, outcomes);
-  nova::MemoryWatcher watcher(config, watch_host, gate);
-  nova::AgentManager manager(*systemd, config, outcomes, nova::ReadHostMemory, nova::kAgentHookPath,
-                             priority, &gate);
+  nova::SpawnsInFlight in_flight;
 
   auto agents = systemd->AgentStates();
   spdlog::info("novad {} starting: systemd {}, {} running agent(s) found", nova::kVersion,
                systemd->Version(), std::count_if(agents.begin(), agents.end(), [](auto& a) {
                  return a.second.live();
                }));
+  systemd.reset();  // idle from here on: its signals would only pile up
 
   auto pressure = ArmPressureTrigger(config);
+  nova::Watchdog watchdog = nova::Watchdog::FromSystemd();
   spdlog::info(
       "memory watcher: admission closes at {}% (reopens below {}%), relief at {}% down to "
-      "below {}%{}; /proc/meminfo every {} to {}, {}",
+      "below {}%{}; /proc/meminfo every {} to {}, {}; {}",
       config.admission_percent, config.admission_reopen_percent, config.relief_percent,
       config.relief_target_percent, config.relief_dry_run ? " (dry run: reports only)" : "",
       nova::FormatDuration(config.watch_interval_max),
       nova::FormatDuration(config.watch_interval_min),
       pressure ? "PSI trigger at " + nova::FormatDuration(config.pressure_stall) + " stall per 1s"
-               : std::string("no PSI trigger"));
+               : std::string("no PSI trigger"),
+      watchdog.enabled()
+          ? "systemd watchdog " + nova::FormatDuration(*watchdog.timeout()) + ", pinged every " +
+                nova::FormatDuration(nova::WatchdogPingInterval(*watchdog.timeout()))
+          : std::string("no systemd watchdog"));
 
   spdlog::info(
       "limits: callers other than root get at most {} memory, {} tasks and {} per agent and {} "
@@ -112,83 +289,80 @@ int Run(const std::string& config_path) {
                 nova::FormatSize(nova::MemoryForAgents(config, nova::ReadHostMemory().total)) +
                 " set aside for agents)"
           : "by count (MaxAgents=" + std::to_string(config.max_agents) + ")");
+  spdlog::info(
+      "calls: {} workers, at most {} waiting and {} in progress per user other than root; start "
+      "jobs given {} (StartTimeout)",
+      kWorkers, kQueueLimits.max_waiting, kQueueLimits.max_per_caller,
+      nova::FormatDuration(config.start_timeout));
 
+  // Blocked before any thread starts, so that every thread inherits the
+  // mask and only the bus thread's signalfd sees them.
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
   sigprocmask(SIG_BLOCK, &mask, nullptr);
   int signal_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+  int stop_fd = EventFd();    // tells the watcher to stop
+  int failed_fd = EventFd();  // the watcher tells the bus thread it failed
 
+  nova::CallDispatch dispatch(kQueueLimits);
+  // Every connection is made and the name taken before any thread starts,
+  // so that novad fails at start with one line, not later. Calls arriving
+  // meanwhile wait in the bus's queue.
+  auto watch_systemd = nova::ConnectSystemd();
+  std::vector<Worker> workers(kWorkers);
+  for (auto& worker : workers) {
+    worker.systemd = nova::ConnectSystemd();
+    worker.manager = std::make_unique<nova::AgentManager>(
+        *worker.systemd, config, outcomes, nova::ReadHostMemory, nova::kAgentHookPath, priority,
+        &gate, &in_flight);
+  }
   auto connection = sdbus::createSystemBusConnection();
-  nova::NovaService service(*connection, manager, watcher);
+  nova::NovaService service(*connection, dispatch);
   connection->requestName(nova::sdbus_compat::ServiceName(nova::kBusName));
-  spdlog::info("serving {} on the system bus", nova::kBusName);
 
-  // The gate's state for `novactl status`: published at start (open) and
-  // at each change, whether the watcher's check or a relief made it.
-  std::string admission_file = std::string(nova::kRuntimeDir) + "/" + nova::kAdmissionStateFile;
-  std::optional<bool> published;
-  auto publish_admission = [&] {
-    if (published == gate.open()) return;
-    nova::AdmissionState state{gate.open(), nova::RealtimeUsec(),
-                               nova::ReadHostMemory().used_percent()};
+  std::thread watcher_thread([&, pressure = std::move(pressure)]() mutable {
     try {
-      nova::WriteAdmissionState(admission_file, state);
-      published = gate.open();
-    } catch (const nova::Error& e) {
-      spdlog::warn("{}; novactl status cannot tell whether admission is closed", e.what());
-      published = gate.open();  // said once
+      WatchMemory(config, *watch_systemd, outcomes, gate, std::move(pressure), watchdog, dispatch,
+                  stop_fd);
+    } catch (const std::exception& e) {
+      spdlog::critical("memory watcher stopped: {}", e.what());
+      Wake(failed_fd);
     }
-  };
-  publish_admission();
+  });
+  for (auto& worker : workers) {
+    worker.thread =
+        std::thread([&dispatch, manager = worker.manager.get()] { dispatch.RunWorker(*manager); });
+  }
+  spdlog::info("serving {} on the system bus", nova::kBusName);
+  nova::NotifyReady();
 
-  nova::PrioritySweeper sweeper(priority);
-  auto next_sweep = Clock::now();
-  auto next_check = Clock::now();
+  int exit_code = 0;
+  try {
+    ServeBus(*connection, dispatch, priority, signal_fd, failed_fd, &exit_code);
+  } catch (const std::exception& e) {
+    spdlog::critical("bus thread stopped: {}", e.what());
+    exit_code = 1;
+  }
 
-  for (;;) {
-    auto now = Clock::now();
-    if (now >= next_check) {
-      next_check = Clock::now() + watcher.Check();
-      now = Clock::now();
-    }
-    if (priority.enabled && now >= next_sweep) {
-      sweeper.Sweep();
-      next_sweep = now + nova::PrioritySweeper::kInterval;
-    }
+  // Stopping: no new call is taken, waiting ones are answered, the watcher
+  // stops, each worker ends its call in progress, their replies go out.
+  nova::NotifyStopping();
+  dispatch.Close();
+  Wake(stop_fd);
+  watcher_thread.join();
+  for (auto& worker : workers) worker.thread.join();
+  try {
+    dispatch.DeliverOutcomes();
     while (nova::sdbus_compat::ProcessPending(*connection)) {
     }
-    publish_admission();
-
-    now = Clock::now();
-    int timeout = MillisecondsUntil(next_check, now);
-    if (priority.enabled) timeout = std::min(timeout, MillisecondsUntil(next_sweep, now));
-    auto poll_data = connection->getEventLoopPollData();
-    int bus_timeout = poll_data.getPollTimeout();
-    if (bus_timeout >= 0) timeout = std::min(timeout, bus_timeout);
-    // The signal fd, the PSI trigger, then the bus's descriptors.
-    std::array<pollfd, 2 + nova::sdbus_compat::kBusPollFdCount> fds{
-        {{signal_fd, POLLIN, 0}, {pressure ? pressure->fd() : -1, POLLPRI, 0}}};
-    auto bus_fds = nova::sdbus_compat::PollFds(poll_data);
-    std::copy(bus_fds.begin(), bus_fds.end(), fds.begin() + 2);
-    if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
-      throw nova::Error(nova::ErrorKind::kFailed, std::string("poll: ") + std::strerror(errno));
-    }
-    if (fds[0].revents & POLLIN) {
-      signalfd_siginfo info{};
-      if (read(signal_fd, &info, sizeof info) > 0) {
-        spdlog::info("received signal {}, stopping; agents keep running", info.ssi_signo);
-      }
-      return 0;
-    }
-    if (fds[1].revents & POLLPRI) {
-      next_check = Clock::now();  // memory pressure: look now
-    } else if (fds[1].revents & (POLLERR | POLLNVAL)) {
-      spdlog::warn("memory PSI trigger failed; the watcher relies on polling");
-      pressure.reset();
-    }
+    connection->releaseName(nova::sdbus_compat::ServiceName(nova::kBusName));
+  } catch (const std::exception& e) {
+    spdlog::warn("while stopping: {}", e.what());
   }
+  spdlog::info("stopped");
+  return exit_code;
 }
 
 }  // namespace

@@ -33,12 +33,14 @@ AgentLoad MeasureLoad(const std::vector<AgentUnitInfo>& units, uint64_t memory_t
 }
 
 AdmissionGate::Change AdmissionGate::Observe(double used_percent) {
-  if (open_ && used_percent >= config_.admission_percent) {
-    open_ = false;
+  std::lock_guard lock(observe_);
+  bool open = open_.load(std::memory_order_relaxed);
+  if (open && used_percent >= config_.admission_percent) {
+    open_.store(false, std::memory_order_release);
     return Change::kClosed;
   }
-  if (!open_ && used_percent < config_.admission_reopen_percent) {
-    open_ = true;
+  if (!open && used_percent < config_.admission_reopen_percent) {
+    open_.store(true, std::memory_order_release);
     return Change::kReopened;
   }
   return Change::kNone;

@@ -2,7 +2,9 @@
 // figures read elsewhere, so they are tested exactly.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,17 +33,20 @@ AgentLoad MeasureLoad(const std::vector<AgentUnitInfo>& units, uint64_t memory_t
 
 // Admission with hysteresis, so that it does not flap around one number: it
 // closes when host memory reaches AdmissionPercent and reopens only once it
-// is below AdmissionReopenPercent. novad's watcher feeds it.
+// is below AdmissionReopenPercent. novad's watcher thread feeds it and its
+// spawn workers read it: thread-safe (each Observe is one transition, open()
+// never blocks).
 class AdmissionGate {
  public:
   enum class Change { kNone, kClosed, kReopened };
   explicit AdmissionGate(const Config& config) : config_(config) {}
   Change Observe(double used_percent);
-  bool open() const { return open_; }
+  bool open() const { return open_.load(std::memory_order_acquire); }
 
  private:
   const Config& config_;
-  bool open_ = true;
+  std::mutex observe_;
+  std::atomic<bool> open_{true};
 };
 
 // The gate's state as novad publishes it in RUNTIME/admission.json, so that

@@ -136,6 +136,14 @@ const std::map<std::string, Key, std::less<>>& Keys() {
         },
         "a duration such as 15min, or 0 for none"}},
       {"TimeoutStop", {Duration(&Config::timeout_stop), "a duration such as 10s"}},
+      {"StartTimeout",
+       {[](Config& c, std::string_view v) {
+          auto d = ParseDuration(v);
+          bool ok = d && *d >= kMinStartTimeout && *d <= kMaxStartTimeout;
+          if (ok) c.start_timeout = *d;
+          return ok;
+        },
+        "a duration from 1s to 2min such as 60s"}},
       {"AdmissionPercent", Percent(&Config::admission_percent, Ends::kExcluded)},
       {"AdmissionReopenPercent", Percent(&Config::admission_reopen_percent, Ends::kExcluded)},
       {"ReliefPercent", Percent(&Config::relief_percent, Ends::kExcluded)},

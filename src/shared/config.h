@@ -21,6 +21,9 @@ inline constexpr Usec kMinRuntime = std::chrono::seconds(1);
 inline constexpr uint64_t kMinMemoryMax = 16ULL << 20;  // 16M
 inline constexpr uint64_t kMaxTasksMax = 4194304;       // the kernel's pid_max limit
 inline constexpr Usec kMaxRuntime = std::chrono::hours(24 * 7);
+// StartTimeout's bounds: novactl's calls give up after 180 s.
+inline constexpr Usec kMinStartTimeout = std::chrono::seconds(1);
+inline constexpr Usec kMaxStartTimeout = std::chrono::seconds(120);
 
 struct Config {
   // Per-agent defaults (each overridable per spawn).
@@ -29,6 +32,9 @@ struct Config {
   Usec runtime_max = std::chrono::minutes(30);
   Usec soft_timeout = std::chrono::minutes(15);
   Usec timeout_stop = std::chrono::seconds(10);
+  // How long a spawn waits for its start job; past it novad kills and
+  // removes the unit and the spawn fails (a workdir that never answers).
+  Usec start_timeout = std::chrono::seconds(60);
   // The most a caller other than root may ask for; the defaults above stay
   // within them. Agents and the nova group are not trusted with the host.
   uint64_t memory_max_ceiling = 4ULL << 30;

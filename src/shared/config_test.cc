@@ -110,6 +110,7 @@ TEST(Config, ParsesEveryKey) {
       "RuntimeMax=1h\n"
       "SoftTimeout=0\n"
       "TimeoutStop=5s\n"
+      "StartTimeout=20s\n"
       "AdmissionPercent=80\n"
       "AdmissionReopenPercent=72.5\n"
       "ReliefDryRun=yes\n"
@@ -132,6 +133,8 @@ TEST(Config, ParsesEveryKey) {
   EXPECT_EQ(c.runtime_max, std::chrono::hours(1));
   EXPECT_EQ(c.soft_timeout, Usec(0));
   EXPECT_EQ(c.timeout_stop, std::chrono::seconds(5));
+  EXPECT_EQ(c.start_timeout, std::chrono::seconds(20));
+  EXPECT_EQ(Config{}.start_timeout, std::chrono::seconds(60));
   EXPECT_EQ(c.admission_percent, 80);
   EXPECT_EQ(c.relief_percent, 90);
   EXPECT_EQ(c.relief_target_percent, 70);
@@ -159,9 +162,17 @@ TEST(Config, UnknownKeyNamesTheLineAndTheKnownKeys) {
             "MaxAgents, "
             "MaxAgentsPerUser, MemoryMax, MemoryMaxCeiling, PressureStall, "
             "ReliefConfirmTimeout, ReliefDryRun, ReliefPercent, ReliefTargetPercent, "
-            "RuntimeMax, RuntimeMaxCeiling, Sandbox, SandboxMinimum, SoftTimeout, "
+            "RuntimeMax, RuntimeMaxCeiling, Sandbox, SandboxMinimum, SoftTimeout, StartTimeout, "
             "SystemSharePercent, TasksMax, "
             "TasksMaxCeiling, TimeoutStop, WatchIntervalMax, WatchIntervalMin");
+}
+
+TEST(Config, StartTimeoutStaysWithinNovactlsCallTimeout) {
+  EXPECT_EQ(Problem("StartTimeout=3min"),
+            "/etc/nova/nova.conf:1: StartTimeout=\"3min\" is not valid; expected a duration from "
+            "1s to 2min such as 60s");
+  EXPECT_NE(Problem("StartTimeout=0"), "");
+  EXPECT_EQ(Problem("StartTimeout=2min"), "");
 }
 
 TEST(Config, BadValueNamesKeyValueAndAccepted) {

@@ -8,7 +8,7 @@ namespace {
 
 constexpr std::string_view kPrefix = "org.nova.Nova1.Error.";
 
-constexpr std::array<std::pair<ErrorKind, std::string_view>, 8> kNames = {{
+constexpr std::array<std::pair<ErrorKind, std::string_view>, 9> kNames = {{
     {ErrorKind::kFailed, "Failed"},
     {ErrorKind::kInvalidArgument, "InvalidArgument"},
     {ErrorKind::kAdmissionRefused, "AdmissionRefused"},
@@ -17,6 +17,7 @@ constexpr std::array<std::pair<ErrorKind, std::string_view>, 8> kNames = {{
     {ErrorKind::kPermissionDenied, "PermissionDenied"},
     {ErrorKind::kSpawnFailed, "SpawnFailed"},
     {ErrorKind::kUnavailable, "Unavailable"},
+    {ErrorKind::kBusy, "Busy"},
 }};
 
 }  // namespace
@@ -59,6 +60,7 @@ const char* const kExitCodeHelp =
     "  5  no such agent\n"
     "  6  permission denied (including above an operator's ceiling)\n"
     "  7  the agent failed to start\n"
-    "  8  novad or systemd unreachable\n";
+    "  8  novad or systemd unreachable\n"
+    "  9  novad busy: too many calls at once (try again)\n";
 
 }  // namespace nova

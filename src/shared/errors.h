@@ -18,6 +18,7 @@ enum class ErrorKind {
   kPermissionDenied,  // the caller may not do this (or ask this much); exit 6
   kSpawnFailed,       // systemd could not start the agent; exit 7
   kUnavailable,       // novad or systemd cannot be reached; exit 8
+  kBusy,              // novad holds as many calls as it queues (or the caller's share); exit 9
 };
 
 class Error : public std::runtime_error {

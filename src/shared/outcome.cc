@@ -92,8 +92,10 @@ namespace {
 
 void WriteFileAtomically(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
+  // One temporary file per thread: novad's workers and watcher may write
+  // the same agent's file at once (a kill marker), and the last rename wins.
   fs::path tmp = path;
-  tmp += ".tmp";
+  tmp += "." + std::to_string(::gettid()) + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
     out << text;

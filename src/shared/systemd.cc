@@ -2,7 +2,8 @@
 // systemd-run: one private connection, subscribed and matching JobRemoved
 // before the job is created; the reply's job path is then awaited by
 // dispatching queued and new messages until the job is removed or the
-// deadline passes. Nothing here runs a thread.
+// deadline passes. Nothing here runs a thread; novad gives each of its
+// threads a connection of its own.
 #include "systemd.h"
 
 #include <poll.h>
@@ -235,6 +236,11 @@ class SdbusSystemd final : public Systemd {
     return states;
   }
 
+  void DrainMessages() override {
+    while (sdbus_compat::ProcessPending(*connection_)) {
+    }
+  }
+
   std::vector<AgentUnitInfo> ListAgents() override {
     std::vector<AgentUnitInfo> agents;
     for (const auto& u : manager_.ListUnitsByPatterns({}, {"nova-agent-*.service"})) {
@@ -317,8 +323,7 @@ class SdbusSystemd final : public Systemd {
       uint64_t now = NowUsec(CLOCK_MONOTONIC);
       if (now >= end) {
         manager_.awaited_job = {};
-        throw Error(ErrorKind::kFailed, "systemd job " + std::string(job) +
-                                            " did not finish within " + FormatDuration(deadline));
+        return kJobDeadlinePassed;
       }
       auto poll_data = connection_->getEventLoopPollData();
       int timeout_ms = static_cast<int>((end - now + 999) / 1000);

@@ -57,6 +57,12 @@ struct UnitState {
   bool live() const { return IsLiveState(active_state); }
 };
 
+// What StartTransientUnit and StopUnit return when the job did not finish
+// within the deadline (the job itself goes on in systemd).
+inline constexpr const char* kJobDeadlinePassed = "deadline";
+
+// One connection to systemd; use it from one thread at a time (novad gives
+// each of its threads its own).
 class Systemd {
  public:
   virtual ~Systemd() = default;
@@ -66,14 +72,14 @@ class Systemd {
 
   // Creates and starts a transient unit, with `aux` units created alongside
   // it, subscribed to its job before the call, and waits for the job to
-  // finish. Returns the job result ("done", "failed", "timeout"...). Throws
-  // AlreadyRunning if the unit exists.
+  // finish. Returns the job result ("done", "failed", "timeout"...), or
+  // kJobDeadlinePassed. Throws AlreadyRunning if the unit exists.
   virtual std::string StartTransientUnit(const std::string& unit, const UnitProperties& properties,
                                          const AuxUnits& aux, Usec deadline) = 0;
 
   // Stops a unit and waits for the job until `deadline`, or not at all when
-  // there is none ("queued"). Returns the job's result; "done" when the unit
-  // is already gone.
+  // there is none ("queued"). Returns the job's result (kJobDeadlinePassed
+  // past the deadline); "done" when the unit is already gone.
   virtual std::string StopUnit(const std::string& unit, std::optional<Usec> deadline) = 0;
 
   // Sends `signal` to `whom` ("main", "all") of a unit.
@@ -98,6 +104,11 @@ class Systemd {
 
   // Every loaded agent unit.
   virtual std::vector<AgentUnitInfo> ListAgents() = 0;
+
+  // Handles, without blocking, what systemd sent this connection meanwhile
+  // (its signals), so that a connection that rarely waits for a job does not
+  // let them pile up.
+  virtual void DrainMessages() {}
 
   // The state of every loaded agent unit, by agent name; one call, whatever
   // their number.
