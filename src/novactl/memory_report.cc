@@ -64,7 +64,7 @@ std::string FormatWatchFrame(const WatchFrame& f, const Config& c) {
   }
   out += RenderTable({"AGENT", "MEMORY", "LIMIT", "OF HOST"}, rows);
   return out + "\n" + std::to_string(f.agents.size()) + " agent(s), " + FormatSize(sum) +
-         " in all; largest first (relief's kill order).\n";
+         " in all; largest first (relief's order for steady agents).\n";
 }
 
 nlohmann::json WatchFrameToJson(const WatchFrame& f, const Config& c) {
