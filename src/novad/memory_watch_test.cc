@@ -118,12 +118,14 @@ std::vector<RankedVictim> SteadyRanking(const std::vector<AgentMemory>& agents) 
 
 TEST(PlanRelief, TakesTheLargestUntilBelowTheTarget) {
   HostMemory m{100 * kGiB, 4 * kGiB};  // 96% used
-  auto plan = PlanRelief(m, 75, SteadyRanking({{"a", 5 * kGiB}, {"b", 20 * kGiB}, {"c", 10 * kGiB}}));
+  auto plan =
+      PlanRelief(m, 75, SteadyRanking({{"a", 5 * kGiB}, {"b", 20 * kGiB}, {"c", 10 * kGiB}}));
   // 96 - 20 = 76 (not below 75), - 10 = 66.
   ASSERT_EQ(plan.size(), 2u);
   EXPECT_EQ(plan[0].memory.agent, "b");
   EXPECT_EQ(plan[1].memory.agent, "c");
-  EXPECT_TRUE(PlanRelief(HostMemory{100 * kGiB, 30 * kGiB}, 75, SteadyRanking({{"a", kGiB}})).empty());
+  EXPECT_TRUE(
+      PlanRelief(HostMemory{100 * kGiB, 30 * kGiB}, 75, SteadyRanking({{"a", kGiB}})).empty());
 }
 
 TEST(PollInterval, ShrinksWithTheHeadroomToRelief) {

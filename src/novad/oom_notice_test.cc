@@ -114,10 +114,11 @@ class FakeOom : public OomSource {
     for (auto& c : counts) {
       if (c.agent == agent) ++c.oom_kills;
     }
-    log.push_back("oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,"
-                  "oom_memcg=/nova.slice/nova-agents.slice/nova-agent-" +
-                  agent + ".service,task_memcg=/nova.slice/nova-agents.slice/nova-agent-" + agent +
-                  ".service,task=" + comm + ",pid=" + std::to_string(pid) + ",uid=0");
+    log.push_back(
+        "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,"
+        "oom_memcg=/nova.slice/nova-agents.slice/nova-agent-" +
+        agent + ".service,task_memcg=/nova.slice/nova-agents.slice/nova-agent-" + agent +
+        ".service,task=" + comm + ",pid=" + std::to_string(pid) + ",uid=0");
     log.push_back("Memory cgroup out of memory: Killed process " + std::to_string(pid) + " (" +
                   comm + ") total-vm:1kB, anon-rss:1kB");
   }

@@ -73,8 +73,9 @@ std::vector<RankedVictim> RankVictims(const std::vector<AgentMemory>& agents,
 
 std::string VictimReason(const RankedVictim& v, std::chrono::microseconds horizon) {
   if (v.growing) {
-    return "growing " + FormatSize(static_cast<uint64_t>(v.growth_per_second)) + "/s, " +
-           FormatSize(v.projected) + " projected in " + FormatDuration(horizon);
+    return "growing " + FormatSize(static_cast<uint64_t>(v.growth_per_second)) + "/s at " +
+           FormatSize(v.memory.current) + ", " + FormatSize(v.projected) + " projected in " +
+           FormatDuration(horizon);
   }
   bool shrinking = v.growth_per_second <= -static_cast<double>(kSteadyBytesPerSecond);
   return std::string("largest, ") + (shrinking ? "shrinking" : "steady") + " at " +

@@ -84,8 +84,8 @@ TEST(RankVictims, ShrinkingProjectsToItsCurrentMemory) {
     growth.Observe({{"shrinker", (600 - 50 * i) * kMiB, 0}, {"steady", 400 * kMiB, 0}}, c.now);
     if (i < 5) c.Advance(milliseconds(100));
   }
-  auto ranked = RankVictims({{"shrinker", 350 * kMiB, 0}, {"steady", 400 * kMiB, 0}}, growth,
-                            c.now, seconds(5));
+  auto ranked = RankVictims({{"shrinker", 350 * kMiB, 0}, {"steady", 400 * kMiB, 0}}, growth, c.now,
+                            seconds(5));
   EXPECT_EQ(Names(ranked), std::vector<std::string>({"steady", "shrinker"}));
   EXPECT_LT(ranked[1].growth_per_second, 0);
   EXPECT_EQ(ranked[1].projected, 350 * kMiB);  // never below what it holds
@@ -98,8 +98,8 @@ TEST(RankVictims, AProjectionStopsAtTheAgentsOwnLimit) {
   growth.Observe({{"capped", 100 * kMiB, 256 * kMiB}, {"steady", 300 * kMiB, 0}}, c.now);
   c.Advance(milliseconds(500));
   growth.Observe({{"capped", 200 * kMiB, 256 * kMiB}, {"steady", 300 * kMiB, 0}}, c.now);
-  auto ranked = RankVictims({{"capped", 200 * kMiB, 256 * kMiB}, {"steady", 300 * kMiB, 0}},
-                            growth, c.now, seconds(5));
+  auto ranked = RankVictims({{"capped", 200 * kMiB, 256 * kMiB}, {"steady", 300 * kMiB, 0}}, growth,
+                            c.now, seconds(5));
   // 200M/s for 5s would be 1.2G, but its MemoryMax is 256M: the kernel
   // OOM-kills it there, so the steady 300M agent holds more.
   EXPECT_EQ(Names(ranked), std::vector<std::string>({"steady", "capped"}));
@@ -148,8 +148,8 @@ TEST(RankVictims, AnAgentCannotMakeAnotherLookLikeTheRunaway) {
     growth.Observe({{"attacker", attacker, 0}, {"victim", 400 * kMiB, 0}}, c.now);
     if (i < 10) c.Advance(milliseconds(100));
   }
-  auto ranked = RankVictims({{"attacker", 100 * kMiB, 0}, {"victim", 400 * kMiB, 0}}, growth,
-                            c.now, seconds(5));
+  auto ranked = RankVictims({{"attacker", 100 * kMiB, 0}, {"victim", 400 * kMiB, 0}}, growth, c.now,
+                            seconds(5));
   EXPECT_EQ(ranked[1].memory.agent == "victim" ? ranked[1].projected : ranked[0].projected,
             400 * kMiB);
   EXPECT_EQ(growth.Rate("victim", c.now), 0);

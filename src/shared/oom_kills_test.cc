@@ -24,14 +24,15 @@ TEST(OomKills, WrittenAndReadBack) {
 }
 
 TEST(OomKills, Described) {
-  AgentOomKills k{1, 2, "cc1plus", 1234, 0};
+  AgentOomKills k{1, 2, "cc1plus", 1234, 1700000000000000};
   std::string text = DescribeOomKills(k);
-  EXPECT_EQ(text.substr(0, 29), "2 (last: cc1plus, pid 1234, ");
+  EXPECT_EQ(text.substr(0, 28), "2 (last: cc1plus, pid 1234, ");
   EXPECT_EQ(DescribeOomKills(AgentOomKills{}), "0");
   // A raw control character (the file was not novad's) is escaped.
-  EXPECT_EQ(DescribeOomKills(AgentOomKills{1, 1, "\x1b[2J", 5, 0}).find('\x1b'),
-            std::string::npos);
-  EXPECT_NE(DescribeOomKills(AgentOomKills{1, 1, "", 0, 0}).find("not named"), std::string::npos);
+  EXPECT_EQ(DescribeOomKills(AgentOomKills{1, 1, "\x1b[2J", 5, 1}).find('\x1b'), std::string::npos);
+  EXPECT_NE(DescribeOomKills(AgentOomKills{1, 1, "", 0, 1}).find("not named"), std::string::npos);
+  // Counts novad found at its first look, with nothing recorded before.
+  EXPECT_EQ(DescribeOomKills(AgentOomKills{1, 3, "", 0, 0}), "3 (before novad began to watch)");
 }
 
 }  // namespace
