@@ -107,6 +107,11 @@ bool MemoryWatcher::AwaitMemoryBack(const std::string& victim) {
     auto anon = host_.AgentAnonMemory(victim);
     if (!anon || *anon <= kResidualAnonMemory) return true;
     if (host_.Now() >= deadline) return false;
+    // The others go on growing meanwhile; the next choice needs fresh samples.
+    if (!growth_.last_observed() ||
+        host_.Now() - *growth_.last_observed() >= kGrowthSampleSpacing) {
+      ObserveAgents();
+    }
     host_.Sleep(std::chrono::milliseconds(5));
   }
 }

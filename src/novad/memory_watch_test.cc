@@ -38,6 +38,7 @@ class FakeHost : public WatchHost {
   uint64_t other_used = 10 * kGiB;  // memory that is not the agents'
   std::map<std::string, Agent> agents;
   std::chrono::milliseconds release_delay{20};
+  std::map<std::string, uint64_t> growth_per_second;  // applied as the clock moves
   bool never_release = false;
   std::string refuse_kill;  // KillAgent throws for this agent
   std::chrono::steady_clock::time_point clock;
@@ -97,7 +98,12 @@ class FakeHost : public WatchHost {
     return a.memory;
   }
   std::chrono::steady_clock::time_point Now() override { return clock; }
-  void Sleep(std::chrono::milliseconds d) override { clock += d; }
+  void Sleep(std::chrono::milliseconds d) override {
+    clock += d;
+    for (const auto& [name, rate] : growth_per_second) {
+      if (!agents[name].killed) agents[name].memory += rate / 1000 * d.count();
+    }
+  }
   void Emit(const WatchEvent& event) override { events.push_back(event); }
   OomSource& Oom() override { return oom; }
   NoOom oom;
@@ -358,6 +364,36 @@ TEST(MemoryWatcherCheck, KillsTheGrowerBeforeALargerSteadyAgent) {
   EXPECT_NE(kill->message.find("relief killed agent grower (growing"), std::string::npos);
   EXPECT_GT(kill->agent_projected, 40 * kGiB);
   EXPECT_NE(host.markers[0].reason.find("chosen as growing"), std::string::npos);
+}
+
+// The relief VM case: the largest goes first, its memory takes seconds to
+// come back, and meanwhile a smaller agent keeps growing. The next choice
+// must still see it growing, not a tracker gone stale during the wait.
+TEST(Relieve, KeepsSamplingWhileAVictimGivesItsMemoryBack) {
+  Config c;
+  FakeHost host;
+  host.release_delay = std::chrono::seconds(2);
+  host.Add("big", 20);
+  host.Add("small", 10);
+  host.Add("mid", 12);
+  host.SetUsedPercent(99);  // 79% once big is gone: relief goes on
+  host.growth_per_second["small"] = kGiB / 2;  // 0.5 GiB/s: 11G then, 13.5G in 5s
+  AdmissionGate gate(c);
+  MemoryWatcher watcher(c, host, gate);
+  for (int i = 0; i < 5; ++i) {
+    watcher.Check();  // samples, then relief: used stays above 95 until big is back
+    if (!host.kills.empty()) break;
+  }
+  ASSERT_GE(host.kills.size(), 2u);
+  EXPECT_EQ(host.kills[0], "big");
+  EXPECT_EQ(host.kills[1], "small");  // 11G and growing, before the steady 12G mid
+  std::vector<std::string> reasons;
+  for (const auto& e : host.events) {
+    if (e.action == "kill") reasons.push_back(e.agent + ": " + e.reason);
+  }
+  ASSERT_GE(reasons.size(), 2u);
+  EXPECT_EQ(reasons[0], "big: largest, steady at 20G");
+  EXPECT_EQ(reasons[1].rfind("small: growing 512M/s at 11G, ", 0), 0u) << reasons[1];
 }
 
 TEST(MemoryWatcherCheck, FarFromReliefAgentsAreNotSampled) {
