@@ -376,7 +376,7 @@ TEST(Relieve, KeepsSamplingWhileAVictimGivesItsMemoryBack) {
   host.Add("big", 20);
   host.Add("small", 10);
   host.Add("mid", 12);
-  host.SetUsedPercent(99);  // 79% once big is gone: relief goes on
+  host.SetUsedPercent(99);                     // 79% once big is gone: relief goes on
   host.growth_per_second["small"] = kGiB / 2;  // 0.5 GiB/s: 11G then, 13.5G in 5s
   AdmissionGate gate(c);
   MemoryWatcher watcher(c, host, gate);
