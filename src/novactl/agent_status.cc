@@ -80,6 +80,23 @@ nlohmann::json OrNull(const std::optional<T>& value) {
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
 
+std::string OomKills(const AgentRow& row) {
+  return row.oom_kills ? DescribeOomKills(*row.oom_kills) : "0";
+}
+
+nlohmann::json LastOomKillJson(const AgentRow& row) {
+  if (!row.oom_kills || row.oom_kills->count == 0 || row.oom_kills->last_usec == 0) {
+    return nullptr;
+  }
+  const AgentOomKills& k = *row.oom_kills;
+  return {{"process", k.last_process.empty()
+                          ? nlohmann::json(nullptr)
+                          : nlohmann::json(FindControl(k.last_process) ? Printable(k.last_process)
+                                                                       : k.last_process)},
+          {"pid", k.last_pid == 0 ? nlohmann::json(nullptr) : nlohmann::json(k.last_pid)},
+          {"time_usec", k.last_usec}};
+}
+
 nlohmann::json AgentJson(const AgentRow& row, const StatusReport& report) {
   const AgentUnitInfo& u = row.unit;
   nlohmann::json memory = {{"current_bytes", OrNull(u.memory_current)},
@@ -114,6 +131,8 @@ nlohmann::json AgentJson(const AgentRow& row, const StatusReport& report) {
       {"command", u.argv},
       {"last_outcome",
        row.last_outcome ? OutcomeToJson(*row.last_outcome) : nlohmann::json(nullptr)},
+      {"oom_kills", row.oom_kills ? row.oom_kills->count : 0},
+      {"last_oom_kill", LastOomKillJson(row)},
   };
 }
 
@@ -179,6 +198,17 @@ std::string AdmissionLine(const StatusReport& r) {
   return buf;
 }
 
+void AttachOomKills(
+    StatusReport& report, const OomKillsByAgent& kills,
+    const std::function<std::optional<uint64_t>(const std::string&)>& cgroup_id_of) {
+  for (auto& row : report.agents) {
+    auto it = kills.find(row.unit.name);
+    if (it == kills.end() || it->second.count == 0) continue;
+    auto id = cgroup_id_of(row.unit.name);
+    if (id && *id == it->second.cgroup_id) row.oom_kills = it->second;
+  }
+}
+
 StatusReport BuildStatusReport(const HostMemory& memory, const Config& config,
                                const std::vector<AgentUnitInfo>& units,
                                const std::vector<Outcome>& outcomes, int64_t now_usec) {
@@ -193,7 +223,7 @@ StatusReport BuildStatusReport(const HostMemory& memory, const Config& config,
   for (const auto& o : outcomes) by_name[o.agent] = o;
   for (const auto& u : units) {
     if (!u.live()) continue;
-    AgentRow row{u, std::nullopt, std::nullopt};
+    AgentRow row{u, std::nullopt, std::nullopt, std::nullopt};
     if (auto it = by_name.find(u.name); it != by_name.end()) {
       row.last_outcome = it->second;
       by_name.erase(it);
@@ -245,6 +275,14 @@ std::string FormatStatus(const StatusReport& r, bool all) {
     out += "\n" + RenderTable({"NAME", "STATE", "MEMORY", "%HOST", "TASKS", "CPU", "RUNTIME",
                                "SOFT", "HARD", "USER", "WORKDIR", "LAST OUTCOME", "COMMAND"},
                               rows);
+    // OOM kills inside running agents (OOMPolicy=continue: the agent goes on).
+    std::string oom;
+    for (const auto& row : r.agents) {
+      if (row.oom_kills && row.oom_kills->count > 0) {
+        oom += "  " + Printable(row.unit.name) + ": " + OomKills(row) + "\n";
+      }
+    }
+    if (!oom.empty()) out += "\nOOM kills inside running agents:\n" + oom;
   }
   if (all && !r.finished.empty()) {
     std::vector<std::vector<std::string>> rows;
@@ -296,6 +334,7 @@ std::string FormatAgent(const StatusReport& r, const std::string& name) {
                          " (systemd-analyze security)"},
         {"Command:", JoinCommand(u.argv, 0)},
         {"Last outcome:", LastOutcome(row)},
+        {"OOM kills:", OomKills(row)},
     };
     std::string table = RenderTable({"", ""}, rows);
     return table.substr(table.find('\n') + 1);

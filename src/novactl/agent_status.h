@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 #include "admission.h"
 #include "config.h"
 #include "meminfo.h"
+#include "oom_kills.h"
 #include "outcome.h"
 #include "systemd.h"
 
@@ -23,6 +25,8 @@ struct AgentRow {
   // systemd-analyze security's exposure, 0.0-10.0, when measured (only for
   // `status NAME`: it takes a moment per agent).
   std::optional<double> exposure;
+  // OOM kills inside this run of the agent, as novad recorded them.
+  std::optional<AgentOomKills> oom_kills;
 };
 
 struct StatusReport {
@@ -43,6 +47,12 @@ struct StatusReport {
 // One line on admission when it is not simply open: closed (and whether
 // hysteresis is what holds it closed), or unknown with novad down; "" else.
 std::string AdmissionLine(const StatusReport& report);
+
+// Gives each live agent the OOM kills novad recorded for its current cgroup
+// (`cgroup_id_of` maps a name to its cgroup's id, nullopt when gone), so a
+// record of an earlier run under the same name is never shown.
+void AttachOomKills(StatusReport& report, const OomKillsByAgent& kills,
+                    const std::function<std::optional<uint64_t>(const std::string&)>& cgroup_id_of);
 
 StatusReport BuildStatusReport(const HostMemory& memory, const Config& config,
                                const std::vector<AgentUnitInfo>& units,

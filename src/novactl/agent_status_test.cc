@@ -240,5 +240,41 @@ TEST(Status, OneAgentShowsItsSandboxAndExposure) {
   EXPECT_TRUE(StatusToJson(r)["agents"][0]["sandbox"]["exposure"].is_null());
 }
 
+// OOM kills inside a running agent, as novad recorded them: shown only for
+// the cgroup they were counted in, the process name escaped.
+TEST(Status, OomKillsInsideARunningAgent) {
+  StatusReport r = Report();
+  OomKillsByAgent kills = {{"a1", AgentOomKills{77, 2, "cc1plus", 1234, kNow - 5'000'000}},
+                           {"gone", AgentOomKills{5, 1, "x", 1, kNow}}};
+  AttachOomKills(r, kills, [](const std::string&) { return std::optional<uint64_t>(77); });
+  ASSERT_TRUE(r.agents[0].oom_kills);
+  EXPECT_THAT(FormatAgent(r, "a1"),
+              testing::HasSubstr("OOM kills:      2 (last: cc1plus, pid 1234, "));
+  EXPECT_THAT(
+      FormatStatus(r, false),
+      testing::HasSubstr("OOM kills inside running agents:\n  a1: 2 (last: cc1plus, pid 1234, "));
+  nlohmann::json j = StatusToJson(r);
+  EXPECT_EQ(j["agents"][0]["oom_kills"], 2);
+  EXPECT_EQ(j["agents"][0]["last_oom_kill"]["process"], "cc1plus");
+  EXPECT_EQ(j["agents"][0]["last_oom_kill"]["pid"], 1234);
+  EXPECT_EQ(j["agents"][0]["last_oom_kill"]["time_usec"], kNow - 5'000'000);
+
+  // A record of an earlier run under the same name (another cgroup) is not this run's.
+  StatusReport other = Report();
+  AttachOomKills(other, kills, [](const std::string&) { return std::optional<uint64_t>(78); });
+  EXPECT_FALSE(other.agents[0].oom_kills);
+  EXPECT_THAT(FormatAgent(other, "a1"), testing::HasSubstr("OOM kills:      0\n"));
+  EXPECT_THAT(FormatStatus(other, false), testing::Not(testing::HasSubstr("OOM kills inside")));
+  EXPECT_EQ(StatusToJson(other)["agents"][0]["oom_kills"], 0);
+  EXPECT_TRUE(StatusToJson(other)["agents"][0]["last_oom_kill"].is_null());
+
+  // A raw escape in the file still reaches no terminal.
+  StatusReport hostile = Report();
+  kills["a1"].last_process = "\x1b]0;pwned\x07";
+  AttachOomKills(hostile, kills, [](const std::string&) { return std::optional<uint64_t>(77); });
+  ExpectPrintableLines(FormatAgent(hostile, "a1"));
+  ExpectPrintableLines(FormatStatus(hostile, false));
+}
+
 }  // namespace
 }  // namespace nova

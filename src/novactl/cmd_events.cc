@@ -66,11 +66,14 @@ void RunEvents(const EventsOptions& o) {
 
 void AddEventsCommand(CLI::App& app) {
   auto o = std::make_shared<EventsOptions>();
-  CLI::App* cmd = app.add_subcommand("events", "Show the memory watcher's decisions");
+  CLI::App* cmd =
+      app.add_subcommand("events", "Show the memory watcher's decisions and OOM kills in agents");
   cmd->footer(
       std::string("\nAdmission closed/reopened, relief started/done, agents killed (or, in a\n"
-                  "dry run, that would be), read from the journal, where each is a structured\n"
-                  "entry: journalctl MESSAGE_ID=") +
+                  "dry run, that would be) and why each was chosen (\"growing 180M/s at 250M,\n"
+                  "1.1G projected in 5s\", \"largest, steady at 307M\"), OOM kills inside\n"
+                  "running agents (the agent's count and the process killed, escaped), read\n"
+                  "from the journal, where each is a structured entry: journalctl MESSAGE_ID=") +
       kWatchMessageId +
       " -o verbose\n"
       "Reading novad's entries needs root or membership of group adm or systemd-journal.\n\n"

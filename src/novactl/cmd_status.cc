@@ -12,6 +12,7 @@
 #include "duration.h"
 #include "json_output.h"
 #include "meminfo.h"
+#include "oom_kills.h"
 #include "outcome.h"
 #include "security_exposure.h"
 #include "systemd.h"
@@ -33,7 +34,11 @@ void AddStatusCommand(CLI::App& app) {
       "it (0 = locked down, 10 = fully exposed). When admission is closed (host memory\n"
       "reached AdmissionPercent), the header says since when and whether hysteresis\n"
       "holds it closed until memory is below AdmissionReopenPercent; --json has it as\n"
-      "admission.open, closed_since_usec, held_by_hysteresis.");
+      "admission.open, closed_since_usec, held_by_hysteresis.\n\n"
+      "OOM kills inside a running agent (a process killed at its MemoryMax while the\n"
+      "agent goes on, OOMPolicy=continue) are counted by novad: status NAME shows\n"
+      "\"OOM kills: 2 (last: cc1plus, pid 1234, 14:02:11)\", the list a line per agent\n"
+      "with kills, --json oom_kills and last_oom_kill {process, pid, time_usec}.");
   cmd->add_option("name", o->name, "Show only this agent, in detail");
   cmd->add_flag("--all,-a", o->all, "Also list finished agents and their outcomes");
   cmd->add_flag("--json", o->json, "Print JSON instead of text");
@@ -49,6 +54,10 @@ void AddStatusCommand(CLI::App& app) {
     auto novad = systemd->GetUnitState("novad.service");
     report.novad_running = novad && novad->active_state == "active";
     report.admission = ReadAdmissionState(std::string(kRuntimeDir) + "/" + kAdmissionStateFile);
+    if (auto kills = ReadOomKills(std::string(kRuntimeDir) + "/" + kOomKillsFile)) {
+      AttachOomKills(report, *kills,
+                     [](const std::string& name) { return CgroupId(AgentCgroupPath(name)); });
+    }
     for (auto& row : report.agents) {
       if (!o->name.empty() && row.unit.name == o->name) {
         row.exposure = MeasureSecurityExposure(row.unit.unit);

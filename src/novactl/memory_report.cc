@@ -64,7 +64,7 @@ std::string FormatWatchFrame(const WatchFrame& f, const Config& c) {
   }
   out += RenderTable({"AGENT", "MEMORY", "LIMIT", "OF HOST"}, rows);
   return out + "\n" + std::to_string(f.agents.size()) + " agent(s), " + FormatSize(sum) +
-         " in all; largest first (relief's kill order).\n";
+         " in all; largest first (relief's order for steady agents).\n";
 }
 
 nlohmann::json WatchFrameToJson(const WatchFrame& f, const Config& c) {
@@ -91,8 +91,13 @@ std::string FormatWatchEvents(const std::vector<RecordedWatchEvent>& events) {
   if (events.empty()) return "No watcher events.\n";
   std::string out;
   for (const auto& r : events) {
-    // Read back from the journal: shown escaped, whoever wrote it.
-    out += LocalTime(r.realtime_usec) + "  " + Printable(r.event.message) + "\n";
+    // Read back from the journal: shown escaped, whoever wrote it. novad
+    // escapes what agents control (an OOM-killed process's name) before it
+    // logs it, so a message without control characters is shown as it is,
+    // not with each of its backslashes doubled.
+    const std::string& message = r.event.message;
+    out += LocalTime(r.realtime_usec) + "  " +
+           (FindControl(message) ? Printable(message) : message) + "\n";
   }
   return out;
 }

@@ -72,6 +72,16 @@ TEST(WatchEvents, ShowJournalTextEscaped) {
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1);
 }
 
+// novad escaped the killed process's name already: shown once, not doubled.
+TEST(WatchEvents, ShowNovadsEscapedProcessNamesAsTheyAre) {
+  RecordedWatchEvent oom;
+  oom.event.action = "oom-kill";
+  oom.event.message = "OOM kill in agent a: the kernel killed process \\e[31mx\\x07 (pid 9)";
+  EXPECT_THAT(FormatWatchEvents({oom}),
+              testing::EndsWith("  OOM kill in agent a: the kernel killed process \\e[31mx\\x07 "
+                                "(pid 9)\n"));
+}
+
 TEST(WatchFrame, ShowsAgentNamesEscaped) {
   WatchFrame f = Frame(50);
   f.agents = {{"a\x1b]0;x\x07", kGiB, 4 * kGiB}};

@@ -15,14 +15,14 @@ std::string HostFigure(const HostMemory& m) {
 
 }  // namespace
 
-std::vector<AgentMemory> PlanRelief(const HostMemory& memory, double target_percent,
-                                    std::vector<AgentMemory> agents) {
-  std::vector<AgentMemory> plan;
+std::vector<RankedVictim> PlanRelief(const HostMemory& memory, double target_percent,
+                                     const std::vector<RankedVictim>& ranked) {
+  std::vector<RankedVictim> plan;
   HostMemory after = memory;
-  for (const AgentMemory& victim : VictimOrder(std::move(agents))) {
+  for (const RankedVictim& victim : ranked) {
     if (after.used_percent() < target_percent) break;
     plan.push_back(victim);
-    after.available = std::min(after.total, after.available + victim.current);
+    after.available = std::min(after.total, after.available + victim.memory.current);
   }
   return plan;
 }
@@ -45,8 +45,9 @@ MemoryWatcher::MemoryWatcher(const Config& config, WatchHost& host, AdmissionGat
     : config_(config), host_(host), gate_(gate) {}
 
 void MemoryWatcher::Emit(std::string action, const HostMemory& host, double threshold,
-                         const std::string& trigger, bool dry_run, const AgentMemory* agent,
+                         const std::string& trigger, bool dry_run, const RankedVictim* victim,
                          const std::string& detail) {
+  const AgentMemory* agent = victim ? &victim->memory : nullptr;
   WatchEvent e;
   e.action = std::move(action);
   e.host = host;
@@ -56,8 +57,13 @@ void MemoryWatcher::Emit(std::string action, const HostMemory& host, double thre
   if (agent) {
     e.agent = agent->agent;
     e.agent_memory = agent->current;
+    e.reason = VictimReason(*victim, config_.relief_confirm_timeout);
+    e.agent_growth = static_cast<int64_t>(victim->growth_per_second);
+    e.agent_projected = victim->projected;
   }
   std::string who = agent ? "agent " + agent->agent + " (" + FormatSize(agent->current) + ")" : "";
+  // For a kill, why this one: its growth, or that it is the largest.
+  std::string chosen = agent ? "agent " + agent->agent + " (" + e.reason + ")" : "";
   const std::string figure = HostFigure(host);
   if (e.action == watch_action::kAdmissionClosed) {
     e.message = "admission closed: " + figure + ", at or above " + FormatThreshold(threshold);
@@ -68,9 +74,9 @@ void MemoryWatcher::Emit(std::string action, const HostMemory& host, double thre
                 ", target below " + FormatThreshold(threshold);
   } else if (e.action == watch_action::kKill) {
     e.message =
-        "relief killed " + who + ": " + figure + ", target below " + FormatThreshold(threshold);
+        "relief killed " + chosen + ": " + figure + ", target below " + FormatThreshold(threshold);
   } else if (e.action == watch_action::kWouldKill) {
-    e.message = "relief would kill " + who + " (dry run): " + figure + ", target below " +
+    e.message = "relief would kill " + chosen + " (dry run): " + figure + ", target below " +
                 FormatThreshold(threshold);
   } else if (e.action == watch_action::kKillFailed) {
     e.message = "relief could not kill agent " + e.agent + ": " + detail;
@@ -89,12 +95,23 @@ void MemoryWatcher::Emit(std::string action, const HostMemory& host, double thre
   host_.Emit(e);
 }
 
+std::vector<AgentMemory> MemoryWatcher::ObserveAgents() {
+  std::vector<AgentMemory> agents = host_.ReadAgents();
+  growth_.Observe(agents, host_.Now());
+  return agents;
+}
+
 bool MemoryWatcher::AwaitMemoryBack(const std::string& victim) {
   auto deadline = host_.Now() + config_.relief_confirm_timeout;
   for (;;) {
     auto anon = host_.AgentAnonMemory(victim);
     if (!anon || *anon <= kResidualAnonMemory) return true;
     if (host_.Now() >= deadline) return false;
+    // The others go on growing meanwhile; the next choice needs fresh samples.
+    if (!growth_.last_observed() ||
+        host_.Now() - *growth_.last_observed() >= kGrowthSampleSpacing) {
+      ObserveAgents();
+    }
     host_.Sleep(std::chrono::milliseconds(5));
   }
 }
@@ -111,9 +128,11 @@ ReliefResult MemoryWatcher::Relieve(double target_percent, bool dry_run,
   }
   Emit(watch_action::kReliefStarted, result.before, target_percent, trigger, dry_run);
   if (dry_run) {
-    result.victims = PlanRelief(result.before, target_percent, host_.ReadAgents());
-    for (const AgentMemory& victim : result.victims) {
+    auto ranked =
+        RankVictims(ObserveAgents(), growth_, host_.Now(), config_.relief_confirm_timeout);
+    for (const RankedVictim& victim : PlanRelief(result.before, target_percent, ranked)) {
       Emit(watch_action::kWouldKill, result.before, target_percent, trigger, true, &victim);
+      result.victims.push_back(victim.memory);
     }
     return result;
   }
@@ -127,7 +146,7 @@ ReliefResult MemoryWatcher::Relieve(double target_percent, bool dry_run,
       return result;
     }
     std::vector<AgentMemory> candidates;
-    for (AgentMemory& a : host_.ReadAgents()) {
+    for (AgentMemory& a : ObserveAgents()) {
       if (std::find(tried.begin(), tried.end(), a.agent) == tried.end()) {
         candidates.push_back(std::move(a));
       }
@@ -136,22 +155,25 @@ ReliefResult MemoryWatcher::Relieve(double target_percent, bool dry_run,
       Emit(watch_action::kReliefIncomplete, now, target_percent, trigger, false);
       return result;
     }
-    AgentMemory victim = VictimOrder(std::move(candidates)).front();
-    tried.push_back(victim.agent);
-    char reason[256];
-    std::snprintf(reason, sizeof reason,
-                  "relief (%s): host memory %.1f%% used, target below %g%%; agent used %s",
-                  trigger.c_str(), now.used_percent(), target_percent,
-                  FormatSize(victim.current).c_str());
+    RankedVictim victim =
+        RankVictims(candidates, growth_, host_.Now(), config_.relief_confirm_timeout).front();
+    const std::string& name = victim.memory.agent;
+    tried.push_back(name);
+    char figures[160];
+    std::snprintf(figures, sizeof figures, "host memory %.1f%% used, target below %g%%",
+                  now.used_percent(), target_percent);
+    std::string reason = "relief (" + trigger + "): " + figures + "; agent used " +
+                         FormatSize(victim.memory.current) + ", chosen as " +
+                         VictimReason(victim, config_.relief_confirm_timeout);
     try {
-      host_.KillAgent(victim.agent, KillMarker{"novad", reason});
+      host_.KillAgent(name, KillMarker{"novad", reason});
     } catch (const std::exception& e) {
       Emit(watch_action::kKillFailed, now, target_percent, trigger, false, &victim, e.what());
       continue;
     }
     Emit(watch_action::kKill, now, target_percent, trigger, false, &victim);
-    result.victims.push_back(victim);
-    if (!AwaitMemoryBack(victim.agent)) {
+    result.victims.push_back(victim.memory);
+    if (!AwaitMemoryBack(name)) {
       Emit(watch_action::kConfirmTimeout, host_.ReadMemory(), target_percent, trigger, false,
            &victim);
     }
@@ -159,6 +181,13 @@ ReliefResult MemoryWatcher::Relieve(double target_percent, bool dry_run,
 }
 
 Usec MemoryWatcher::Check() {
+  Usec next = Look();
+  // The OOM scan keeps its own cadence, whatever WatchIntervalMax says.
+  auto until_scan = std::chrono::duration_cast<Usec>(next_oom_scan_ - host_.Now());
+  return std::clamp(until_scan, Usec(0), next);
+}
+
+Usec MemoryWatcher::Look() {
   HostMemory memory = host_.ReadMemory();
   double used = memory.used_percent();
   auto now = host_.Now();
@@ -168,6 +197,20 @@ Usec MemoryWatcher::Check() {
     rise_per_second = (used - last_sample_->used_percent) / seconds;
   }
   last_sample_ = Sample{now, used};
+  // Near relief, every agent's memory is sampled so that relief knows who
+  // is growing; at most every kGrowthSampleSpacing, since a read costs a
+  // file per agent.
+  if (used >= config_.relief_target_percent &&
+      (!growth_.last_observed() || now - *growth_.last_observed() >= kGrowthSampleSpacing)) {
+    ObserveAgents();
+  }
+  if (now >= next_oom_scan_) {
+    next_oom_scan_ = now + kOomScanInterval;
+    for (WatchEvent& e : oom_.Scan(host_.Oom())) {
+      e.host = memory;
+      host_.Emit(e);
+    }
+  }
   switch (gate_.Observe(used)) {
     case AdmissionGate::Change::kClosed:
       Emit(watch_action::kAdmissionClosed, memory, config_.admission_percent, "watcher", false);

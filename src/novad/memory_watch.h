@@ -1,9 +1,11 @@
 // novad's host-memory watcher: the decisions, apart from the OS. It keeps
 // admission closed while the host is short of memory and, at ReliefPercent,
-// kills whole agents, the largest memory.current first, one at a time,
-// confirming each one's memory came back before choosing the next, until
-// host memory is below the target. Everything it reads, kills and reports
-// goes through WatchHost, so the policy is tested exactly on a fake host and
+// kills whole agents, the largest projected memory first (a runaway still
+// growing before a steady agent larger this instant; victim_rank.h), one at
+// a time, confirming each one's memory came back before choosing the next,
+// until host memory is below the target. About once a second it also looks
+// for new OOM kills inside running agents and reports them (oom_notice.h). Everything it reads,
+// kills and reports goes through WatchHost, so the policy is tested exactly on a fake host and
 // proved on a real one by the system tests.
 #pragma once
 
@@ -16,7 +18,9 @@
 #include "agent_memory.h"
 #include "config.h"
 #include "meminfo.h"
+#include "oom_notice.h"
 #include "outcome.h"
+#include "victim_rank.h"
 #include "watch_events.h"
 
 namespace nova {
@@ -37,12 +41,15 @@ class WatchHost {
   virtual std::chrono::steady_clock::time_point Now() = 0;
   virtual void Sleep(std::chrono::milliseconds duration) = 0;
   virtual void Emit(const WatchEvent& event) = 0;
+  // What OomNotices reads and keeps (oom_notice.h).
+  virtual OomSource& Oom() = 0;
 };
 
-// What relief would kill: victims in order, each assumed to give back its
-// memory.current, until used memory would be below `target_percent`.
-std::vector<AgentMemory> PlanRelief(const HostMemory& memory, double target_percent,
-                                    std::vector<AgentMemory> agents);
+// What relief would kill: victims in kill order (RankVictims), each assumed
+// to give back its memory.current, until used memory would be below
+// `target_percent`.
+std::vector<RankedVictim> PlanRelief(const HostMemory& memory, double target_percent,
+                                     const std::vector<RankedVictim>& ranked);
 
 // How long until the next read of /proc/meminfo: WatchIntervalMax with
 // (ReliefPercent - ReliefTargetPercent) points or more of headroom, shrinking
@@ -77,14 +84,18 @@ class MemoryWatcher {
   // time until the next look.
   Usec Check();
 
-  // Kills agents, largest first, one at a time, until host memory is below
+  // Kills agents, largest projected first, one at a time, until host memory is below
   // `target_percent` or no agent is left. A dry run only reports.
   ReliefResult Relieve(double target_percent, bool dry_run, const std::string& trigger);
 
  private:
   void Emit(std::string action, const HostMemory& host, double threshold,
-            const std::string& trigger, bool dry_run, const AgentMemory* agent = nullptr,
+            const std::string& trigger, bool dry_run, const RankedVictim* agent = nullptr,
             const std::string& detail = "");
+  // Check() but the OOM scan's cadence.
+  Usec Look();
+  // Reads every agent's memory and feeds the growth tracker.
+  std::vector<AgentMemory> ObserveAgents();
   // Waits until `victim` has given its memory back, up to ReliefConfirmTimeout.
   bool AwaitMemoryBack(const std::string& victim);
 
@@ -98,6 +109,9 @@ class MemoryWatcher {
     double used_percent;
   };
   std::optional<Sample> last_sample_;
+  GrowthTracker growth_;
+  OomNotices oom_;
+  std::chrono::steady_clock::time_point next_oom_scan_{};
 };
 
 }  // namespace nova

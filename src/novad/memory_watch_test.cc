@@ -10,6 +10,20 @@ namespace {
 
 constexpr uint64_t kGiB = 1ULL << 30;
 
+// No OOM kills: the watcher's OOM scan is tested in oom_notice_test.cc.
+class NoOom : public OomSource {
+ public:
+  int scans = 0;
+  std::vector<AgentOomCount> ReadOomCounts() override {
+    ++scans;
+    return {};
+  }
+  std::vector<std::string> ReadKernelLog() override { return {}; }
+  std::optional<OomKillsByAgent> LoadOomKills() override { return OomKillsByAgent{}; }
+  void SaveOomKills(const OomKillsByAgent&) override {}
+  int64_t RealtimeUsec() override { return 0; }
+};
+
 // A host of 100 GiB whose agents give their memory back when killed, after
 // `release_delay` of the watcher's sleeping.
 class FakeHost : public WatchHost {
@@ -24,6 +38,7 @@ class FakeHost : public WatchHost {
   uint64_t other_used = 10 * kGiB;  // memory that is not the agents'
   std::map<std::string, Agent> agents;
   std::chrono::milliseconds release_delay{20};
+  std::map<std::string, uint64_t> growth_per_second;  // applied as the clock moves
   bool never_release = false;
   std::string refuse_kill;  // KillAgent throws for this agent
   std::chrono::steady_clock::time_point clock;
@@ -58,7 +73,9 @@ class FakeHost : public WatchHost {
     uint64_t used = other_used + AgentsUsed();
     return HostMemory{total, total - std::min(used, total)};
   }
+  int agent_reads = 0;
   std::vector<AgentMemory> ReadAgents() override {
+    ++agent_reads;
     std::vector<AgentMemory> out;
     for (const auto& [name, a] : agents) {
       if (!Released(a)) out.push_back({name, a.memory, 0});
@@ -81,8 +98,15 @@ class FakeHost : public WatchHost {
     return a.memory;
   }
   std::chrono::steady_clock::time_point Now() override { return clock; }
-  void Sleep(std::chrono::milliseconds d) override { clock += d; }
+  void Sleep(std::chrono::milliseconds d) override {
+    clock += d;
+    for (const auto& [name, rate] : growth_per_second) {
+      if (!agents[name].killed) agents[name].memory += rate / 1000 * d.count();
+    }
+  }
   void Emit(const WatchEvent& event) override { events.push_back(event); }
+  OomSource& Oom() override { return oom; }
+  NoOom oom;
 };
 
 TEST(VictimOrder, LargestMemoryFirstTiesByName) {
@@ -94,14 +118,20 @@ TEST(VictimOrder, LargestMemoryFirstTiesByName) {
   EXPECT_EQ(order[3].agent, "small");
 }
 
+std::vector<RankedVictim> SteadyRanking(const std::vector<AgentMemory>& agents) {
+  return RankVictims(agents, GrowthTracker(), {}, std::chrono::seconds(5));
+}
+
 TEST(PlanRelief, TakesTheLargestUntilBelowTheTarget) {
   HostMemory m{100 * kGiB, 4 * kGiB};  // 96% used
-  auto plan = PlanRelief(m, 75, {{"a", 5 * kGiB}, {"b", 20 * kGiB}, {"c", 10 * kGiB}});
+  auto plan =
+      PlanRelief(m, 75, SteadyRanking({{"a", 5 * kGiB}, {"b", 20 * kGiB}, {"c", 10 * kGiB}}));
   // 96 - 20 = 76 (not below 75), - 10 = 66.
   ASSERT_EQ(plan.size(), 2u);
-  EXPECT_EQ(plan[0].agent, "b");
-  EXPECT_EQ(plan[1].agent, "c");
-  EXPECT_TRUE(PlanRelief(HostMemory{100 * kGiB, 30 * kGiB}, 75, {{"a", kGiB}}).empty());
+  EXPECT_EQ(plan[0].memory.agent, "b");
+  EXPECT_EQ(plan[1].memory.agent, "c");
+  EXPECT_TRUE(
+      PlanRelief(HostMemory{100 * kGiB, 30 * kGiB}, 75, SteadyRanking({{"a", kGiB}})).empty());
 }
 
 TEST(PollInterval, ShrinksWithTheHeadroomToRelief) {
@@ -173,8 +203,9 @@ TEST(Relieve, KillsTheLargestOneAtATimeUntilBelowTheTarget) {
   EXPECT_EQ(host.events[1].threshold_percent, 40);
   EXPECT_EQ(host.events[1].trigger, "novactl relieve (uid 0)");
   EXPECT_EQ(host.events[1].message,
-            "relief killed agent mid (15G): host memory 97.0% used (97G of 100G), target "
-            "below 40%");
+            "relief killed agent mid (largest, steady at 15G): host memory 97.0% used (97G of "
+            "100G), target below 40%");
+  EXPECT_EQ(host.events[1].reason, "largest, steady at 15G");
   EXPECT_EQ(host.markers.back().by, "novad");
   EXPECT_NE(host.markers.back().reason.find("relief (novactl relieve (uid 0))"), std::string::npos);
 }
@@ -298,7 +329,103 @@ TEST(MemoryWatcherCheck, RelievesAtTheReliefThresholdNotBelow) {
             std::vector<std::string>({"admission-closed", "relief-started", "kill a", "relief-done",
                                       "admission-reopened"}));
   EXPECT_TRUE(gate.open());  // 65% after relief
-  EXPECT_EQ(next, std::chrono::seconds(1));
+  // 1 s by headroom, less the time relief took: the OOM scan's cadence.
+  EXPECT_LE(next, std::chrono::seconds(1));
+  EXPECT_GE(next, std::chrono::milliseconds(900));
+}
+
+// The VM run: relief began while one agent was still growing; the
+// old order killed a steady, larger agent first and the grower lived on.
+TEST(MemoryWatcherCheck, KillsTheGrowerBeforeALargerSteadyAgent) {
+  Config c;
+  FakeHost host;
+  host.Add("steady", 40);
+  host.Add("grower", 2);
+  host.SetUsedPercent(73);  // 31 GiB outside the agents
+  AdmissionGate gate(c);
+  MemoryWatcher watcher(c, host, gate);
+  // The grower takes 1 GiB more every 100 ms (10 GiB/s) and host memory
+  // with it, from 73% to 95%: it holds 24 GiB, below steady's 40, then.
+  for (int i = 0; host.ReadMemory().used_percent() < 95; ++i) {
+    ASSERT_TRUE(host.kills.empty()) << i;
+    watcher.Check();
+    host.Sleep(std::chrono::milliseconds(100));
+    host.agents["grower"].memory += kGiB;
+  }
+  ASSERT_LT(host.agents["grower"].memory, host.agents["steady"].memory);
+  watcher.Check();
+  // Killing the grower alone brings memory under 75%: steady lives.
+  EXPECT_EQ(host.kills, std::vector<std::string>({"grower"}));
+  auto kill = std::find_if(host.events.begin(), host.events.end(),
+                           [](const WatchEvent& e) { return e.action == "kill"; });
+  ASSERT_NE(kill, host.events.end());
+  EXPECT_EQ(kill->reason.rfind("growing 10G/s at ", 0), 0u) << kill->reason;
+  EXPECT_NE(kill->reason.find("projected in 5s"), std::string::npos) << kill->reason;
+  EXPECT_NE(kill->message.find("relief killed agent grower (growing"), std::string::npos);
+  EXPECT_GT(kill->agent_projected, 40 * kGiB);
+  EXPECT_NE(host.markers[0].reason.find("chosen as growing"), std::string::npos);
+}
+
+// The relief VM case: the largest goes first, its memory takes seconds to
+// come back, and meanwhile a smaller agent keeps growing. The next choice
+// must still see it growing, not a tracker gone stale during the wait.
+TEST(Relieve, KeepsSamplingWhileAVictimGivesItsMemoryBack) {
+  Config c;
+  FakeHost host;
+  host.release_delay = std::chrono::seconds(2);
+  host.Add("big", 20);
+  host.Add("small", 10);
+  host.Add("mid", 12);
+  host.SetUsedPercent(99);                     // 79% once big is gone: relief goes on
+  host.growth_per_second["small"] = kGiB / 2;  // 0.5 GiB/s: 11G then, 13.5G in 5s
+  AdmissionGate gate(c);
+  MemoryWatcher watcher(c, host, gate);
+  for (int i = 0; i < 5; ++i) {
+    watcher.Check();  // samples, then relief: used stays above 95 until big is back
+    if (!host.kills.empty()) break;
+  }
+  ASSERT_GE(host.kills.size(), 2u);
+  EXPECT_EQ(host.kills[0], "big");
+  EXPECT_EQ(host.kills[1], "small");  // 11G and growing, before the steady 12G mid
+  std::vector<std::string> reasons;
+  for (const auto& e : host.events) {
+    if (e.action == "kill") reasons.push_back(e.agent + ": " + e.reason);
+  }
+  ASSERT_GE(reasons.size(), 2u);
+  EXPECT_EQ(reasons[0], "big: largest, steady at 20G");
+  EXPECT_EQ(reasons[1].rfind("small: growing 512M/s at 11G, ", 0), 0u) << reasons[1];
+}
+
+TEST(MemoryWatcherCheck, FarFromReliefAgentsAreNotSampled) {
+  Config c;
+  FakeHost host;
+  host.Add("a", 1);
+  host.SetUsedPercent(30);
+  AdmissionGate gate(c);
+  MemoryWatcher watcher(c, host, gate);
+  for (int i = 0; i < 5; ++i) {
+    watcher.Check();
+    host.Sleep(std::chrono::seconds(1));
+  }
+  // Only the OOM scan ran, once a second; memory.current was never read.
+  EXPECT_EQ(host.oom.scans, 5);
+  EXPECT_EQ(host.agent_reads, 0);
+}
+
+TEST(MemoryWatcherCheck, TheOomScanRunsAboutOnceASecondWhateverTheInterval) {
+  Config c;
+  c.watch_interval_max = std::chrono::seconds(10);
+  FakeHost host;
+  host.SetUsedPercent(30);
+  AdmissionGate gate(c);
+  MemoryWatcher watcher(c, host, gate);
+  EXPECT_EQ(watcher.Check(), std::chrono::seconds(1));
+  host.Sleep(std::chrono::milliseconds(400));
+  EXPECT_EQ(watcher.Check(), std::chrono::milliseconds(600));
+  EXPECT_EQ(host.oom.scans, 1);
+  host.Sleep(std::chrono::milliseconds(600));
+  watcher.Check();
+  EXPECT_EQ(host.oom.scans, 2);
 }
 
 TEST(MemoryWatcherCheck, DryRunReportsOncePerMinuteAndKillsNothing) {

@@ -1,6 +1,7 @@
-// The watcher's real host: /proc/meminfo, the agents' cgroups, cgroup.kill
-// and the journal. Agents are found through the agents slice's cgroup, so a
-// look at every agent's memory costs a few reads per agent and no D-Bus call.
+// The watcher's real host: /proc/meminfo, the agents' cgroups, cgroup.kill,
+// the journal, and for OOM kills inside agents their memory.events, the
+// kernel log (/dev/kmsg) and RUNTIME/oom-kills.json. Agents are found through the agents slice's
+// cgroup, so a look at every agent's memory costs a few reads per agent and no D-Bus call.
 #pragma once
 
 #include <string>
@@ -12,6 +13,31 @@
 #include "systemd.h"
 
 namespace nova {
+
+// Each agent's memory.events oom_kill, the kernel log's new records, and the
+// recorded counts in RUNTIME/oom-kills.json.
+class LinuxOomSource : public OomSource {
+ public:
+  LinuxOomSource(std::string agents_cgroup, std::string state_file);
+  ~LinuxOomSource() override;
+  LinuxOomSource(const LinuxOomSource&) = delete;
+  LinuxOomSource& operator=(const LinuxOomSource&) = delete;
+
+  std::vector<AgentOomCount> ReadOomCounts() override;
+  // Opens /dev/kmsg at the first call, at its end; without it (no
+  // permission, no such device) kills are still counted, unnamed.
+  std::vector<std::string> ReadKernelLog() override;
+  std::optional<OomKillsByAgent> LoadOomKills() override;
+  void SaveOomKills(const OomKillsByAgent& kills) override;
+  int64_t RealtimeUsec() override;
+
+ private:
+  std::string agents_cgroup_;
+  std::string state_file_;
+  int kmsg_ = -1;
+  bool kmsg_tried_ = false;
+  bool save_failed_ = false;
+};
 
 class LinuxWatchHost : public WatchHost {
  public:
@@ -28,6 +54,7 @@ class LinuxWatchHost : public WatchHost {
   std::chrono::steady_clock::time_point Now() override;
   void Sleep(std::chrono::milliseconds duration) override;
   void Emit(const WatchEvent& event) override;
+  OomSource& Oom() override { return oom_; }
 
  private:
   std::string CgroupOf(const std::string& agent) const;
@@ -35,6 +62,7 @@ class LinuxWatchHost : public WatchHost {
   Systemd& systemd_;
   const OutcomeStore& outcomes_;
   std::string agents_cgroup_;
+  LinuxOomSource oom_;
 };
 
 }  // namespace nova

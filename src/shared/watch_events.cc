@@ -19,7 +19,8 @@ namespace {
 
 int PriorityFor(const std::string& action) {
   if (action == watch_action::kKill || action == watch_action::kKillFailed ||
-      action == watch_action::kReliefIncomplete || action == watch_action::kConfirmTimeout) {
+      action == watch_action::kReliefIncomplete || action == watch_action::kConfirmTimeout ||
+      action == watch_action::kOomKill) {
     return LOG_WARNING;
   }
   return LOG_NOTICE;
@@ -57,7 +58,12 @@ void JournalWatchEvent(const WatchEvent& e) {
       "NOVA_HOST_MEMORY_TOTAL=%llu", static_cast<unsigned long long>(e.host.total),
       "NOVA_THRESHOLD_PERCENT=%s", threshold, "NOVA_TRIGGER=%s", e.trigger.c_str(),
       "NOVA_DRY_RUN=%d", e.dry_run ? 1 : 0, "NOVA_TIME_USEC=%lld",
-      static_cast<long long>(RealtimeUsec()), nullptr);
+      static_cast<long long>(RealtimeUsec()), "NOVA_VICTIM_REASON=%s", e.reason.c_str(),
+      "NOVA_AGENT_GROWTH=%lld", static_cast<long long>(e.agent_growth), "NOVA_AGENT_PROJECTED=%llu",
+      static_cast<unsigned long long>(e.agent_projected), "NOVA_OOM_KILLS=%llu",
+      static_cast<unsigned long long>(e.oom_kills), "NOVA_OOM_NEW=%llu",
+      static_cast<unsigned long long>(e.oom_new), "NOVA_OOM_PID=%lld",
+      static_cast<long long>(e.oom_pid), "NOVA_OOM_PROCESS=%s", e.oom_process.c_str(), nullptr);
   if (r < 0) std::cerr << "novad: " << e.message << std::endl;
 }
 
@@ -84,6 +90,17 @@ RecordedWatchEvent CurrentEvent(sd_journal* j) {
   e.threshold_percent = Real(JournalField(j, "NOVA_THRESHOLD_PERCENT"));
   e.trigger = JournalField(j, "NOVA_TRIGGER");
   e.dry_run = JournalField(j, "NOVA_DRY_RUN") == "1";
+  e.reason = JournalField(j, "NOVA_VICTIM_REASON");
+  try {
+    std::string growth = JournalField(j, "NOVA_AGENT_GROWTH");
+    e.agent_growth = growth.empty() ? 0 : std::stoll(growth);
+  } catch (const std::exception&) {
+  }
+  e.agent_projected = Number(JournalField(j, "NOVA_AGENT_PROJECTED"));
+  e.oom_kills = Number(JournalField(j, "NOVA_OOM_KILLS"));
+  e.oom_new = Number(JournalField(j, "NOVA_OOM_NEW"));
+  e.oom_pid = static_cast<int64_t>(Number(JournalField(j, "NOVA_OOM_PID")));
+  e.oom_process = JournalField(j, "NOVA_OOM_PROCESS");
   e.message = JournalField(j, "MESSAGE");
   return rec;
 }
@@ -159,6 +176,18 @@ nlohmann::json WatchEventToJson(const RecordedWatchEvent& r) {
   if (!e.agent.empty()) {
     j["agent"] = e.agent;
     j["agent_memory"] = e.agent_memory;
+  }
+  if (e.action == watch_action::kKill || e.action == watch_action::kWouldKill) {
+    j["reason"] = e.reason;
+    j["agent_growth_bytes_per_second"] = e.agent_growth;
+    j["agent_projected"] = e.agent_projected;
+  }
+  if (e.action == watch_action::kOomKill) {
+    j["oom_kills"] = e.oom_kills;
+    j["oom_new"] = e.oom_new;
+    j["oom_pid"] = e.oom_pid == 0 ? nlohmann::json(nullptr) : nlohmann::json(e.oom_pid);
+    j["oom_process"] =
+        e.oom_process.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.oom_process);
   }
   return j;
 }

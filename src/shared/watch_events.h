@@ -27,6 +27,8 @@ inline constexpr const char* kKillFailed = "kill-failed";
 inline constexpr const char* kConfirmTimeout = "confirm-timeout";
 inline constexpr const char* kReliefDone = "relief-done";
 inline constexpr const char* kReliefIncomplete = "relief-incomplete";
+// The kernel OOM-killed a process inside a running agent (OOMPolicy=continue).
+inline constexpr const char* kOomKill = "oom-kill";
 }  // namespace watch_action
 
 // One decision of the watcher, as it goes to the journal and `novactl events`.
@@ -38,6 +40,19 @@ struct WatchEvent {
   double threshold_percent = 0;  // the threshold the action answers to
   std::string trigger;           // "watcher", or who asked for relief
   bool dry_run = false;
+  // kill and would-kill: why relief chose this agent ("growing 180M/s at
+  // 250M, 1.2G projected in 5s", "largest, steady at 307M"), its measured
+  // growth (bytes/s, negative when shrinking) and projected memory.
+  std::string reason;
+  int64_t agent_growth = 0;
+  uint64_t agent_projected = 0;
+  // oom-kill: the agent's OOM kills so far, how many are new, and the last
+  // process killed (pid 0 and "" when the kernel log did not say; the name
+  // is the agent's and escaped).
+  uint64_t oom_kills = 0;
+  uint64_t oom_new = 0;
+  int64_t oom_pid = 0;
+  std::string oom_process;
   std::string message;  // one line for humans
 };
 
