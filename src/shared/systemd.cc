@@ -212,6 +212,14 @@ class SdbusSystemd final : public Systemd {
     return UnitState{units.front().get<3>(), units.front().get<4>()};
   }
 
+  std::map<std::string, UnitState> UnitStates(const std::vector<std::string>& units) override {
+    std::map<std::string, UnitState> states;
+    for (const auto& u : manager_.ListUnitsByPatterns({}, units)) {
+      states[u.get<0>()] = UnitState{u.get<3>(), u.get<4>()};
+    }
+    return states;
+  }
+
   uint32_t MainPid(const std::string& unit) override {
     try {
       auto proxy = sdbus::createProxy(*connection_, sdbus_compat::ServiceName(kSystemdService),

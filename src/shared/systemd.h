@@ -91,6 +91,10 @@ class Systemd {
   // The state of any unit, or nullopt when systemd has no such unit loaded.
   virtual std::optional<UnitState> GetUnitState(const std::string& unit) = 0;
 
+  // The states of those units that systemd has loaded, by unit name; one
+  // call for all of them.
+  virtual std::map<std::string, UnitState> UnitStates(const std::vector<std::string>& units) = 0;
+
   // The main process of a service, 0 if none.
   virtual uint32_t MainPid(const std::string& unit) = 0;
 
