@@ -9,7 +9,7 @@ source "$NOVA_TEST_LIB"
 nova_config "MemoryMax=16M" "MaxAgents=100" "TimeoutStop=3s"
 ws=$(workdir many)
 members nova-mara nova-milo
-spawn() { "$@" --workdir "$ws" --soft-timeout 1h -- /usr/bin/sleep 600 >/dev/null; }
+spawn() { "$@" --workdir "$ws" --soft-timeout 20m -- /usr/bin/sleep 600 >/dev/null; }
 running() { systemctl list-units --state=active --no-legend "nova-agent-$1*.service" | wc -l; }
 
 for i in $(seq -w 1 15); do
