@@ -41,7 +41,7 @@ _novactl() {
         COMPREPLY=($(compgen -W "--help $(_novactl_agents)" -- "$cur"))
       fi
       ;;
-    kill) COMPREPLY=($(compgen -W "--force --help $(_novactl_agents)" -- "$cur")) ;;
+    kill) COMPREPLY=($(compgen -W "--force --all --user --help $(_novactl_agents)" -- "$cur")) ;;
     status) COMPREPLY=($(compgen -W "--all --json --help $(_novactl_agents)" -- "$cur")) ;;
     logs) COMPREPLY=($(compgen -W "--follow --lines --help $(_novactl_agents)" -- "$cur")) ;;
     setup-host) COMPREPLY=($(compgen -W "--sysctl --scratch --scratch-size --workspaces --all --dry-run --json --help" -- "$cur")) ;;

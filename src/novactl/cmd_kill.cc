@@ -1,28 +1,114 @@
-#include <iostream>
+// novactl kill: one agent, several (NAME...), or all of the caller's
+// (--all; root: everyone's, or --user U's). Every stop is queued first and
+// they are then awaited together, so stopping many costs about one stop.
+#include <unistd.h>
 
+#include <iostream>
+#include <set>
+
+#include "agent_name.h"
 #include "agent_stop.h"
 #include "commands.h"
+#include "errors.h"
 #include "nova_client.h"
+#include "text.h"
+#include "users.h"
 
 namespace nova {
+namespace {
+
+struct KillOptions {
+  std::vector<std::string> names;
+  bool force = false;
+  bool all = false;
+  std::string user;
+};
+
+std::vector<std::string> Targets(const KillOptions& o) {
+  if (o.all && !o.names.empty()) {
+    throw Error(ErrorKind::kInvalidArgument,
+                "--all kills every agent of yours: give it no names (got \"" +
+                    Printable(o.names.front()) + "\")");
+  }
+  if (!o.user.empty() && !o.all) {
+    throw Error(
+        ErrorKind::kInvalidArgument,
+        "--user \"" + Printable(o.user) + "\" goes with --all (novactl kill --all --user U)");
+  }
+  if (!o.all) {
+    if (o.names.empty()) {
+      throw Error(ErrorKind::kInvalidArgument, "name an agent to kill, or give --all");
+    }
+    std::vector<std::string> names;
+    std::set<std::string> seen;
+    for (const auto& n : o.names) {
+      ValidateAgentName(n);  // every name is checked before any agent is touched
+      if (seen.insert(n).second) names.push_back(n);
+    }
+    return names;
+  }
+  std::string me = UserNameForUid(getuid());
+  std::optional<std::string> whose = me;
+  if (getuid() == 0) {
+    whose = o.user.empty() ? std::nullopt : std::optional<std::string>(o.user);
+  } else if (!o.user.empty() && o.user != me) {
+    throw Error(ErrorKind::kPermissionDenied, "--user " + Printable(o.user) +
+                                                  ": only root may kill another user's agents; "
+                                                  "you are " +
+                                                  me);
+  }
+  return AgentsToKill(ConnectSystemd()->ListAgents(), whose);
+}
+
+void RunKill(const KillOptions& o) {
+  std::vector<std::string> names = Targets(o);
+  if (names.empty()) {
+    std::cout << "No running agents to kill." << std::endl;
+    return;
+  }
+  NovaClient client;
+  // novad checks each name on its own: one that is not the caller's (or not
+  // running) is one line on stderr, and the others are still stopped.
+  std::vector<std::string> queued;
+  std::optional<ErrorKind> first_failure;
+  for (const auto& name : names) {
+    try {
+      client.Kill(name, o.force);
+      queued.push_back(name);
+    } catch (const Error& e) {
+      std::string message = e.what();
+      std::cerr << "novactl: " << (FindControl(message) ? Printable(message) : message)
+                << std::endl;
+      if (!first_failure) first_failure = e.kind();
+    }
+  }
+  WaitUntilAgentsGone(queued, o.force);
+  for (const auto& name : queued) {
+    std::cout << "Stopped agent " << name << (o.force ? " (SIGKILL)." : ".") << std::endl;
+  }
+  if (first_failure) throw ExitWith{ExitCodeFor(*first_failure)};
+}
+
+}  // namespace
 
 void AddKillCommand(CLI::App& app) {
-  auto name = std::make_shared<std::string>();
-  auto force = std::make_shared<bool>(false);
-  CLI::App* cmd = app.add_subcommand("kill", "Stop an agent and every process it started");
+  auto o = std::make_shared<KillOptions>();
+  CLI::App* cmd = app.add_subcommand("kill", "Stop agents and every process they started");
   cmd->footer(
       "\nGraceful (default): SIGTERM to every process of the agent, SIGKILL to what is\n"
       "left after the stop timeout (TimeoutStop in /etc/nova/nova.conf). --force:\n"
       "SIGKILL to every process at once.\n"
-      "Returns once the agent is gone; its outcome stays visible in novactl status.");
-  cmd->add_option("name", *name, "Agent name")->required();
-  cmd->add_flag("--force,-f", *force, "SIGKILL every process at once");
-  cmd->callback([name, force] {
-    NovaClient client;
-    client.Kill(*name, *force);
-    WaitUntilAgentGone(*name, *force);
-    std::cout << "Stopped agent " << *name << (*force ? " (SIGKILL)." : ".") << std::endl;
-  });
+      "Several names, or --all (every agent of yours; root: every agent, or those of\n"
+      "--user U): all the stops are queued first, then awaited together. A name that\n"
+      "is not running or not yours is one line on stderr; the others are still\n"
+      "stopped, and the exit code is that of the first refusal (5 not running, 6 not\n"
+      "yours). Returns once the agents are gone; their outcomes stay visible in\n"
+      "novactl status --all.");
+  cmd->add_option("name", o->names, "Agent name(s)");
+  cmd->add_flag("--force,-f", o->force, "SIGKILL every process at once");
+  cmd->add_flag("--all", o->all, "Every agent of yours (root: every agent)");
+  cmd->add_option("--user,-u", o->user, "With --all, as root: only this user's agents");
+  cmd->callback([o] { RunKill(*o); });
 }
 
 }  // namespace nova

@@ -234,19 +234,23 @@ void AgentManager::ClaimName(const AgentSpec& spec, const Caller& caller) {
                       last->user + "'s agent; choose another name (root may reuse it)");
     }
   }
+  // Both recorders' states in one call per look.
   auto deadline = std::chrono::steady_clock::now() + kOutcomeDeadline;
-  for (const std::string& outcome_unit :
-       {OutcomeUnitOnSuccess(spec.name), OutcomeUnitOnFailure(spec.name)}) {
-    for (;;) {
-      auto state = systemd_.GetUnitState(outcome_unit);
-      if (!state || !state->live()) break;
-      if (std::chrono::steady_clock::now() >= deadline) {
-        throw Error(ErrorKind::kAlreadyRunning, "the outcome of the previous agent \"" + spec.name +
-                                                    "\" is still being recorded (" + outcome_unit +
-                                                    "); try again in a moment");
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::vector<std::string> recorders = {OutcomeUnitOnSuccess(spec.name),
+                                        OutcomeUnitOnFailure(spec.name)};
+  for (;;) {
+    auto states = systemd_.UnitStates(recorders);
+    auto busy = std::find_if(recorders.begin(), recorders.end(), [&](const std::string& unit) {
+      auto it = states.find(unit);
+      return it != states.end() && it->second.live();
+    });
+    if (busy == recorders.end()) return;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      throw Error(ErrorKind::kAlreadyRunning, "the outcome of the previous agent \"" + spec.name +
+                                                  "\" is still being recorded (" + *busy +
+                                                  "); try again in a moment");
     }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
 

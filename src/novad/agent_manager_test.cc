@@ -75,6 +75,13 @@ class FakeSystemd : public Systemd {
     if (!agent) return std::nullopt;
     return UnitState{agent->active_state, agent->sub_state};
   }
+  std::map<std::string, UnitState> UnitStates(const std::vector<std::string>& units) override {
+    std::map<std::string, UnitState> states;
+    for (const auto& unit : units) {
+      if (auto state = GetUnitState(unit)) states[unit] = *state;
+    }
+    return states;
+  }
   uint32_t MainPid(const std::string& unit) override {
     auto agent = GetAgent(AgentNameFromUnit(unit).value_or(""));
     return agent ? agent->main_pid : 0;

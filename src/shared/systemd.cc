@@ -12,9 +12,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <map>
 
 #include "agent_name.h"
+#include "bus_batch.h"
 #include "errors.h"
 #include "sdbus_compat.h"
 #include "systemd_manager_proxy.h"
@@ -132,6 +134,9 @@ class SdbusSystemd final : public Systemd {
   SdbusSystemd() : connection_(sdbus::createSystemBusConnection()), manager_(*connection_) {
     manager_.Subscribe();
   }
+  ~SdbusSystemd() override {
+    if (raw_bus_ != nullptr) sd_bus_flush_close_unref(raw_bus_);
+  }
 
   unsigned Version() override {
     if (version_ == 0) {
@@ -208,6 +213,14 @@ class SdbusSystemd final : public Systemd {
     return UnitState{units.front().get<3>(), units.front().get<4>()};
   }
 
+  std::map<std::string, UnitState> UnitStates(const std::vector<std::string>& units) override {
+    std::map<std::string, UnitState> states;
+    for (const auto& u : manager_.ListUnitsByPatterns({}, units)) {
+      states[u.get<0>()] = UnitState{u.get<3>(), u.get<4>()};
+    }
+    return states;
+  }
+
   uint32_t MainPid(const std::string& unit) override {
     try {
       auto proxy = sdbus::createProxy(*connection_, sdbus_compat::ServiceName(kSystemdService),
@@ -223,7 +236,11 @@ class SdbusSystemd final : public Systemd {
   std::optional<AgentUnitInfo> GetAgent(const std::string& name) override {
     auto units = manager_.ListUnitsByPatterns({}, {AgentUnit(name)});
     if (units.empty()) return std::nullopt;
-    return Describe(name, units.front().get<6>());
+    auto agents = DescribeAll(
+        {Listed{name, units.front().get<6>(), units.front().get<3>(), units.front().get<4>()}},
+        SoftTimerUnit(name));
+    if (agents.empty()) return std::nullopt;
+    return agents.front();
   }
 
   std::map<std::string, UnitState> AgentStates() override {
@@ -241,71 +258,109 @@ class SdbusSystemd final : public Systemd {
     }
   }
 
+  // Two listings, then every agent's properties read in one batch: a constant
+  // number of round trips whatever the number of agents.
   std::vector<AgentUnitInfo> ListAgents() override {
-    std::vector<AgentUnitInfo> agents;
+    std::vector<Listed> listed;
     for (const auto& u : manager_.ListUnitsByPatterns({}, {"nova-agent-*.service"})) {
-      auto name = AgentNameFromUnit(u.get<0>());
-      if (!name) continue;
-      try {
-        agents.push_back(Describe(*name, u.get<6>()));
-      } catch (const sdbus::Error&) {
-        // The unit went away between listing and reading: it is no longer live.
+      if (auto name = AgentNameFromUnit(u.get<0>())) {
+        listed.push_back(Listed{*name, u.get<6>(), u.get<3>(), u.get<4>()});
       }
     }
+    if (listed.empty()) return {};
+    auto agents = DescribeAll(listed, "nova-soft-*.timer");
     std::sort(agents.begin(), agents.end(),
               [](const auto& a, const auto& b) { return a.name < b.name; });
     return agents;
   }
 
  private:
-  std::map<std::string, sdbus::Variant> GetAll(const std::string& path,
-                                               const std::string& interface) {
-    auto proxy = sdbus::createProxy(*connection_, sdbus_compat::ServiceName(kSystemdService),
-                                    sdbus_compat::ObjectPath(path));
-    std::map<std::string, sdbus::Variant> props;
-    proxy->callMethod("GetAll")
-        .onInterface("org.freedesktop.DBus.Properties")
-        .withArguments(interface)
-        .storeResultsTo(props);
-    return props;
+  // An agent unit as ListUnitsByPatterns reported it.
+  struct Listed {
+    std::string name;
+    std::string path;
+    std::string active_state;
+    std::string sub_state;
+  };
+
+  sd_bus* RawBus() {
+    if (raw_bus_ == nullptr) {
+      int r = sd_bus_open_system(&raw_bus_);
+      if (r < 0) {
+        raw_bus_ = nullptr;
+        throw Error(ErrorKind::kUnavailable,
+                    std::string("cannot connect to the system bus: ") + std::strerror(-r));
+      }
+    }
+    return raw_bus_;
   }
 
-  AgentUnitInfo Describe(const std::string& name, const sdbus::ObjectPath& path) {
-    auto unit = GetAll(path, "org.freedesktop.systemd1.Unit");
-    auto service = GetAll(path, "org.freedesktop.systemd1.Service");
-    AgentUnitInfo info;
-    info.name = name;
-    info.unit = AgentUnit(name);
-    info.active_state = Get<std::string>(unit, "ActiveState", "");
-    info.sub_state = Get<std::string>(unit, "SubState", "");
-    info.active_enter_usec = Get<uint64_t>(unit, "ActiveEnterTimestamp", 0);
-    info.main_pid = Get<uint32_t>(service, "MainPID", 0);
-    info.memory_current = Get<uint64_t>(service, "MemoryCurrent", kInfinity);
-    info.memory_max = Get<uint64_t>(service, "MemoryMax", kInfinity);
-    info.tasks_current = Get<uint64_t>(service, "TasksCurrent", kInfinity);
-    info.tasks_max = Get<uint64_t>(service, "TasksMax", kInfinity);
-    info.cpu_usage_nsec = Get<uint64_t>(service, "CPUUsageNSec", kInfinity);
-    info.runtime_max_usec = Get<uint64_t>(service, "RuntimeMaxUSec", kInfinity);
-    info.user = Get<std::string>(service, "User", "");
-    info.workdir = Get<std::string>(service, "WorkingDirectory", "");
-    info.control_group = Get<std::string>(service, "ControlGroup", "");
-    info.sandbox = SandboxFromEnvironment(
-        Get<std::vector<std::string>>(service, "Environment", std::vector<std::string>{}));
-    auto exec = Get<ExecStartEntries>(service, "ExecStart", {});
-    if (!exec.empty()) info.argv = exec.front().get<1>();
-    info.soft_deadline_usec = SoftDeadline(name);
-    return info;
-  }
-
-  std::optional<uint64_t> SoftDeadline(const std::string& name) {
-    auto timers = manager_.ListUnitsByPatterns({"active"}, {SoftTimerUnit(name)});
-    if (timers.empty()) return std::nullopt;
-    auto timer = GetAll(timers.front().get<6>(), "org.freedesktop.systemd1.Timer");
-    uint64_t next = Get<uint64_t>(timer, "NextElapseUSecMonotonic", kInfinity);
-    if (next == kInfinity || next == 0) return std::nullopt;
+  // The service's properties (one GetAll), when it became active and its
+  // soft deadline (one Get each), for every listed agent, all in one batch.
+  // An agent whose unit went away meanwhile is left out: it is no longer live.
+  std::vector<AgentUnitInfo> DescribeAll(const std::vector<Listed>& listed,
+                                         const std::string& timer_pattern) {
+    std::map<std::string, std::string> timer_paths;  // agent name -> the timer's object path
+    for (const auto& t : manager_.ListUnitsByPatterns({"active"}, {timer_pattern})) {
+      if (auto name = AgentNameFromSoftTimer(t.get<0>())) timer_paths[*name] = t.get<6>();
+    }
     uint64_t now_mono = NowUsec(CLOCK_MONOTONIC);
     uint64_t now_real = NowUsec(CLOCK_REALTIME);
-    return next >= now_mono ? now_real + (next - now_mono) : now_real;
+    std::vector<AgentUnitInfo> infos(listed.size());
+    std::vector<char> gone(listed.size(), 0);
+    BusBatch batch(RawBus());
+    for (size_t i = 0; i < listed.size(); ++i) {
+      AgentUnitInfo& info = infos[i];
+      info.name = listed[i].name;
+      info.unit = AgentUnit(listed[i].name);
+      info.active_state = listed[i].active_state;
+      info.sub_state = listed[i].sub_state;
+      batch.GetAll(listed[i].path, "org.freedesktop.systemd1.Service",
+                   [&info, &gone, i](sd_bus_message* reply, const char*) {
+                     if (reply == nullptr || !ReadServiceProperties(reply, info)) gone[i] = 1;
+                   });
+      batch.Get(listed[i].path, "org.freedesktop.systemd1.Unit", "ActiveEnterTimestamp",
+                [&info](sd_bus_message* reply, const char*) {
+                  if (reply != nullptr) ReadVariant(reply, info.active_enter_usec);
+                });
+      if (auto it = timer_paths.find(listed[i].name); it != timer_paths.end()) {
+        batch.Get(it->second, "org.freedesktop.systemd1.Timer", "NextElapseUSecMonotonic",
+                  [&info, now_mono, now_real](sd_bus_message* reply, const char*) {
+                    uint64_t next = 0;
+                    if (reply != nullptr && ReadVariant(reply, next)) {
+                      info.soft_deadline_usec = SoftDeadlineRealtime(next, now_mono, now_real);
+                    }
+                  });
+      }
+    }
+    batch.Run();
+    std::vector<AgentUnitInfo> agents;
+    for (size_t i = 0; i < infos.size(); ++i) {
+      if (!gone[i]) agents.push_back(std::move(infos[i]));
+    }
+    return agents;
+  }
+
+  static bool ReadServiceProperties(sd_bus_message* reply, AgentUnitInfo& info) {
+    std::vector<std::string> environment;
+    auto read = [](auto ok) { return static_cast<void>(ok), true; };
+    bool ok = ForEachProperty(reply, [&](std::string_view name, sd_bus_message* m) {
+      if (name == "MainPID") return read(ReadVariant(m, info.main_pid));
+      if (name == "MemoryCurrent") return read(ReadVariant(m, info.memory_current));
+      if (name == "MemoryMax") return read(ReadVariant(m, info.memory_max));
+      if (name == "TasksCurrent") return read(ReadVariant(m, info.tasks_current));
+      if (name == "TasksMax") return read(ReadVariant(m, info.tasks_max));
+      if (name == "CPUUsageNSec") return read(ReadVariant(m, info.cpu_usage_nsec));
+      if (name == "RuntimeMaxUSec") return read(ReadVariant(m, info.runtime_max_usec));
+      if (name == "User") return read(ReadVariant(m, info.user));
+      if (name == "WorkingDirectory") return read(ReadVariant(m, info.workdir));
+      if (name == "ControlGroup") return read(ReadVariant(m, info.control_group));
+      if (name == "Environment") return read(ReadVariant(m, environment));
+      if (name == "ExecStart") return read(ReadFirstExecArgv(m, info.argv));
+      return false;
+    });
+    info.sandbox = SandboxFromEnvironment(environment);
+    return ok;
   }
 
   std::string WaitForJob(const sdbus::ObjectPath& job, Usec deadline) {
@@ -337,6 +392,7 @@ class SdbusSystemd final : public Systemd {
   std::unique_ptr<sdbus::IConnection> connection_;
   ManagerProxy manager_;
   unsigned version_ = 0;
+  sd_bus* raw_bus_ = nullptr;  // for BusBatch, opened on first use
 };
 
 }  // namespace
@@ -354,6 +410,22 @@ std::string UnitObjectPath(const std::string& unit) {
     }
   }
   return path;
+}
+
+std::optional<std::string> AgentNameFromSoftTimer(std::string_view unit) {
+  constexpr std::string_view kPrefix = "nova-soft-", kSuffix = ".timer";
+  if (!unit.starts_with(kPrefix) || !unit.ends_with(kSuffix)) return std::nullopt;
+  std::string name(unit.substr(kPrefix.size(), unit.size() - kPrefix.size() - kSuffix.size()));
+  // The same check as for an agent's own unit name.
+  if (!AgentNameFromUnit(AgentUnit(name))) return std::nullopt;
+  return name;
+}
+
+std::optional<uint64_t> SoftDeadlineRealtime(uint64_t next_monotonic, uint64_t now_monotonic,
+                                             uint64_t now_realtime) {
+  if (next_monotonic == kInfinity || next_monotonic == 0) return std::nullopt;
+  return next_monotonic >= now_monotonic ? now_realtime + (next_monotonic - now_monotonic)
+                                         : now_realtime;
 }
 
 std::unique_ptr<Systemd> ConnectSystemd() {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -96,6 +97,10 @@ class Systemd {
   // The state of any unit, or nullopt when systemd has no such unit loaded.
   virtual std::optional<UnitState> GetUnitState(const std::string& unit) = 0;
 
+  // The states of those units that systemd has loaded, by unit name; one
+  // call for all of them.
+  virtual std::map<std::string, UnitState> UnitStates(const std::vector<std::string>& units) = 0;
+
   // The main process of a service, 0 if none.
   virtual uint32_t MainPid(const std::string& unit) = 0;
 
@@ -119,6 +124,15 @@ class Systemd {
 // bytes other than ASCII letters and digits become _XX (unit names never
 // start with a digit, which would be escaped too).
 std::string UnitObjectPath(const std::string& unit);
+
+// The agent a soft-deadline timer (nova-soft-NAME.timer) belongs to.
+std::optional<std::string> AgentNameFromSoftTimer(std::string_view unit);
+
+// A timer's next elapse (CLOCK_MONOTONIC, as systemd reports it) on the
+// realtime clock; nullopt when none is due (0 or infinity). A time already
+// past is now.
+std::optional<uint64_t> SoftDeadlineRealtime(uint64_t next_monotonic, uint64_t now_monotonic,
+                                             uint64_t now_realtime);
 
 // The real thing, on the system bus.
 std::unique_ptr<Systemd> ConnectSystemd();
