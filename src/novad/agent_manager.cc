@@ -28,7 +28,8 @@ void RefuseAgentCaller(const Caller& caller) {
 
 AgentManager::AgentManager(Systemd& systemd, const Config& config, const OutcomeStore& outcomes,
                            std::function<HostMemory()> read_memory, std::string hook_path,
-                           PriorityPolicy priority, const AdmissionGate* admission_gate)
+                           PriorityPolicy priority, const AdmissionGate* admission_gate,
+                           Metrics* metrics)
     : systemd_(systemd),
       config_(config),
       outcomes_(outcomes),
@@ -36,7 +37,8 @@ AgentManager::AgentManager(Systemd& systemd, const Config& config, const Outcome
       hook_path_(std::move(hook_path)),
       features_{systemd.Version()},
       priority_(std::move(priority)),
-      admission_gate_(admission_gate) {}
+      admission_gate_(admission_gate),
+      metrics_(metrics) {}
 
 std::string AgentManager::ResolveUser(const SpawnRequest& request, const Caller& caller) const {
   std::string caller_name = UserNameForUid(caller.uid);
@@ -95,6 +97,7 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
     systemd_.ResetFailedUnit(unit);  // a leftover from an earlier run
   }
   auto refuse = [&](const std::string& why) {
+    if (metrics_) metrics_->CountAdmissionRefusal();
     throw Error(ErrorKind::kAdmissionRefused, "agent \"" + spec.name + "\" refused: " + why);
   };
   if (per_user) {

@@ -12,6 +12,7 @@
 #include "attach.h"
 #include "config.h"
 #include "meminfo.h"
+#include "metrics.h"
 #include "nova_bus.h"
 #include "outcome.h"
 #include "priority_policy.h"
@@ -37,7 +38,8 @@ class AgentManager {
  public:
   AgentManager(Systemd& systemd, const Config& config, const OutcomeStore& outcomes,
                std::function<HostMemory()> read_memory, std::string hook_path,
-               PriorityPolicy priority = {}, const AdmissionGate* admission_gate = nullptr);
+               PriorityPolicy priority = {}, const AdmissionGate* admission_gate = nullptr,
+               Metrics* metrics = nullptr);
 
   SpawnResult Spawn(const SpawnRequest& request, const Caller& caller);
   // Sends the kill and queues the stop; returns without waiting for it.
@@ -71,6 +73,7 @@ class AgentManager {
   SystemdFeatures features_;  // the manager's version does not change under us
   PriorityPolicy priority_;
   const AdmissionGate* admission_gate_;  // novad's watcher keeps it; null = no hysteresis
+  Metrics* metrics_;                     // counts refusals; null = not counted
 };
 
 }  // namespace nova

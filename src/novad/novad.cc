@@ -24,6 +24,7 @@
 #include "errors.h"
 #include "meminfo.h"
 #include "memory_watch.h"
+#include "metrics.h"
 #include "nova_service.h"
 #include "outcome.h"
 #include "priority_policy.h"
@@ -78,10 +79,12 @@ int Run(const std::string& config_path) {
   LogPriorityPolicy(priority);
 
   nova::AdmissionGate gate(config);
-  nova::LinuxWatchHost watch_host(*systemd, outcomes);
+  nova::Metrics metrics;
+  nova::LinuxWatchHost linux_host(*systemd, outcomes);
+  nova::CountingWatchHost watch_host(linux_host, metrics, config.relief_percent);
   nova::MemoryWatcher watcher(config, watch_host, gate);
   nova::AgentManager manager(*systemd, config, outcomes, nova::ReadHostMemory, nova::kAgentHookPath,
-                             priority, &gate);
+                             priority, &gate, &metrics);
 
   auto agents = systemd->AgentStates();
   spdlog::info("novad {} starting: systemd {}, {} running agent(s) found", nova::kVersion,
@@ -143,6 +146,7 @@ int Run(const std::string& config_path) {
   };
   publish_admission();
 
+  nova::MetricsWriter metrics_writer(config.metrics_file, metrics, [&gate] { return gate.open(); });
   nova::PrioritySweeper sweeper(priority);
   auto next_sweep = Clock::now();
   auto next_check = Clock::now();

@@ -2,6 +2,7 @@
 // figures read elsewhere, so they are tested exactly.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -37,11 +38,11 @@ class AdmissionGate {
   enum class Change { kNone, kClosed, kReopened };
   explicit AdmissionGate(const Config& config) : config_(config) {}
   Change Observe(double used_percent);
-  bool open() const { return open_; }
+  bool open() const { return open_.load(); }
 
  private:
   const Config& config_;
-  bool open_ = true;
+  std::atomic<bool> open_{true};  // read by other threads (spawns, metrics)
 };
 
 // The gate's state as novad publishes it in RUNTIME/admission.json, so that
