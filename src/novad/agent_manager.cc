@@ -65,7 +65,7 @@ bool SpawnsInFlight::Contains(const std::string& name) const {
 AgentManager::AgentManager(Systemd& systemd, const Config& config, const OutcomeStore& outcomes,
                            std::function<HostMemory()> read_memory, std::string hook_path,
                            PriorityPolicy priority, const AdmissionGate* admission_gate,
-                           SpawnsInFlight* in_flight)
+                           SpawnsInFlight* in_flight, Metrics* metrics)
     : systemd_(systemd),
       config_(config),
       outcomes_(outcomes),
@@ -74,7 +74,8 @@ AgentManager::AgentManager(Systemd& systemd, const Config& config, const Outcome
       features_{systemd.Version()},
       priority_(std::move(priority)),
       admission_gate_(admission_gate),
-      in_flight_(in_flight ? in_flight : &own_in_flight_) {}
+      in_flight_(in_flight ? in_flight : &own_in_flight_),
+      metrics_(metrics) {}
 
 std::string AgentManager::ResolveUser(const SpawnRequest& request, const Caller& caller) const {
   std::string caller_name = UserNameForUid(caller.uid);
@@ -141,6 +142,7 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
   }
   auto others = in_flight_->Besides(states);
   auto refuse = [&](const std::string& why) {
+    if (metrics_) metrics_->CountAdmissionRefusal();
     throw Error(ErrorKind::kAdmissionRefused, "agent \"" + spec.name + "\" refused: " + why);
   };
   if (per_user) {

@@ -17,6 +17,7 @@
 #include "attach.h"
 #include "config.h"
 #include "meminfo.h"
+#include "metrics.h"
 #include "nova_bus.h"
 #include "outcome.h"
 #include "priority_policy.h"
@@ -82,7 +83,7 @@ class AgentManager {
   AgentManager(Systemd& systemd, const Config& config, const OutcomeStore& outcomes,
                std::function<HostMemory()> read_memory, std::string hook_path,
                PriorityPolicy priority = {}, const AdmissionGate* admission_gate = nullptr,
-               SpawnsInFlight* in_flight = nullptr);
+               SpawnsInFlight* in_flight = nullptr, Metrics* metrics = nullptr);
 
   SpawnResult Spawn(const SpawnRequest& request, const Caller& caller);
   // Sends the kill and queues the stop; returns without waiting for it.
@@ -123,6 +124,7 @@ class AgentManager {
   const AdmissionGate* admission_gate_;  // novad's watcher keeps it; null = no hysteresis
   SpawnsInFlight own_in_flight_;
   SpawnsInFlight* in_flight_;  // shared by novad's workers, or own_in_flight_
+  Metrics* metrics_;                     // counts refusals; null = not counted
 };
 
 }  // namespace nova

@@ -36,6 +36,7 @@
 #include "errors.h"
 #include "meminfo.h"
 #include "memory_watch.h"
+#include "metrics.h"
 #include "nova_service.h"
 #include "outcome.h"
 #include "priority_policy.h"
@@ -126,6 +127,7 @@ class WatchdogWatchHost final : public nova::WatchHost {
     host_.Sleep(duration);
   }
   void Emit(const nova::WatchEvent& event) override { host_.Emit(event); }
+  nova::OomSource& Oom() override { return host_.Oom(); }
 
  private:
   nova::WatchHost& host_;
@@ -139,9 +141,10 @@ class WatchdogWatchHost final : public nova::WatchHost {
 void WatchMemory(const nova::Config& config, nova::Systemd& systemd,
                  const nova::OutcomeStore& outcomes, nova::AdmissionGate& gate,
                  std::optional<nova::PressureTrigger> pressure, nova::Watchdog watchdog,
-                 nova::CallDispatch& dispatch, int stop_fd) {
+                 nova::CallDispatch& dispatch, nova::Metrics& metrics, int stop_fd) {
   nova::LinuxWatchHost linux_host(systemd, outcomes);
-  WatchdogWatchHost host(linux_host, watchdog);
+  nova::CountingWatchHost counted(linux_host, metrics, config.relief_percent);
+  WatchdogWatchHost host(counted, watchdog);
   nova::MemoryWatcher watcher(config, host, gate);
 
   // The gate's state for `novactl status`: published at start (open) and
@@ -253,6 +256,7 @@ int Run(const std::string& config_path) {
   LogPriorityPolicy(priority);
   nova::AdmissionGate gate(config);
   nova::SpawnsInFlight in_flight;
+  nova::Metrics metrics;
 
   auto agents = systemd->AgentStates();
   spdlog::info("novad {} starting: systemd {}, {} running agent(s) found", nova::kVersion,
@@ -316,7 +320,7 @@ int Run(const std::string& config_path) {
     worker.systemd = nova::ConnectSystemd();
     worker.manager = std::make_unique<nova::AgentManager>(
         *worker.systemd, config, outcomes, nova::ReadHostMemory, nova::kAgentHookPath, priority,
-        &gate, &in_flight);
+        &gate, &in_flight, &metrics);
   }
   auto connection = sdbus::createSystemBusConnection();
   nova::NovaService service(*connection, dispatch);
@@ -325,7 +329,7 @@ int Run(const std::string& config_path) {
   std::thread watcher_thread([&, pressure = std::move(pressure)]() mutable {
     try {
       WatchMemory(config, *watch_systemd, outcomes, gate, std::move(pressure), watchdog, dispatch,
-                  stop_fd);
+                  metrics, stop_fd);
     } catch (const std::exception& e) {
       spdlog::critical("memory watcher stopped: {}", e.what());
       Wake(failed_fd);
@@ -338,6 +342,7 @@ int Run(const std::string& config_path) {
   spdlog::info("serving {} on the system bus", nova::kBusName);
   nova::NotifyReady();
 
+  nova::MetricsWriter metrics_writer(config.metrics_file, metrics, [&gate] { return gate.open(); });
   int exit_code = 0;
   try {
     ServeBus(*connection, dispatch, priority, signal_fd, failed_fd, &exit_code);

@@ -161,6 +161,13 @@ const std::map<std::string, Key, std::less<>>& Keys() {
           return b.has_value();
         },
         "yes or no"}},
+      {"MetricsFile",
+       {[](Config& c, std::string_view v) {
+          if (!v.empty() && v.front() != '/') return false;
+          c.metrics_file = std::string(v);
+          return true;
+        },
+        "an absolute path, or empty for no metrics"}},
       {"Sandbox", SandboxKey(&Config::sandbox)},
       {"SandboxMinimum", SandboxKey(&Config::sandbox_minimum)},
       {"AllowIP",

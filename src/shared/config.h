@@ -62,6 +62,9 @@ struct Config {
   // systemd anything); off, an agent's unit makes the bus socket and the
   // users' runtime directories (their user managers) inaccessible.
   bool agent_system_bus = false;
+  // Prometheus metrics, for the node exporter's textfile collector; written
+  // only while its directory exists, so a host without the exporter is left alone.
+  std::string metrics_file = "/var/lib/prometheus/node-exporter/nova.prom";
   // The sandbox profile of a spawn that names none, and the weakest one a
   // caller other than root may ask for (the default is held to it too).
   SandboxProfile sandbox = SandboxProfile::kStandard;

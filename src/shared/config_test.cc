@@ -56,6 +56,19 @@ TEST(Config, TheShippedFileIsAllDefaults) {
   EXPECT_EQ(shipped.sandbox, defaults.sandbox);
   EXPECT_EQ(shipped.sandbox_minimum, defaults.sandbox_minimum);
   EXPECT_EQ(shipped.allow_ip, defaults.allow_ip);
+  EXPECT_EQ(shipped.metrics_file, defaults.metrics_file);
+}
+
+TEST(Config, MetricsFileIsAnAbsolutePathOrNone) {
+  EXPECT_EQ(Config{}.metrics_file, "/var/lib/prometheus/node-exporter/nova.prom");
+  EXPECT_EQ(ParseConfig("MetricsFile=/run/nova.prom\n", "t").metrics_file, "/run/nova.prom");
+  EXPECT_EQ(ParseConfig("MetricsFile=\n", "t").metrics_file, "");
+  try {
+    ParseConfig("MetricsFile=nova.prom\n", "t");
+    FAIL() << "a relative path was taken";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), testing::HasSubstr("an absolute path, or empty for no metrics"));
+  }
 }
 
 TEST(Config, SandboxedByDefault) {
@@ -160,7 +173,7 @@ TEST(Config, UnknownKeyNamesTheLineAndTheKnownKeys) {
             "/etc/nova/nova.conf:2: unknown key \"MemoryMaxx\"; known keys: "
             "AdmissionPercent, AdmissionReopenPercent, AgentSystemBus, AllowIP, HeadroomPercent, "
             "MaxAgents, "
-            "MaxAgentsPerUser, MemoryMax, MemoryMaxCeiling, PressureStall, "
+            "MaxAgentsPerUser, MemoryMax, MemoryMaxCeiling, MetricsFile, PressureStall, "
             "ReliefConfirmTimeout, ReliefDryRun, ReliefPercent, ReliefTargetPercent, "
             "RuntimeMax, RuntimeMaxCeiling, Sandbox, SandboxMinimum, SoftTimeout, StartTimeout, "
             "SystemSharePercent, TasksMax, "

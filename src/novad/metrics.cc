@@ -1,0 +1,344 @@
+#include "metrics.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <sstream>
+
+#include "errors.h"
+#include "files.h"
+#include "users.h"
+
+namespace nova {
+namespace fs = std::filesystem;
+namespace {
+
+std::optional<uint64_t> ParseCount(const std::string& text) {
+  try {
+    return std::stoull(text);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+// A cgroup file of one number, or "max" (nullopt inside the optional).
+std::optional<std::optional<uint64_t>> ReadLimit(const fs::path& path) {
+  auto text = ReadFile(path);
+  if (!text) return std::nullopt;
+  if (text->rfind("max", 0) == 0) return std::optional<uint64_t>();
+  auto value = ParseCount(*text);
+  if (!value) return std::nullopt;
+  return std::optional<uint64_t>(*value);
+}
+
+// The value of `key` in a flat-keyed cgroup file (cpu.stat, memory.events).
+uint64_t ReadKeyed(const fs::path& path, const std::string& key) {
+  std::istringstream in(ReadFile(path).value_or(""));
+  std::string name;
+  uint64_t value = 0;
+  while (in >> name >> value) {
+    if (name == key) return value;
+  }
+  return 0;
+}
+
+std::string EscapeLabel(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+class Writer {
+ public:
+  void Family(const char* name, const char* type, const char* help) {
+    out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+  }
+  void Sample(const std::string& name, const std::string& labels, double value) {
+    out_ << name;
+    if (!labels.empty()) out_ << '{' << labels << '}';
+    out_ << ' ' << Number(value) << '\n';
+  }
+  void Sample(const std::string& name, const std::string& labels, uint64_t value) {
+    out_ << name;
+    if (!labels.empty()) out_ << '{' << labels << '}';
+    out_ << ' ' << value << '\n';
+  }
+  std::string Text() const { return out_.str(); }
+
+ private:
+  static std::string Number(double value) {
+    std::ostringstream s;
+    s.precision(9);
+    s << value;
+    return s.str();
+  }
+  std::ostringstream out_;
+};
+
+std::string AgentLabels(const AgentSample& a) {
+  return "agent=\"" + EscapeLabel(a.agent) + "\",user=\"" + EscapeLabel(a.user) + "\"";
+}
+
+}  // namespace
+
+std::vector<AgentSample> ReadAgentSamples(const std::string& agents_cgroup) {
+  std::vector<AgentSample> agents;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(agents_cgroup, ec)) {
+    auto name = AgentNameFromUnit(entry.path().filename().string());
+    if (!name) continue;
+    const fs::path& dir = entry.path();
+    auto current = ReadLimit(dir / "memory.current");
+    if (!current || !*current) continue;  // gone meanwhile
+    struct stat st {};
+    if (stat(dir.c_str(), &st) != 0) continue;
+    AgentSample a;
+    a.agent = *name;
+    a.user = UserNameForUid(st.st_uid);
+    a.memory_current = **current;
+    a.memory_max = ReadLimit(dir / "memory.max").value_or(std::nullopt);
+    auto tasks = ReadLimit(dir / "pids.current");
+    a.tasks_current = tasks && *tasks ? **tasks : 0;
+    a.tasks_max = ReadLimit(dir / "pids.max").value_or(std::nullopt);
+    a.cpu_usage_usec = ReadKeyed(dir / "cpu.stat", "usage_usec");
+    a.oom_kills = ReadKeyed(dir / "memory.events", "oom_kill");
+    agents.push_back(std::move(a));
+  }
+  std::sort(agents.begin(), agents.end(),
+            [](const AgentSample& a, const AgentSample& b) { return a.agent < b.agent; });
+  return agents;
+}
+
+void Metrics::CountReliefKill() {
+  std::lock_guard lock(mutex_);
+  ++counters_.relief_kills;
+}
+
+void Metrics::CountAdmissionRefusal() {
+  std::lock_guard lock(mutex_);
+  ++counters_.admission_refusals;
+}
+
+void Metrics::ObserveReaction(double seconds) {
+  std::lock_guard lock(mutex_);
+  auto bucket = std::lower_bound(kReactionBuckets.begin(), kReactionBuckets.end(), seconds);
+  if (bucket != kReactionBuckets.end())
+    ++counters_.reaction_buckets[bucket - kReactionBuckets.begin()];
+  ++counters_.reaction_count;
+  counters_.reaction_sum += seconds;
+}
+
+MetricsCounters Metrics::Snapshot() const {
+  std::lock_guard lock(mutex_);
+  return counters_;
+}
+
+std::string RenderMetrics(const MetricsInput& in) {
+  Writer w;
+  w.Family("nova_host_memory_total_bytes", "gauge", "Host memory (MemTotal).");
+  w.Sample("nova_host_memory_total_bytes", "", in.host.total);
+  w.Family("nova_host_memory_used_bytes", "gauge",
+           "Host memory used, as novad's thresholds count it (MemTotal - MemAvailable).");
+  w.Sample("nova_host_memory_used_bytes", "", in.host.used());
+  w.Family("nova_admission_open", "gauge", "1 while novad admits new agents, 0 while closed.");
+  w.Sample("nova_admission_open", "", uint64_t{in.admission_open ? 1u : 0u});
+  w.Family("nova_agents", "gauge", "Agents with a cgroup under nova-agents.slice.");
+  w.Sample("nova_agents", "", uint64_t{in.agents.size()});
+
+  struct Column {
+    const char* name;
+    const char* type;
+    const char* help;
+    std::optional<double> (*value)(const AgentSample&);
+  };
+  const Column columns[] = {
+      {"nova_agent_memory_usage_bytes", "gauge", "The agent's memory.current.",
+       [](const AgentSample& a) -> std::optional<double> { return a.memory_current; }},
+      {"nova_agent_spec_memory_limit_bytes", "gauge",
+       "The agent's memory.max (MemoryMax=); absent when unlimited.",
+       [](const AgentSample& a) -> std::optional<double> {
+         if (!a.memory_max) return std::nullopt;
+         return *a.memory_max;
+       }},
+      {"nova_agent_tasks", "gauge", "The agent's tasks (pids.current).",
+       [](const AgentSample& a) -> std::optional<double> { return a.tasks_current; }},
+      {"nova_agent_spec_tasks_limit", "gauge",
+       "The agent's pids.max (TasksMax=); absent when unlimited.",
+       [](const AgentSample& a) -> std::optional<double> {
+         if (!a.tasks_max) return std::nullopt;
+         return *a.tasks_max;
+       }},
+      {"nova_agent_cpu_usage_seconds_total", "counter", "CPU time the agent used (cpu.stat).",
+       [](const AgentSample& a) -> std::optional<double> { return a.cpu_usage_usec / 1e6; }},
+      {"nova_agent_oom_events_total", "counter",
+       "Processes the kernel OOM-killed inside the agent (memory.events oom_kill).",
+       [](const AgentSample& a) -> std::optional<double> { return a.oom_kills; }},
+  };
+  for (const Column& c : columns) {
+    w.Family(c.name, c.type, c.help);
+    for (const AgentSample& a : in.agents) {
+      if (auto v = c.value(a)) w.Sample(c.name, AgentLabels(a), *v);
+    }
+  }
+
+  const MetricsCounters& k = in.counters;
+  w.Family("nova_relief_kills_total", "counter", "Agents novad killed to relieve host memory.");
+  w.Sample("nova_relief_kills_total", "", k.relief_kills);
+  w.Family("nova_admission_refusals_total", "counter",
+           "Spawns novad refused because of host memory or the agent count.");
+  w.Sample("nova_admission_refusals_total", "", k.admission_refusals);
+  w.Family("nova_watcher_reaction_seconds", "histogram",
+           "From the watcher's last reading below ReliefPercent to the first victim's kill.");
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < kReactionBuckets.size(); ++i) {
+    cumulative += k.reaction_buckets[i];
+    std::ostringstream le;
+    le << kReactionBuckets[i];
+    w.Sample("nova_watcher_reaction_seconds_bucket", "le=\"" + le.str() + "\"", cumulative);
+  }
+  w.Sample("nova_watcher_reaction_seconds_bucket", "le=\"+Inf\"", k.reaction_count);
+  w.Sample("nova_watcher_reaction_seconds_sum", "", k.reaction_sum);
+  w.Sample("nova_watcher_reaction_seconds_count", "", k.reaction_count);
+  return w.Text();
+}
+
+void WriteMetricsFile(const std::string& path, const std::string& text) {
+  fs::path target(path);
+  fs::path dir = target.parent_path();
+  // O_EXCL with a random name: whoever may write in the directory (the
+  // exporter's user) cannot make us write through a link of theirs.
+  std::random_device random;
+  std::string temp;
+  int fd = -1;
+  for (int attempt = 0; attempt < 8 && fd < 0; ++attempt) {
+    temp = (dir / ("." + target.filename().string() + "." + std::to_string(random()))).string();
+    fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 && errno != EEXIST) break;
+  }
+  if (fd < 0) {
+    throw Error(ErrorKind::kFailed,
+                "cannot write metrics in " + dir.string() + ": " + std::strerror(errno));
+  }
+  fchmod(fd, 0644);  // whatever the umask: the exporter reads it as its own user
+  const char* data = text.data();
+  size_t left = text.size();
+  bool ok = true;
+  while (left > 0) {
+    ssize_t n = write(fd, data, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ok = false;
+      break;
+    }
+    data += n;
+    left -= static_cast<size_t>(n);
+  }
+  int saved = errno;
+  if (close(fd) != 0 && ok) {
+    ok = false;
+    saved = errno;
+  }
+  if (!ok || rename(temp.c_str(), path.c_str()) != 0) {
+    if (ok) saved = errno;
+    unlink(temp.c_str());
+    throw Error(ErrorKind::kFailed, "cannot write " + path + ": " + std::strerror(saved));
+  }
+}
+
+HostMemory CountingWatchHost::ReadMemory() {
+  HostMemory memory = inner_.ReadMemory();
+  if (memory.used_percent() < relief_percent_) {
+    last_below_ = inner_.Now();
+    reacted_ = false;
+  }
+  return memory;
+}
+
+void CountingWatchHost::Emit(const WatchEvent& event) {
+  if (event.action == watch_action::kKill && !event.dry_run) {
+    metrics_.CountReliefKill();
+    if (event.trigger == "watcher" && !reacted_ && last_below_) {
+      metrics_.ObserveReaction(std::chrono::duration<double>(inner_.Now() - *last_below_).count());
+      reacted_ = true;
+    }
+  }
+  inner_.Emit(event);
+}
+
+MetricsWriter::MetricsWriter(std::string path, const Metrics& metrics,
+                             std::function<bool()> admission_open)
+    : path_(std::move(path)), metrics_(metrics), admission_open_(std::move(admission_open)) {
+  if (path_.empty()) return;
+  thread_ = std::thread([this] { Run(); });
+}
+
+MetricsWriter::~MetricsWriter() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+  if (last_ok_.value_or(false)) unlink(path_.c_str());
+}
+
+bool MetricsWriter::WriteOnce() {
+  std::string dir = fs::path(path_).parent_path().string();
+  bool ok = false;
+  std::string why;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    why = dir + " does not exist (prometheus-node-exporter creates it)";
+  } else {
+    try {
+      MetricsInput in;
+      in.host = ReadHostMemory();
+      in.admission_open = admission_open_();
+      in.agents = ReadAgentSamples();
+      in.counters = metrics_.Snapshot();
+      WriteMetricsFile(path_, RenderMetrics(in));
+      ok = true;
+    } catch (const std::exception& e) {
+      why = e.what();
+    }
+  }
+  if (last_ok_ != ok) {
+    if (ok) {
+      spdlog::info("metrics: writing {} every {}s", path_, kMetricsInterval.count());
+    } else {
+      spdlog::info("metrics: not written: {}", why);
+    }
+    last_ok_ = ok;
+  }
+  return ok;
+}
+
+void MetricsWriter::Run() {
+  std::unique_lock lock(mutex_);
+  while (!stop_) {
+    lock.unlock();
+    WriteOnce();
+    lock.lock();
+    wake_.wait_for(lock, kMetricsInterval, [this] { return stop_; });
+  }
+}
+
+}  // namespace nova
