@@ -67,11 +67,12 @@ use_earlyoom() {
   wait_until 10 "earlyoom running" systemctl is-active --quiet earlyoom
 }
 
-# The innocents: 3 agents of 12% each, a 10% bystander outside Nova. With
-# the system's share that is about half of memory; each runaway adds the
-# rest and is, whole, the largest agent when memory crosses 70%.
-innocent_mib=$(mib 120)
-bystander_mib=$(mib 100)
+# The innocents: 3 agents of 12.5% each, an 11% bystander outside Nova. With
+# the system's share that is about 54% of memory, under the target; each
+# runaway adds the rest (some 16%, as fast as emulation lets it) and is,
+# whole, the largest agent when memory crosses 70%.
+innocent_mib=$(mib 125)
+bystander_mib=$(mib 110)
 ensure_innocents() {
   local i
   for i in 1 2 3; do
@@ -126,12 +127,12 @@ kills() {
 trial() {  # TOOL SCENARIO N
   local tool=$1 scenario=$2 n=$3 hog="hog-$2-$1-$3"
   ensure_innocents
-  wait_until 60 "memory settled under ${TARGET}%" eval '(($(used_pct) < TARGET - 4))'
+  wait_until 60 "memory settled under ${TARGET}%" eval '(($(used_pct) < TARGET - 2))'
   local start base
   start=$(now_usec)
   base=$(used_pct)
   rm -f "$ws/cross"
-  chrt -f 50 memcross "$RELIEF" "$ws/cross" "$WINDOW" "$TARGET" &
+  chrt -f 50 memcross "$RELIEF" "$ws/cross" 300 "$TARGET" "$WINDOW" &
   local observer=$!
   spawn_runaway "$scenario" "$hog"
   local rc=0

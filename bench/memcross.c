@@ -2,7 +2,7 @@
  * benchmarks: it sees what any process outside the agents would see, so novad
  * and the tools it is compared with are timed by the same clock.
  *
- *   memcross PERCENT FILE [TIMEOUT_S [UNDER_PERCENT]]
+ *   memcross PERCENT FILE [TIMEOUT_S [UNDER_PERCENT [UNDER_TIMEOUT_S]]]
  *
  * Reads /proc/meminfo every millisecond and, the first time host memory used
  * (MemTotal - MemAvailable) is at or above PERCENT, writes the CLOCK_REALTIME
@@ -12,8 +12,9 @@
  * With UNDER_PERCENT it keeps reading after the crossing until memory used is
  * below UNDER_PERCENT again, and only then writes FILE: the crossing's time,
  * the time memory came back under, and the highest percentage seen, one a
- * line. If memory is not back under within TIMEOUT_S of the crossing, FILE
- * holds the crossing, "-" and the peak, and it exits 3. */
+ * line. If memory is not back under within UNDER_TIMEOUT_S (default
+ * TIMEOUT_S) of the crossing, FILE holds the crossing, "-" and the peak, and
+ * it exits 3. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -52,14 +53,15 @@ static int write_times(const char* path, long long crossed, long long under, dou
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: memcross PERCENT FILE [TIMEOUT_S [UNDER_PERCENT]]\n");
+    fprintf(stderr, "usage: memcross PERCENT FILE [TIMEOUT_S [UNDER_PERCENT [UNDER_TIMEOUT_S]]]\n");
     return 2;
   }
   double mark = atof(argv[1]);
-  long long start = now_usec();
-  long long deadline = start + (argc > 3 ? atoll(argv[3]) : 120) * 1000000LL;
+  long long timeout = (argc > 3 ? atoll(argv[3]) : 120) * 1000000LL;
+  long long deadline = now_usec() + timeout;
   int until_under = argc > 4;
   double under_mark = until_under ? atof(argv[4]) : 0;
+  long long under_timeout = argc > 5 ? atoll(argv[5]) * 1000000LL : timeout;
   struct timespec tick = {0, 1000000L};
   long long crossed = -1;
   double peak = 0;
@@ -68,7 +70,7 @@ int main(int argc, char** argv) {
     if (crossed < 0 && used >= mark) {
       crossed = now_usec();
       if (!until_under) return write_times(argv[2], crossed, -1, -1);
-      deadline = crossed + (deadline - start);
+      deadline = crossed + under_timeout;
     }
     if (crossed >= 0) {
       if (used > peak) peak = used;
