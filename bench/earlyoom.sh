@@ -26,14 +26,14 @@
 # each tool's own log (novad's kill events; earlyoom's "sending SIGKILL"
 # lines, stamped by the journal on receipt). Goal: novad at most half
 # earlyoom's time, one kill per runaway agent, never a process outside it.
-# timeout: 1500
+# timeout: 1800
 source "$NOVA_TEST_LIB"
 TRIALS=${TRIALS:-3}
 RELIEF=70
 TARGET=60
 AVAILABLE=$((100 - RELIEF))
 WINDOW=${WINDOW:-30}  # seconds from the crossing to be back under TARGET
-BUDGET=${BUDGET:-900}  # no new round of trials after this many seconds
+BUDGET=${BUDGET:-600}  # no new round of trials after this many seconds
 ws=$(workdir earlyoom)
 results=$ws/results.tsv
 total_mib=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) / 1024))
