@@ -1,6 +1,6 @@
 #!/bin/bash
 # Runs a benchmark inside the test VM (real systemd) and prints its report.
-#   bench/run.sh spawn | sweep | reaction | earlyoom | load
+#   bench/run.sh spawn | sweep | reaction | earlyoom | load  [more, in the same VM]
 # Build the package first (scripts/nova-vm.sh does), or set NOVA_VM_DEB, or
 # NOVA_VM_STAGE to a `cmake --install` tree (DESTDIR=... cmake --install
 # build), quicker while iterating; NOVA_VM_DISTRO=debian13 runs it in
@@ -10,7 +10,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-name=${1:?usage: bench/run.sh spawn|sweep|reaction|earlyoom|load}
+name=${1:?usage: bench/run.sh spawn|sweep|reaction|earlyoom|load [more...]}
 case ${NOVA_VM_DISTRO:-debian12} in debian13) release=trixie ;; *) release=bookworm ;; esac
 [[ -n ${NOVA_VM_STAGE:-} ]] || export NOVA_VM_DEB=${NOVA_VM_DEB:-$root/build/deb-$release}
 if [[ -z ${NOVA_VM_HELPERS:-} ]]; then
@@ -19,8 +19,12 @@ if [[ -z ${NOVA_VM_HELPERS:-} ]]; then
   export NOVA_VM_HELPERS=$root/build/vm-helpers
 fi
 export NOVA_VM_SESSION=${NOVA_VM_SESSION:-$root/build/vm-bench}
-export NOVA_VM_EXTRA="$here/$name.sh"
+extra=()
+for bench in "$@"; do extra+=("$here/$bench.sh"); done
+export NOVA_VM_EXTRA="${extra[*]}"
 session="$root/tests/system/vm/session.sh"
 trap '"$session" stop' EXIT
 "$session" start
-"$session" exec "$name"
+status=0
+for bench in "$@"; do "$session" exec "$bench" || status=1; done
+exit $status
