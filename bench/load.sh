@@ -91,6 +91,7 @@ stuck_loop() {
     echo "$(date +%T.%N) stuck$n returned $?" >>"$ws/stuck.log"
     systemctl kill --signal=KILL "nova-agent-stuck$n.service" 2>/dev/null
     systemctl stop --no-block "nova-agent-stuck$n.service" 2>/dev/null
+    sleep 0.5  # a refusal (admission closed) is quick: no tight loop
   done
 }
 background() {  # FUNCTION ARG [USER]: in a process group of its own
