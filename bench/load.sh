@@ -1,0 +1,209 @@
+#!/bin/bash
+# Benchmark, run inside the test VM by bench/run.sh: the watcher's reaction
+# time while novad is busy, since a host near exhaustion is rarely idle.
+# Around the trials run LOOPS concurrent `novactl spawn`/`novactl kill` loops,
+# and two unprivileged users hammer novad's bus name from HAMMERS processes
+# each (introspection, GetAll, unknown methods, wrong signatures, invalid
+# spawns and kills): one a member of group nova, whose calls reach novad, one
+# not, whose calls dbus-daemon filters but for introspection. Each trial a hog
+# crosses ReliefPercent and the reaction is timed as in reaction.sh: an
+# independent observer (memcross) for the crossing, novad's kill event for
+# the kill. Then the same with one spawn always stuck: its workdir is on a
+# FUSE mount whose server never answers (stuckfs), so systemd's child for it
+# blocks and the spawn's start job never finishes.
+#
+# The hog is a unit in the agents' slice made with systemd-run, not novactl
+# spawn: with a spawn stuck, a spawn of the hog would queue behind it and the
+# trial would time the queue, not the watcher. novad's watcher sees it as any
+# agent. The ballast is a process outside the agents (so relief's victim is
+# the hog), sized once the load runs so that memory sits at BASE percent.
+# The hog has CPUWeight=1000 so that it crosses in seconds despite the load
+# (the load runs in the system slice, the hog in the agents' one).
+# A trial whose hog is not killed within CAP seconds of the crossing counts
+# as CAP (a miss, at least that slow) and the hog is killed through systemd.
+# Goal: median under 200 ms and worst under 500 ms over TRIALS trials.
+# timeout: 2000
+source "$NOVA_TEST_LIB"
+TRIALS=${TRIALS:-20}
+LOOPS=${LOOPS:-20}
+HAMMERS=${HAMMERS:-3}
+CAP=${CAP:-5}
+BUDGET=${BUDGET:-200}  # seconds per mode; no new trial after (emulation on a busy host is slow)
+RELIEF=50
+BASE=45
+TARGET=47.5
+nova_config "MemoryMax=64M" "MaxAgents=80" "TimeoutStop=3s" "AdmissionPercent=49.5" \
+  "AdmissionReopenPercent=48" "ReliefPercent=$RELIEF" "ReliefTargetPercent=$TARGET"
+ws=$(workdir load)
+stuck_dir=/srv/nova-bench-stuck
+total_mib=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) / 1024))
+used_pct() { awk '/^MemTotal:/ {t=$2} /^MemAvailable:/ {a=$2} END {printf "%.1f\n", 100*(t-a)/t}' /proc/meminfo; }
+members benchmember
+id benchother >/dev/null 2>&1 || useradd --create-home benchother
+
+load_groups=()  # process groups of everything started here, killed at the end
+stuck_server=
+cleanup() {
+  local g
+  for g in "${load_groups[@]}"; do kill -KILL -- "-$g" 2>/dev/null || true; done
+  # Killing the server aborts the FUSE connection: whatever waits on it gets
+  # ENOTCONN (and a waiting process dies on SIGKILL anyway).
+  if [[ -n $stuck_server ]]; then kill -KILL "$stuck_server" 2>/dev/null || true; fi
+  if grep -q " $stuck_dir fuse" /proc/self/mounts; then umount -l "$stuck_dir" || true; fi
+  systemctl stop 'nova-agent-*.service' nova-bench-ballast.service 2>/dev/null || true
+  systemctl reset-failed 2>/dev/null || true
+}
+trap cleanup EXIT
+
+spawn_loop() {  # I: spawn an agent, kill it, again
+  local n=0
+  while :; do
+    n=$((n + 1))
+    novactl spawn "load$1-$n" --workdir "$ws" --soft-timeout 0 -- /usr/bin/sleep 600 >/dev/null 2>&1
+    novactl kill --force "load$1-$n" >/dev/null 2>&1
+    echo "$n" >"$ws/ops.$1"
+  done
+}
+hammer() {  # ID: novad's bus name, every kind of call, as fast as busctl goes
+  local b=org.nova.Nova1 p=/org/nova/Nova1 m=org.nova.Nova1.Manager n=0
+  while :; do
+    n=$((n + 1))
+    busctl introspect "$b" "$p" >/dev/null 2>&1
+    busctl call "$b" "$p" org.freedesktop.DBus.Properties GetAll s "$m" >/dev/null 2>&1
+    busctl call "$b" "$p" "$m" NoSuchMethod >/dev/null 2>&1
+    busctl call "$b" "$p" "$m" Kill s wrong-signature >/dev/null 2>&1
+    busctl call "$b" "$p" "$m" Spawn 'sasa{sv}' '../bad name' 0 0 >/dev/null 2>&1
+    busctl call "$b" "$p" "$m" Kill sb no-such-agent false >/dev/null 2>&1
+    echo "$n" >"$ws/hammer.$1"
+  done
+}
+# stuck_loop: one spawn whose workdir never answers, always in flight: when
+# novad gives up on one (its start deadline), the next is asked for. Called
+# over the bus, as any member may: novactl itself would stat the workdir
+# first and hang there, never reaching novad.
+stuck_loop() {
+  local n=0
+  while :; do
+    n=$((n + 1))
+    echo "$(date +%T.%N) stuck$n asked" >>"$ws/stuck.log"
+    busctl --timeout=300 call org.nova.Nova1 /org/nova/Nova1 org.nova.Nova1.Manager Spawn \
+      'sasa{sv}' "stuck$n" 2 /usr/bin/sleep 600 1 WorkingDirectory s "$stuck_dir/ws" >>"$ws/stuck.log" 2>&1
+    echo "$(date +%T.%N) stuck$n returned $?" >>"$ws/stuck.log"
+    systemctl kill --signal=KILL "nova-agent-stuck$n.service" 2>/dev/null
+    systemctl stop --no-block "nova-agent-stuck$n.service" 2>/dev/null
+    sleep 0.5  # a refusal (admission closed) is quick: no tight loop
+  done
+}
+background() {  # FUNCTION ARG [USER]: in a process group of its own
+  local fn=$1 arg=$2 user=${3:-}
+  local body="ws=$ws stuck_dir=$stuck_dir; $(declare -f "$fn"); $fn $arg"
+  if [[ -n $user ]]; then
+    setsid setpriv --reuid="$user" --regid="$user" --init-groups bash -c "$body" </dev/null &
+  else
+    setsid bash -c "$body" </dev/null &
+  fi
+  load_groups+=("$!")
+}
+counted() {  # PREFIX: the sum of the counters the loops write
+  cat "$ws/$1".* 2>/dev/null | awk '{s += $1} END {print s + 0}'
+}
+
+for ((i = 1; i <= LOOPS; i++)); do background spawn_loop "$i"; done
+for ((i = 1; i <= HAMMERS; i++)); do
+  background hammer "member$i" benchmember
+  background hammer "other$i" benchother
+done
+sleep 15
+peak=0
+for _ in 1 2 3 4 5; do
+  u=$(used_pct)
+  peak=$(jq -n "[$peak, $u] | max")
+  sleep 1
+done
+ballast=$(jq -n "($BASE - $peak) * $total_mib / 100 | floor")
+((ballast > 0)) || fail "the load alone holds ${peak}% of memory, more than the ${BASE}% base"
+systemd-run --quiet --unit=nova-bench-ballast memhog "$ballast"
+ballast_holds() {
+  local current
+  current=$(cat /sys/fs/cgroup/system.slice/nova-bench-ballast.service/memory.current 2>/dev/null) || return 1
+  (((current >> 20) >= ballast - 8))
+}
+wait_until 120 "ballast holds its memory" ballast_holds
+note "MemTotal ${total_mib} MiB; under load ${peak}% used, ballast ${ballast} MiB outside agents to ${BASE}%;" \
+  "relief at ${RELIEF}%, target ${TARGET}%; $LOOPS spawn/kill loops, $HAMMERS hammering processes per user" \
+  "(benchmember in group nova, benchother not)"
+
+hog_mib=$((total_mib * 20 / 100))
+trials() {  # MODE: TRIALS trials; prints the summary
+  local mode=$1 samples=() misses=0 t0=$SECONDS ops0 hammer0
+  ops0=$(counted ops)
+  hammer0=$(counted hammer)
+  local done_trials=0
+  for ((t = 1; t <= TRIALS; t++)); do
+    if ((t > 1 && SECONDS - t0 > BUDGET)); then
+      note "$mode: budget of ${BUDGET} s spent after $done_trials of $TRIALS trials"
+      break
+    fi
+    local hog="hog-$mode-$t"
+    wait_until 120 "memory back near the base" eval '(($(used_pct | cut -d. -f1) < BASE + 2))' >/dev/null
+    sleep 1
+    rm -f "$ws/crossed"
+    chrt -f 50 memcross "$RELIEF" "$ws/crossed" 120 &
+    local observer=$!
+    systemd-run --quiet --collect --unit="$(unit_of "$hog")" --slice=nova-agents.slice \
+      -p MemoryMax=4G -p MemoryHigh=infinity -p MemorySwapMax=0 -p CPUWeight=1000 memhog "$hog_mib"
+    wait "$observer" || fail "the observer never saw host memory cross ${RELIEF}%"
+    local crossed deadline killed ms
+    crossed=$(cat "$ws/crossed")
+    deadline=$((crossed + CAP * 1000000))
+    until is_gone "$hog" || (($(date +%s%6N) > deadline)); do sleep 0.05; done
+    killed=$(novactl events --json -n 100 |
+      jq "[.[] | select(.action == \"kill\" and .agent == \"$hog\")][-1].time_usec")
+    if [[ $killed != null ]] && ((killed <= deadline)); then
+      ms=$(jq -n "($killed - $crossed) / 1000")
+      note "$mode trial $t: $ms ms"
+    else
+      ms=$((CAP * 1000))
+      misses=$((misses + 1))
+      note "$mode trial $t: no kill within ${CAP} s (counted as $ms ms)"
+      systemctl kill --signal=KILL "$(unit_of "$hog")" 2>/dev/null || true
+      wait_until 60 "$hog gone" is_gone "$hog" >/dev/null
+    fi
+    samples+=("$ms")
+    done_trials=$t
+  done
+  local sorted median max min
+  sorted=$(printf '%s\n' "${samples[@]}" | sort -g)
+  median=$(awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}' <<<"$sorted")
+  max=$(tail -n1 <<<"$sorted")
+  min=$(head -n1 <<<"$sorted")
+  echo "reaction under load ($mode), from crossing ${RELIEF}% to the kill, $done_trials trials (ms):"
+  echo "  $(tr '\n' ' ' <<<"${samples[*]}")"
+  echo "  median $median   min $min   max $max   misses (no kill within ${CAP} s) $misses"
+  echo "  load meanwhile: $(($(counted ops) - ops0)) spawn+kill pairs and" \
+    "$(($(counted hammer) - hammer0)) rounds of 6 bus calls in $((SECONDS - t0)) s"
+  echo "  ratio median / 200 ms goal: $(jq -n "$median / 200 * 100 | round / 100")"
+  echo "  ratio max / 500 ms goal: $(jq -n "$max / 500 * 100 | round / 100")"
+}
+
+trials busy
+
+# The same with a spawn stuck on a workdir that never answers.
+mkdir -p "$stuck_dir"
+setsid stuckfs "$stuck_dir" >"$ws/stuckfs.out" 2>&1 </dev/null &
+stuck_server=$!
+wait_until 10 "the stuck FUSE mount is there" grep -q " $stuck_dir fuse" /proc/self/mounts
+background stuck_loop 0
+sleep 3
+trials stuck
+note "stuck spawns: $(grep -c asked "$ws/stuck.log") asked, $(grep -c returned "$ws/stuck.log") returned:"
+grep returned "$ws/stuck.log" | tail -n 3 | sed 's/^/#   /'
+
+cleanup
+trap - EXIT
+sleep 1
+left=$(grep -c " $stuck_dir fuse" /proc/self/mounts || true)
+waiting=$(ps -eo stat=,wchan=,comm= | awk '$2 ~ /fuse/' | wc -l)
+note "cleaned up: $left stuck mount(s) left, $waiting process(es) waiting on FUSE," \
+  "$(systemctl list-units --no-legend 'nova-agent-*' | wc -l) agent unit(s) left"
+((left == 0 && waiting == 0)) || fail "the stuck mount or its waiters outlived the benchmark"
