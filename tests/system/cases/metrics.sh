@@ -23,7 +23,7 @@ value() { scrape | awk -v m="$1" '$1 == m { print $2 }'; }
 same() { awk -v a="$1" -v b="$2" -v t="${3:-0}" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t / 100 * (b < 0 ? -b : b)) }'; }
 expect_same() {
   same "$2" "$3" "${4:-0}" || fail "$1: expected $3 (within ${4:-0}%), got '$2'"
-  echo "ok: $1 = $2 (systemd: $3)"
+  echo "ok: $1 = $2 (against $3)"
 }
 labels='{agent="m1",user="nova-dana"}'
 
