@@ -124,7 +124,7 @@ class AgentManager {
   const AdmissionGate* admission_gate_;  // novad's watcher keeps it; null = no hysteresis
   SpawnsInFlight own_in_flight_;
   SpawnsInFlight* in_flight_;  // shared by novad's workers, or own_in_flight_
-  Metrics* metrics_;                     // counts refusals; null = not counted
+  Metrics* metrics_;           // counts refusals; null = not counted
 };
 
 }  // namespace nova
