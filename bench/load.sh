@@ -9,7 +9,7 @@
 # crosses ReliefPercent and the reaction is timed as in reaction.sh: an
 # independent observer (memcross) for the crossing, novad's kill event for
 # the kill. Then the same with one spawn always stuck: its workdir is on a
-# FUSE mount whose server never answers (stuckfs), so systemd's child for it
+# FUSE mount whose server never answers (fusehang, the system tests' helper), so systemd's child for it
 # blocks and the spawn's start job never finishes.
 #
 # The hog is a unit in the agents' slice made with systemd-run, not novactl
@@ -190,7 +190,7 @@ trials busy
 
 # The same with a spawn stuck on a workdir that never answers.
 mkdir -p "$stuck_dir"
-setsid stuckfs "$stuck_dir" >"$ws/stuckfs.out" 2>&1 </dev/null &
+setsid fusehang "$stuck_dir" >"$ws/fusehang.out" 2>&1 </dev/null &
 stuck_server=$!
 wait_until 10 "the stuck FUSE mount is there" grep -q " $stuck_dir fuse" /proc/self/mounts
 background stuck_loop 0

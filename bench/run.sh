@@ -14,8 +14,8 @@ name=${1:?usage: bench/run.sh spawn|many|sweep|reaction|earlyoom|load [more...]}
 case ${NOVA_VM_DISTRO:-debian12} in debian13) release=trixie ;; *) release=bookworm ;; esac
 [[ -n ${NOVA_VM_STAGE:-} ]] || export NOVA_VM_DEB=${NOVA_VM_DEB:-$root/build/deb-$release}
 if [[ -z ${NOVA_VM_HELPERS:-} ]]; then
-  echo "bench: building the VM's helpers (memhog, nova-bench-sweep, memcross, stuckfs)" >&2
-  cmake --build "$root/build" --target memhog nova-bench-sweep memcross stuckfs >&2
+  echo "bench: building the VM's helpers (memhog, nova-bench-sweep, memcross, fusehang)" >&2
+  cmake --build "$root/build" --target memhog nova-bench-sweep memcross fusehang >&2
   export NOVA_VM_HELPERS=$root/build/vm-helpers
 fi
 export NOVA_VM_SESSION=${NOVA_VM_SESSION:-$root/build/vm-bench}
