@@ -105,9 +105,9 @@ spawn_runaway() {  # SCENARIO NAME
     workers)
       novactl spawn "$2" --workdir "$ws" --sandbox none --soft-timeout 0 -- /bin/sh -c \
         "for i in 1 2 3 4 5 6 7 8; do memhog $(mib 45) & done; wait" ;;
-    respawn)
+    respawn)  # stress-ng shares --vm-bytes among its workers: 4 of 9% each
       novactl spawn "$2" --workdir "$ws" --sandbox none --soft-timeout 0 -- \
-        /usr/bin/stress-ng --vm 4 --vm-bytes "$(mib 90)M" --vm-keep --timeout 600 ;;
+        /usr/bin/stress-ng --vm 4 --vm-bytes "$(mib 360)M" --vm-keep --timeout 600 ;;
   esac >/dev/null
 }
 
