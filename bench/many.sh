@@ -4,7 +4,9 @@
 #   1. single spawns (median of RUNS), novactl vs systemd-run making the same
 #      unit (Nova with its soft-deadline timer, and with --soft-timeout 0);
 #   2. N agents back to back, novactl interleaved with systemd-run (anchor
-#      units are anchor-I.service, same properties, so status lists Nova's);
+#      units are anchor-I.service, same properties but in a slice of their
+#      own, so that status lists Nova's and the priority sweep walks only
+#      Nova's);
 #   3. status and status --json against `systemctl show` of the same facts, at
 #      10, 100 and N agents;
 #   4. novad's RSS and CPU while idle with N agents, then with the priority
@@ -14,9 +16,9 @@
 #      of 2, and `novactl kill --all` of them against the N sequential stops of 5.
 # timeout: 5400
 source "$NOVA_TEST_LIB"
-N=300
-RUNS=10
-PAR=8
+N=${N:-300}        # agents (and as many anchors)
+RUNS=${RUNS:-10}   # single spawns each way
+PAR=${PAR:-8}      # parallel clients
 nova_config "MemoryMax=16M" "MaxAgents=$((N + 50))" "TimeoutStop=3s"
 ws=$(workdir bench)
 hook=/usr/libexec/nova/nova-agent-hook
@@ -27,7 +29,7 @@ secs() { awk -v u="$1" 'BEGIN {printf "%.2f", u / 1e9}'; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 systemd_run() {  # the unit Nova asks for (one unit: --soft-timeout 0), through systemd-run
-  systemd-run --quiet --unit="$1.service" --slice=nova-agents.slice \
+  systemd-run --quiet --unit="$1.service" --slice=nova-bench-anchors.slice \
     --description="Nova agent $1: /usr/bin/sleep 3600" \
     -p Type=exec -p ExitType=cgroup -p WorkingDirectory="$ws" -p User=root \
     -p ExecStopPost="+-$hook exit $1" -p Environment=NOVA_AGENT_NAME="$1" \
