@@ -144,15 +144,17 @@ trials() {  # MODE: TRIALS trials; prints the summary
       note "$mode: budget of ${BUDGET} s spent after $done_trials of $TRIALS trials"
       break
     fi
-    local hog="hog-$mode-$t"
+    local hog="hog-$mode-$t" trial_start=$SECONDS settled grown
     wait_until 120 "memory back near the base" eval '(($(used_pct | cut -d. -f1) < BASE + 2))' >/dev/null
     sleep 1
+    settled=$SECONDS
     rm -f "$ws/crossed"
     chrt -f 50 memcross "$RELIEF" "$ws/crossed" 120 &
     local observer=$!
     systemd-run --quiet --collect --unit="$(unit_of "$hog")" --slice=nova-agents.slice \
       -p MemoryMax=4G -p MemoryHigh=infinity -p MemorySwapMax=0 -p CPUWeight=1000 memhog "$hog_mib"
     wait "$observer" || fail "the observer never saw host memory cross ${RELIEF}%"
+    grown=$SECONDS
     local crossed deadline killed ms
     crossed=$(cat "$ws/crossed")
     deadline=$((crossed + CAP * 1000000))
@@ -169,6 +171,8 @@ trials() {  # MODE: TRIALS trials; prints the summary
       systemctl kill --signal=KILL "$(unit_of "$hog")" 2>/dev/null || true
       wait_until 60 "$hog gone" is_gone "$hog" >/dev/null
     fi
+    note "$mode trial $t took $((SECONDS - trial_start)) s: $((settled - trial_start)) s for memory" \
+      "to settle, $((grown - settled)) s for the hog to cross, $((SECONDS - grown)) s after"
     samples+=("$ms")
     done_trials=$t
   done
@@ -192,7 +196,8 @@ trials busy
 mkdir -p "$stuck_dir"
 setsid fusehang "$stuck_dir" >"$ws/fusehang.out" 2>&1 </dev/null &
 stuck_server=$!
-wait_until 10 "the stuck FUSE mount is there" grep -q " $stuck_dir fuse" /proc/self/mounts
+# Under the load, the mount alone can take tens of seconds.
+wait_until 120 "the stuck FUSE mount is there" grep -q " $stuck_dir fuse" /proc/self/mounts
 background stuck_loop 0
 sleep 3
 trials stuck

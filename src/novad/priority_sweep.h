@@ -5,10 +5,15 @@
 // left alone. novad is not in an agent unit, so it is never deprioritised.
 #pragma once
 
+#include <dirent.h>
+#include <sys/types.h>
+
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -48,6 +53,9 @@ std::vector<std::string> ApplyPriority(int pid, const PriorityPolicy& policy,
 class PrioritySweeper {
  public:
   explicit PrioritySweeper(PriorityPolicy policy, std::string agents_cgroup = kAgentsCgroup);
+  ~PrioritySweeper();
+  PrioritySweeper(const PrioritySweeper&) = delete;
+  PrioritySweeper& operator=(const PrioritySweeper&) = delete;
 
   // One pass over the agents' cgroups. A process is examined the first time
   // it is seen: the policy is applied at spawn and inherited, and what a
@@ -55,22 +63,47 @@ class PrioritySweeper {
   // nothing to re-read each time. A full pass (every kFullSweepInterval, or
   // when asked) re-examines everything, which also covers reused pids.
   // Failures are logged with pid, command and reason, each distinct cause at
-  // most once a minute.
+  // most once a minute. With hundreds of agents a pass costs about two
+  // system calls per agent: each agent's cgroup.procs stays open between
+  // passes.
   SweepStats Sweep(bool full = false);
 
   // novad sweeps every kInterval; a process reset to the defaults gets the
   // policy back within kFullSweepInterval.
   static constexpr std::chrono::seconds kInterval{2};
   static constexpr std::chrono::seconds kFullSweepInterval{10};
+  // Beyond this many agents, the others' cgroup.procs are opened at each
+  // pass: novad's descriptors are for its bus connections first.
+  static constexpr size_t kMaxCachedCgroups = 512;
 
  private:
+  struct CachedCgroup {
+    ino_t inode = 0;
+    int procs_fd = -1;
+    uint64_t generation = 0;  // the last pass that saw it
+  };
+
   void Fail(int pid, const std::string& what, const std::string& reason);
+  // Examines the pids listed in PROCS (a cgroup.procs).
+  void Examine(const std::string& procs, bool full, SweepStats& stats,
+               std::unordered_set<int>& seen);
+  // The processes of the cgroup open at DIR_FD, then its child cgroups.
+  void SweepCgroup(int dir_fd, int depth, bool full, SweepStats& stats,
+                   std::unordered_set<int>& seen);
+  void SweepChildren(int dir_fd, int depth, bool full, SweepStats& stats,
+                     std::unordered_set<int>& seen);
+  void Forget();  // closes every descriptor held
 
   PriorityPolicy policy_;
   std::string agents_cgroup_;
   std::map<std::string, std::chrono::steady_clock::time_point> last_logged_;
   std::unordered_set<int> known_;  // processes seen in the last sweep
   std::optional<std::chrono::steady_clock::time_point> last_full_;
+  std::string procs_buffer_;  // reused: one cgroup.procs read per cgroup per pass
+  DIR* slice_ = nullptr;      // the agents slice, listed at each pass
+  ino_t slice_inode_ = 0;
+  std::unordered_map<std::string, CachedCgroup> cgroups_;  // by directory name
+  uint64_t generation_ = 0;
 };
 
 }  // namespace nova

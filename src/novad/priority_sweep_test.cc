@@ -66,5 +66,59 @@ TEST(Sweeper, ExaminesOnlyNewProcessesBetweenFullSweeps) {
   fs::remove_all(slice);
 }
 
+// The sweep keeps each agent's cgroup.procs open between passes; what it
+// reads must still be what is there now, as agents come, go and come back.
+TEST(Sweeper, FollowsAgentsThatComeGoAndComeBack) {
+  namespace fs = std::filesystem;
+  fs::path slice = fs::path(testing::TempDir()) / "sweep-churn.slice";
+  fs::remove_all(slice);
+  auto agent = [&](const std::string& name, const std::string& pids) {
+    fs::create_directories(slice / name);
+    std::ofstream(slice / name / "cgroup.procs") << pids;
+  };
+  agent("nova-agent-a.service", "5000001\n");
+  agent("nova-agent-b.service", "5000002\n");
+  PrioritySweeper sweeper(Policy(998, 5), slice.string());
+  EXPECT_EQ(sweeper.Sweep().processes, 2);
+
+  fs::remove_all(slice / "nova-agent-b.service");  // b is gone
+  EXPECT_EQ(sweeper.Sweep().processes, 1);
+
+  // a is spawned again: a new cgroup under the same name, with new pids. The
+  // old, deleted file would still read "5000001".
+  fs::remove_all(slice / "nova-agent-a.service");
+  agent("nova-agent-a.service", "5000011\n5000012\n");
+  SweepStats again = sweeper.Sweep();
+  EXPECT_EQ(again.processes, 2);
+  EXPECT_EQ(again.examined, 2);
+
+  // The slice itself is removed with its last agent and made anew.
+  fs::remove_all(slice);
+  EXPECT_EQ(sweeper.Sweep().processes, 0);
+  agent("nova-agent-c.service", "5000021\n");
+  SweepStats fresh = sweeper.Sweep();
+  EXPECT_EQ(fresh.processes, 1);
+  EXPECT_EQ(fresh.examined, 1);
+  fs::remove_all(slice);
+}
+
+// Agents are delegated their subtree: processes in cgroups an agent made
+// below its own are the agent's too.
+TEST(Sweeper, WalksTheCgroupsAnAgentMakes) {
+  namespace fs = std::filesystem;
+  fs::path slice = fs::path(testing::TempDir()) / "sweep-nested.slice";
+  fs::remove_all(slice);
+  fs::path agent = slice / "nova-agent-a.service";
+  fs::create_directories(agent / "build" / "worker");
+  std::ofstream(agent / "cgroup.procs") << "";
+  std::ofstream(agent / "build" / "cgroup.procs") << "5000001\n";
+  std::ofstream(agent / "build" / "worker" / "cgroup.procs") << "5000002\n5000003\n";
+  PrioritySweeper sweeper(Policy(998, 5), slice.string());
+  SweepStats stats = sweeper.Sweep();
+  EXPECT_EQ(stats.processes, 3);
+  EXPECT_EQ(stats.examined, 3);
+  fs::remove_all(slice);
+}
+
 }  // namespace
 }  // namespace nova
