@@ -48,7 +48,8 @@ class LinuxWatchHost : public WatchHost {
   std::vector<AgentMemory> ReadAgents() override;
   // Writes cgroup.kill (Linux >= 5.14): the kernel kills every process of
   // the cgroup at once and nothing can fork away meanwhile. Older kernels
-  // fall back to systemd's KillUnit(all, SIGKILL).
+  // fall back to systemd's KillUnit(all, SIGKILL). The victims' memory is
+  // then reaped with process_mrelease (Linux >= 5.15), as earlyoom does.
   void KillAgent(const std::string& agent, const KillMarker& marker) override;
   std::optional<uint64_t> AgentAnonMemory(const std::string& agent) override;
   std::chrono::steady_clock::time_point Now() override;
