@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "agent_name.h"
+#include "busy_retry.h"
 #include "errors.h"
 #include "nova_bus.h"
 #include "nova_manager_proxy.h"
@@ -108,44 +109,52 @@ std::map<std::string, sdbus::Variant> EncodeSpawnOptions(const SpawnRequest& req
 
 SpawnResult NovaClient::Spawn(const SpawnRequest& request) {
   std::map<std::string, sdbus::Variant> options = EncodeSpawnOptions(request);
-  try {
-    std::tuple<std::string, std::string, std::string, uint32_t> reply;
-    proxy_->getProxy()
-        .callMethod("Spawn")
-        .onInterface(org::nova::Nova1::Manager_proxy::INTERFACE_NAME)
-        .withTimeout(kCallTimeoutUsec)
-        .withArguments(request.name, request.argv, options)
-        .storeResultsTo(std::get<0>(reply), std::get<1>(reply), std::get<2>(reply),
-                        std::get<3>(reply));
-    return SpawnResult{std::get<0>(reply), std::get<1>(reply), std::get<2>(reply),
-                       std::get<3>(reply)};
-  } catch (const sdbus::Error& e) {
-    throw FromDbus(e);
-  }
+  // A Busy call never ran (novad refuses before queueing it): asking again
+  // cannot start the agent twice.
+  std::tuple<std::string, std::string, std::string, uint32_t> reply;
+  RetryWhileBusy([&] {
+    try {
+      proxy_->getProxy()
+          .callMethod("Spawn")
+          .onInterface(org::nova::Nova1::Manager_proxy::INTERFACE_NAME)
+          .withTimeout(kCallTimeoutUsec)
+          .withArguments(request.name, request.argv, options)
+          .storeResultsTo(std::get<0>(reply), std::get<1>(reply), std::get<2>(reply),
+                          std::get<3>(reply));
+    } catch (const sdbus::Error& e) {
+      throw FromDbus(e);
+    }
+  });
+  return SpawnResult{std::get<0>(reply), std::get<1>(reply), std::get<2>(reply),
+                     std::get<3>(reply)};
 }
 
 void NovaClient::Kill(const std::string& name, bool force) {
-  try {
-    proxy_->getProxy()
-        .callMethod("Kill")
-        .onInterface(org::nova::Nova1::Manager_proxy::INTERFACE_NAME)
-        .withTimeout(kCallTimeoutUsec)
-        .withArguments(name, force);
-  } catch (const sdbus::Error& e) {
-    throw FromDbus(e);
-  }
+  RetryWhileBusy([&] {
+    try {
+      proxy_->getProxy()
+          .callMethod("Kill")
+          .onInterface(org::nova::Nova1::Manager_proxy::INTERFACE_NAME)
+          .withTimeout(kCallTimeoutUsec)
+          .withArguments(name, force);
+    } catch (const sdbus::Error& e) {
+      throw FromDbus(e);
+    }
+  });
 }
 
 void NovaClient::Attach(const std::string& name, uint32_t pid) {
-  try {
-    proxy_->getProxy()
-        .callMethod("Attach")
-        .onInterface(org::nova::Nova1::Manager_proxy::INTERFACE_NAME)
-        .withTimeout(kCallTimeoutUsec)
-        .withArguments(name, pid);
-  } catch (const sdbus::Error& e) {
-    throw FromDbus(e);
-  }
+  RetryWhileBusy([&] {
+    try {
+      proxy_->getProxy()
+          .callMethod("Attach")
+          .onInterface(org::nova::Nova1::Manager_proxy::INTERFACE_NAME)
+          .withTimeout(kCallTimeoutUsec)
+          .withArguments(name, pid);
+    } catch (const sdbus::Error& e) {
+      throw FromDbus(e);
+    }
+  });
 }
 
 ReliefReport NovaClient::Relieve(double target_percent, bool dry_run) {

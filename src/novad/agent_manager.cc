@@ -124,11 +124,17 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
   bool by_memory = config_.max_agents == 0;
   std::vector<AgentUnitInfo> units;
   std::map<std::string, UnitState> states;
+  // The name's outcome recorders, asked about in the states' listing when
+  // that is the listing made (one round trip less per spawn).
+  std::vector<std::string> recorders = {OutcomeUnitOnSuccess(spec.name),
+                                        OutcomeUnitOnFailure(spec.name)};
+  std::optional<std::map<std::string, UnitState>> recorder_states;
   if (per_user || by_memory) {
     units = systemd_.ListAgents();
     for (const auto& u : units) states[u.name] = UnitState{u.active_state, u.sub_state};
   } else {
-    states = systemd_.AgentStates();
+    recorder_states.emplace();
+    states = systemd_.AgentStatesWith(recorders, &*recorder_states);
   }
   if (auto it = states.find(spec.name); it != states.end() && it->second.live()) {
     throw Error(ErrorKind::kAlreadyRunning, "agent \"" + spec.name + "\" is already running (" +
@@ -174,7 +180,7 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
   auto reservation = in_flight_->Reserve(spec.name, {spec.user, spec.memory_max});
   deciding.unlock();
 
-  ClaimName(spec, caller);
+  ClaimName(spec, caller, recorders, std::move(recorder_states));
   outcomes_.ClearKillMarker(spec.name);
   outcomes_.WriteOwner(spec.name, spec.user);
   for (const auto& [name, path] : outcomes_.WriteSecrets(spec.name, request.secrets)) {
@@ -202,12 +208,12 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
   }
   if (result != "done") FailSpawn(spec, "start job " + result, started);
 
-  auto state = systemd_.GetUnitState(unit);
+  auto state = systemd_.ServiceState(unit);
   if (!state) {
     // Started, then gone before we looked: the command ran and ended at once.
     return SpawnResult{unit, "inactive", "dead", 0};
   }
-  return SpawnResult{unit, state->active_state, state->sub_state, systemd_.MainPid(unit)};
+  return SpawnResult{unit, state->first.active_state, state->first.sub_state, state->second};
 }
 
 void AgentManager::AbandonStart(const std::string& unit) {
@@ -227,7 +233,9 @@ void AgentManager::AbandonStart(const std::string& unit) {
   }
 }
 
-void AgentManager::ClaimName(const AgentSpec& spec, const Caller& caller) {
+void AgentManager::ClaimName(const AgentSpec& spec, const Caller& caller,
+                             const std::vector<std::string>& recorders,
+                             std::optional<std::map<std::string, UnitState>> first_look) {
   if (caller.uid != 0) {
     auto last = outcomes_.Read(spec.name);
     if (last && !last->user.empty() && last->user != spec.user) {
@@ -236,12 +244,12 @@ void AgentManager::ClaimName(const AgentSpec& spec, const Caller& caller) {
                       last->user + "'s agent; choose another name (root may reuse it)");
     }
   }
-  // Both recorders' states in one call per look.
+  // Both recorders' states in one call per look; the first look may have
+  // been made already, with the agents' listing.
   auto deadline = std::chrono::steady_clock::now() + kOutcomeDeadline;
-  std::vector<std::string> recorders = {OutcomeUnitOnSuccess(spec.name),
-                                        OutcomeUnitOnFailure(spec.name)};
   for (;;) {
-    auto states = systemd_.UnitStates(recorders);
+    auto states = first_look ? std::move(*first_look) : systemd_.UnitStates(recorders);
+    first_look.reset();
     auto busy = std::find_if(recorders.begin(), recorders.end(), [&](const std::string& unit) {
       auto it = states.find(unit);
       return it != states.end() && it->second.live();

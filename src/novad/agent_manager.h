@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "admission.h"
 #include "attach.h"
@@ -112,7 +113,10 @@ class AgentManager {
   void AbandonStart(const std::string& unit);
   // Refuses a name whose last outcome belongs to another user, and waits for
   // the previous run's outcome to be recorded, so that neither is clobbered.
-  void ClaimName(const AgentSpec& spec, const Caller& caller);
+  // `first_look` holds the recorders' states when the caller listed them.
+  void ClaimName(const AgentSpec& spec, const Caller& caller,
+                 const std::vector<std::string>& recorders,
+                 std::optional<std::map<std::string, UnitState>> first_look);
 
   Systemd& systemd_;
   const Config& config_;

@@ -25,6 +25,9 @@ class FakeSystemd : public Systemd {
   bool agent_ends_at_once = false;  // the command exits before novad looks
 
   int list_agents_calls = 0;  // the listing that costs a round trip per agent
+  int lookups = 0;            // the calls that cost one round trip each (not the start)
+  std::map<std::string, UnitState> others;  // units other than agents, by unit name
+  std::function<void()> on_unit_states;     // runs at each UnitStates
 
   unsigned Version() override { return 252; }
   std::optional<int32_t> last_properties_nice, last_properties_oom;
@@ -71,18 +74,26 @@ class FakeSystemd : public Systemd {
     }
   }
   std::optional<UnitState> GetUnitState(const std::string& unit) override {
+    ++lookups;
+    return StateOf(unit);
+  }
+  std::optional<UnitState> StateOf(const std::string& unit) {
+    if (auto it = others.find(unit); it != others.end()) return it->second;
     auto agent = GetAgent(AgentNameFromUnit(unit).value_or(""));
     if (!agent) return std::nullopt;
     return UnitState{agent->active_state, agent->sub_state};
   }
   std::map<std::string, UnitState> UnitStates(const std::vector<std::string>& units) override {
+    ++lookups;
+    if (on_unit_states) on_unit_states();
     std::map<std::string, UnitState> states;
     for (const auto& unit : units) {
-      if (auto state = GetUnitState(unit)) states[unit] = *state;
+      if (auto state = StateOf(unit)) states[unit] = *state;
     }
     return states;
   }
   uint32_t MainPid(const std::string& unit) override {
+    ++lookups;
     auto agent = GetAgent(AgentNameFromUnit(unit).value_or(""));
     return agent ? agent->main_pid : 0;
   }
@@ -91,7 +102,25 @@ class FakeSystemd : public Systemd {
     if (it == agents.end()) return std::nullopt;
     return it->second;
   }
+  std::map<std::string, UnitState> AgentStatesWith(
+      const std::vector<std::string>& units,
+      std::map<std::string, UnitState>* unit_states) override {
+    ++lookups;
+    unit_states->clear();
+    for (const auto& unit : units) {
+      if (auto state = StateOf(unit)) (*unit_states)[unit] = *state;
+    }
+    --lookups;  // AgentStates counts the one call
+    return AgentStates();
+  }
+  std::optional<std::pair<UnitState, uint32_t>> ServiceState(const std::string& unit) override {
+    ++lookups;
+    auto agent = GetAgent(AgentNameFromUnit(unit).value_or(""));
+    if (!agent) return std::nullopt;
+    return std::make_pair(UnitState{agent->active_state, agent->sub_state}, agent->main_pid);
+  }
   std::map<std::string, UnitState> AgentStates() override {
+    ++lookups;
     std::map<std::string, UnitState> states;
     for (auto& [name, a] : agents) states[name] = UnitState{a.active_state, a.sub_state};
     return states;
@@ -189,6 +218,29 @@ TEST_F(AgentManagerTest, ACountedMaximumNeedsOnlyTheStates) {
   manager_.Spawn(Request("a1"), Caller{0});
   manager_.Spawn(Request("a2"), Caller{0});
   EXPECT_EQ(systemd_.list_agents_calls, 0);
+}
+
+TEST_F(AgentManagerTest, ASpawnLooksUpTwiceBesidesItsStart) {
+  // One listing of the agents and the name's recorders, one read of the
+  // started unit: what a spawn costs over systemd-run's one call.
+  config_.max_agents = 5;
+  SpawnResult r = manager_.Spawn(Request("a1"), Caller{0});
+  EXPECT_EQ(systemd_.lookups, 2);
+  EXPECT_EQ(r.main_pid, 4242u);
+  EXPECT_EQ(r.sub_state, "running");
+}
+
+TEST_F(AgentManagerTest, ASpawnWaitsForTheRecorderItsListingSawBusy) {
+  config_.max_agents = 5;
+  systemd_.others[OutcomeUnitOnFailure("a1")] = UnitState{"activating", "start"};
+  int looks = 0;
+  systemd_.on_unit_states = [&] {  // the recorder is done by the second look
+    ++looks;
+    systemd_.others.clear();
+  };
+  manager_.Spawn(Request("a1"), Caller{0});
+  EXPECT_EQ(looks, 1);
+  EXPECT_THAT(systemd_.calls, testing::Contains(testing::StartsWith("start nova-agent-a1")));
 }
 
 TEST_F(AgentManagerTest, AutoAdmitsByTheMemoryAgentsWereGiven) {

@@ -253,6 +253,50 @@ class SdbusSystemd final : public Systemd {
     return states;
   }
 
+  std::map<std::string, UnitState> AgentStatesWith(
+      const std::vector<std::string>& units,
+      std::map<std::string, UnitState>* unit_states) override {
+    std::vector<std::string> patterns = {"nova-agent-*.service"};
+    patterns.insert(patterns.end(), units.begin(), units.end());
+    std::map<std::string, UnitState> states;
+    unit_states->clear();
+    for (const auto& u : manager_.ListUnitsByPatterns({}, patterns)) {
+      const std::string& unit = u.get<0>();
+      UnitState state{u.get<3>(), u.get<4>()};
+      // Only exact names count as asked about: a name with glob characters
+      // would have matched others (agent names have none).
+      if (std::find(units.begin(), units.end(), unit) != units.end()) (*unit_states)[unit] = state;
+      if (auto name = AgentNameFromUnit(unit)) states[*name] = state;
+    }
+    return states;
+  }
+
+  // The three properties in one batch: one round trip instead of a listing
+  // and a Get. A unit systemd no longer has fails the Gets (or reads
+  // inactive, as systemd loads a unit for a path asked about).
+  std::optional<std::pair<UnitState, uint32_t>> ServiceState(const std::string& unit) override {
+    std::string path = UnitObjectPath(unit);
+    UnitState state;
+    uint32_t pid = 0;
+    bool gone = false;
+    BusBatch batch(RawBus());
+    auto read_string = [&gone](std::string& out) {
+      return [&gone, &out](sd_bus_message* reply, const char*) {
+        if (reply == nullptr || !ReadVariant(reply, out)) gone = true;
+      };
+    };
+    batch.Get(path, "org.freedesktop.systemd1.Unit", "ActiveState",
+              read_string(state.active_state));
+    batch.Get(path, "org.freedesktop.systemd1.Unit", "SubState", read_string(state.sub_state));
+    batch.Get(path, "org.freedesktop.systemd1.Service", "MainPID",
+              [&pid](sd_bus_message* reply, const char*) {
+                if (reply != nullptr) ReadVariant(reply, pid);
+              });
+    batch.Run();
+    if (gone) return std::nullopt;
+    return std::make_pair(state, pid);
+  }
+
   void DrainMessages() override {
     while (sdbus_compat::ProcessPending(*connection_)) {
     }

@@ -118,6 +118,23 @@ class Systemd {
   // The state of every loaded agent unit, by agent name; one call, whatever
   // their number.
   virtual std::map<std::string, UnitState> AgentStates() = 0;
+
+  // AgentStates, and in the same call the states of those of `units` that
+  // are loaded (by unit name, into `unit_states`): a spawn asks about the
+  // agents and its name's outcome recorders in one round trip.
+  virtual std::map<std::string, UnitState> AgentStatesWith(
+      const std::vector<std::string>& units, std::map<std::string, UnitState>* unit_states) {
+    *unit_states = UnitStates(units);
+    return AgentStates();
+  }
+
+  // A service's state and main process (0 if none), read together in one
+  // round trip; nullopt when systemd has no such unit.
+  virtual std::optional<std::pair<UnitState, uint32_t>> ServiceState(const std::string& unit) {
+    auto state = GetUnitState(unit);
+    if (!state) return std::nullopt;
+    return std::make_pair(*state, MainPid(unit));
+  }
 };
 
 // systemd's D-Bus object path for a unit, as sd_bus_path_encode makes it:

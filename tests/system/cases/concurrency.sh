@@ -3,6 +3,9 @@
 # succeed and their start jobs overlap in systemd; two spawns of one name at
 # once: exactly one wins, the other gets exit 4 and one line, nothing is left
 # behind; a spawn and a kill of one name at once agree with what remains.
+# A member's 8 parallel spawns all get through (novad runs 4 of one user at a
+# time and refuses more as Busy; novactl asks again), and meanwhile another
+# member's spawn is not starved.
 # timeout: 240
 source "$NOVA_TEST_LIB"
 use_small_agents
@@ -75,4 +78,22 @@ for round in 1 2 3; do
     *) fail "round $round: kill exited $k: $(cat "$ws/k.out")" ;;
   esac
 done
+members flood other
+for i in $(seq 8); do
+  (rc=0; as flood novactl spawn "f$i" --workdir "$ws" -- /bin/sleep 600 >"$ws/f$i.out" 2>&1 || rc=$?
+   echo $rc >"$ws/f$i.rc") &
+done
+(rc=0; as other novactl spawn o1 --workdir "$ws" -- /bin/sleep 600 >"$ws/o1.out" 2>&1 || rc=$?
+ echo $rc >"$ws/o1.rc") &
+wait
+for i in $(seq 8); do
+  [[ $(cat "$ws/f$i.rc") == 0 ]] || fail "flood's spawn f$i exited $(cat "$ws/f$i.rc"): $(cat "$ws/f$i.out")"
+  is_active "f$i" || fail "f$i is not active"
+done
+[[ $(cat "$ws/o1.rc") == 0 ]] || fail "other's spawn exited $(cat "$ws/o1.rc"): $(cat "$ws/o1.out")"
+note "busy retries said: $(cat "$ws"/f*.out | grep -c 'still trying' || true) line(s)"
+echo "ok: a member's 8 parallel spawns all started, and another member's too"
+for i in $(seq 8); do novactl kill --force "f$i" >/dev/null & done
+novactl kill --force o1 >/dev/null &
+wait
 expect_no_agent_units
