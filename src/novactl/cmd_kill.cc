@@ -57,7 +57,22 @@ std::vector<std::string> Targets(const KillOptions& o) {
                                                   "you are " +
                                                   me);
   }
-  return AgentsToKill(ConnectSystemd()->ListAgents(), whose);
+  // Only what picks them: the states, and User= when it matters.
+  auto systemd = ConnectSystemd();
+  std::vector<std::string> live;
+  for (const auto& [name, state] : systemd->AgentStates()) {
+    if (state.live()) live.push_back(name);
+  }
+  if (!whose) return live;  // sorted: a map's keys
+  std::vector<AgentUnitInfo> agents;
+  for (const auto& [name, owner] : systemd->AgentOwners(live)) {
+    AgentUnitInfo info;
+    info.name = name;
+    info.active_state = owner.state.active_state;
+    info.user = owner.user;
+    agents.push_back(std::move(info));
+  }
+  return AgentsToKill(agents, whose);
 }
 
 void RunKill(const KillOptions& o) {
