@@ -89,11 +89,21 @@ struct AgentKiller::Bus {
     return Message(m);
   }
 
-  // The states of those of `names` whose units systemd has loaded.
+  // The states of those of `names` whose units systemd has loaded. A unit
+  // whose outcome recorder has a job or runs reads as live: it is still
+  // there, however long it waits (many stopped at once queue their
+  // recorders), so that its outcome is on disk once it counts as gone.
   std::map<std::string, UnitState> States(const std::vector<std::string>& names) {
     auto m = NewCall(kSystemd, kSystemdPath, kSystemdManager, "ListUnitsByPatterns");
     std::vector<std::string> units;
-    for (const auto& n : names) units.push_back(AgentUnit(n));
+    std::map<std::string, std::string> recorders;  // recorder unit -> agent name
+    for (const auto& n : names) {
+      units.push_back(AgentUnit(n));
+      for (auto recorder : {OutcomeUnitOnSuccess(n), OutcomeUnitOnFailure(n)}) {
+        units.push_back(recorder);
+        recorders[recorder] = n;
+      }
+    }
     int r = sd_bus_message_append_strv(m.get(), nullptr);
     if (r >= 0) r = sd_bus_message_open_container(m.get(), 'a', "s");
     for (size_t i = 0; r >= 0 && i < units.size(); ++i) {
@@ -103,18 +113,27 @@ struct AgentKiller::Bus {
     if (r < 0) throw BusFailure("building a call", r);
     auto reply = Call(m.get(), "listing the agents' units");
     std::map<std::string, UnitState> states;
+    std::set<std::string> recording;
     r = sd_bus_message_enter_container(reply.get(), 'a', "(ssssssouso)");
     while (r > 0) {
       const char *id = nullptr, *description, *load, *active = nullptr, *sub = nullptr;
       const char *following, *path, *job_type, *job_path;
-      uint32_t job_id;
+      uint32_t job_id = 0;
       r = sd_bus_message_read(reply.get(), "(ssssssouso)", &id, &description, &load, &active, &sub,
                               &following, &path, &job_id, &job_type, &job_path);
-      if (r > 0) {
-        if (auto name = AgentNameFromUnit(id)) states[*name] = UnitState{active, sub};
+      if (r <= 0) break;
+      if (auto it = recorders.find(id); it != recorders.end()) {
+        if (job_id != 0 || IsLiveState(active)) recording.insert(it->second);
+      } else if (auto name = AgentNameFromUnit(id)) {
+        states[*name] = UnitState{active, sub};
       }
     }
     if (r < 0) throw BusFailure("reading systemd's units", r);
+    for (const auto& name : recording) {
+      if (auto it = states.find(name); it != states.end() && !it->second.live()) {
+        it->second = UnitState{"deactivating", "recording-outcome"};
+      }
+    }
     return states;
   }
 
