@@ -127,12 +127,12 @@ int RunAgent(const SpawnRequest& request) {
   auto stop = [&](int signal) {
     std::cerr << "novactl: SIG" << sigabbrev_np(signal) << " received: stopping agent " << name
               << std::endl;
-    try {
-      client.Kill(name, false);
-      WaitUntilAgentGone(name, false);
-    } catch (const Error& e) {
-      if (e.kind() != ErrorKind::kNotFound) throw;  // it ended meanwhile
+    AgentKiller killer;
+    for (const auto& refusal : killer.Kill({name}, false)) {
+      // Not found: it ended meanwhile.
+      if (refusal.kind != ErrorKind::kNotFound) throw Error(refusal.kind, refusal.message);
     }
+    killer.WaitUntilGone(false);
     output.Drain();
     return 128 + signal;
   };

@@ -1,13 +1,19 @@
 #include "agent_stop.h"
 
+#include <systemd/sd-bus.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <iostream>
-#include <thread>
+#include <set>
 
 #include "agent_name.h"
 #include "build_config.h"
 #include "config.h"
 #include "errors.h"
+#include "nova_bus.h"
+#include "nova_client.h"
 
 namespace nova {
 
@@ -29,26 +35,232 @@ const std::vector<std::string>& StopTracker::Update(const std::map<std::string, 
   return remaining_;
 }
 
-void WaitUntilAgentsGone(const std::vector<std::string>& names, bool force) {
-  if (names.empty()) return;
+namespace {
+
+constexpr const char* kSystemd = "org.freedesktop.systemd1";
+constexpr const char* kSystemdPath = "/org/freedesktop/systemd1";
+constexpr const char* kSystemdManager = "org.freedesktop.systemd1.Manager";
+constexpr const char* kNovaManager = "org.nova.Nova1.Manager";
+// A graceful kill waits for systemd's stop jobs, novad's own deadlines end
+// it sooner.
+constexpr uint64_t kCallTimeoutUsec = 180ULL * 1000000;
+// How often the units are listed besides the signals.
+constexpr auto kListEvery = std::chrono::milliseconds(250);
+
+struct MessageDeleter {
+  void operator()(sd_bus_message* m) const { sd_bus_message_unref(m); }
+};
+using Message = std::unique_ptr<sd_bus_message, MessageDeleter>;
+
+Error BusFailure(const std::string& what, int r) {
+  return Error(ErrorKind::kUnavailable, what + ": " + std::strerror(-r));
+}
+
+}  // namespace
+
+struct AgentKiller::Bus {
+  sd_bus* bus = nullptr;
+  std::set<std::string> removed;  // agents whose unit systemd unloaded, by name
+
+  ~Bus() {
+    if (bus) sd_bus_flush_close_unref(bus);
+  }
+
+  // A call that fails is thrown as novad's error.
+  Message Call(sd_bus_message* request, const std::string& what) {
+    sd_bus_error error = SD_BUS_ERROR_NULL;
+    sd_bus_message* reply = nullptr;
+    int r = sd_bus_call(bus, request, kCallTimeoutUsec, &error, &reply);
+    if (r < 0) {
+      Error e = sd_bus_error_is_set(&error)
+                    ? NovadError(error.name, error.message ? error.message : "")
+                    : BusFailure(what, r);
+      sd_bus_error_free(&error);
+      throw e;
+    }
+    return Message(reply);
+  }
+
+  Message NewCall(const char* service, const char* path, const char* interface,
+                  const char* method) {
+    sd_bus_message* m = nullptr;
+    int r = sd_bus_message_new_method_call(bus, &m, service, path, interface, method);
+    if (r < 0) throw BusFailure("building a call", r);
+    return Message(m);
+  }
+
+  // The states of those of `names` whose units systemd has loaded. A unit
+  // whose outcome recorder has a job or runs reads as live: it is still
+  // there, however long it waits (many stopped at once queue their
+  // recorders), so that its outcome is on disk once it counts as gone.
+  std::map<std::string, UnitState> States(const std::vector<std::string>& names) {
+    auto m = NewCall(kSystemd, kSystemdPath, kSystemdManager, "ListUnitsByPatterns");
+    std::vector<std::string> units;
+    std::map<std::string, std::string> recorders;  // recorder unit -> agent name
+    for (const auto& n : names) {
+      units.push_back(AgentUnit(n));
+      for (auto recorder : {OutcomeUnitOnSuccess(n), OutcomeUnitOnFailure(n)}) {
+        units.push_back(recorder);
+        recorders[recorder] = n;
+      }
+    }
+    int r = sd_bus_message_append_strv(m.get(), nullptr);
+    if (r >= 0) r = sd_bus_message_open_container(m.get(), 'a', "s");
+    for (size_t i = 0; r >= 0 && i < units.size(); ++i) {
+      r = sd_bus_message_append_basic(m.get(), 's', units[i].c_str());
+    }
+    if (r >= 0) r = sd_bus_message_close_container(m.get());
+    if (r < 0) throw BusFailure("building a call", r);
+    auto reply = Call(m.get(), "listing the agents' units");
+    std::map<std::string, UnitState> states;
+    std::set<std::string> recording;
+    r = sd_bus_message_enter_container(reply.get(), 'a', "(ssssssouso)");
+    while (r > 0) {
+      const char *id = nullptr, *description, *load, *active = nullptr, *sub = nullptr;
+      const char *following, *path, *job_type, *job_path;
+      uint32_t job_id = 0;
+      r = sd_bus_message_read(reply.get(), "(ssssssouso)", &id, &description, &load, &active, &sub,
+                              &following, &path, &job_id, &job_type, &job_path);
+      if (r <= 0) break;
+      if (auto it = recorders.find(id); it != recorders.end()) {
+        if (job_id != 0 || IsLiveState(active)) recording.insert(it->second);
+      } else if (auto name = AgentNameFromUnit(id)) {
+        states[*name] = UnitState{active, sub};
+      }
+    }
+    if (r < 0) throw BusFailure("reading systemd's units", r);
+    for (const auto& name : recording) {
+      if (auto it = states.find(name); it != states.end() && !it->second.live()) {
+        it->second = UnitState{"deactivating", "recording-outcome"};
+      }
+    }
+    return states;
+  }
+
+  // Handles what arrived (the signals), without waiting.
+  void Drain() {
+    int r;
+    while ((r = sd_bus_process(bus, nullptr)) > 0) {
+    }
+    if (r < 0) throw BusFailure("reading the bus", r);
+  }
+};
+
+AgentKiller::AgentKiller() : bus_(std::make_unique<Bus>()) {
+  RefuseInsideAgent();
+  int r = sd_bus_open_system(&bus_->bus);
+  if (r < 0) {
+    bus_->bus = nullptr;
+    throw BusFailure("cannot connect to the system bus", r);
+  }
+  // The match before anything is asked, as systemctl does; sent without
+  // waiting: the bus keeps a connection's messages in order.
+  auto on_removed = [](sd_bus_message* m, void* userdata, sd_bus_error*) -> int {
+    const char *id = nullptr, *path = nullptr;
+    if (sd_bus_message_read(m, "so", &id, &path) > 0) {
+      if (auto name = AgentNameFromUnit(id)) static_cast<Bus*>(userdata)->removed.insert(*name);
+    }
+    return 0;
+  };
+  r = sd_bus_match_signal_async(bus_->bus, nullptr, kSystemd, kSystemdPath, kSystemdManager,
+                                "UnitRemoved", on_removed, nullptr, bus_.get());
+  // systemd sends its signals once any client subscribed (novad's workers
+  // are); subscribing too makes that sure.
+  if (r >= 0) {
+    r = sd_bus_call_method_async(bus_->bus, nullptr, kSystemd, kSystemdPath, kSystemdManager,
+                                 "Subscribe", nullptr, nullptr, "");
+  }
+  if (r < 0) throw BusFailure("cannot watch systemd's units", r);
+}
+
+AgentKiller::~AgentKiller() = default;
+
+std::vector<AgentKiller::Refusal> AgentKiller::Kill(const std::vector<std::string>& names,
+                                                    bool force) {
+  std::vector<Refusal> refused;
+  if (names.empty()) return refused;
+  if (names.size() == 1) {
+    auto m = bus_->NewCall(kBusName, kObjectPath, kNovaManager, "Kill");
+    int force_arg = force;
+    int r = sd_bus_message_append(m.get(), "sb", names.front().c_str(), force_arg);
+    if (r < 0) throw BusFailure("building a call", r);
+    try {
+      bus_->Call(m.get(), "calling novad");
+      queued_.push_back(names.front());
+    } catch (const Error& e) {
+      // The whole call refused is the one name refused, but for novad's
+      // absence, which is the caller's problem, not the name's.
+      if (e.kind() == ErrorKind::kUnavailable) throw;
+      refused.push_back({names.front(), e.kind(), e.what()});
+    }
+    return refused;
+  }
+  auto m = bus_->NewCall(kBusName, kObjectPath, kNovaManager, "KillMany");
+  int r = sd_bus_message_open_container(m.get(), 'a', "s");
+  for (size_t i = 0; r >= 0 && i < names.size(); ++i) {
+    r = sd_bus_message_append_basic(m.get(), 's', names[i].c_str());
+  }
+  if (r >= 0) r = sd_bus_message_close_container(m.get());
+  int force_arg = force;
+  if (r >= 0) r = sd_bus_message_append_basic(m.get(), 'b', &force_arg);
+  if (r < 0) throw BusFailure("building a call", r);
+  auto reply = bus_->Call(m.get(), "calling novad");
+  std::set<std::string> not_stopped;
+  r = sd_bus_message_enter_container(reply.get(), 'a', "(sss)");
+  while (r > 0) {
+    const char *name = nullptr, *error = nullptr, *message = nullptr;
+    r = sd_bus_message_read(reply.get(), "(sss)", &name, &error, &message);
+    if (r > 0) {
+      Error e = NovadError(error, message);
+      refused.push_back({name, e.kind(), e.what()});
+      not_stopped.insert(name);
+    }
+  }
+  if (r < 0) throw BusFailure("reading novad's reply", r);
+  for (const auto& n : names) {
+    if (!not_stopped.count(n)) queued_.push_back(n);
+  }
+  return refused;
+}
+
+void AgentKiller::WaitUntilGone(bool force) {
+  if (queued_.empty()) return;
   Config config = LoadConfig(kConfigPath);
   Usec deadline = config.timeout_stop + std::chrono::seconds(30);
-  auto systemd = ConnectSystemd();
-  StopTracker tracker(names, std::chrono::seconds(2));
+  StopTracker tracker(queued_, std::chrono::seconds(2));
   auto start = StopTracker::Clock::now();
+  auto next_listing = start + kListEvery;
+  std::map<std::string, UnitState> last;
   bool told = false;
   for (;;) {
+    bus_->Drain();
     auto now = StopTracker::Clock::now();
-    const auto& left = tracker.Update(systemd->AgentStates(), now);
+    std::map<std::string, UnitState> states;
+    if (now >= next_listing) {
+      last = bus_->States(tracker.remaining());
+      next_listing = now + kListEvery;
+      states = last;
+    } else {
+      // Between listings, what the last one said of those not removed since.
+      for (const auto& name : tracker.remaining()) {
+        if (auto it = last.find(name); it != last.end()) {
+          states[name] = it->second;
+        } else if (!bus_->removed.count(name)) {
+          states[name] = UnitState{"active", ""};  // not listed yet: assume live
+        }
+      }
+    }
+    for (const auto& name : bus_->removed) states.erase(name);
+    const auto& left = tracker.Update(states, now);
     if (left.empty()) return;
     auto waited = now - start;
     if (waited > deadline) {
+      auto it = last.find(left.front());
       std::string unit = AgentUnit(left.front());
-      auto state = systemd->GetUnitState(unit);
       throw Error(ErrorKind::kFailed,
                   "agent \"" + left.front() + "\" is still " +
-                      (state ? state->active_state : std::string("loaded")) + " after " +
-                      FormatDuration(deadline) +
+                      (it != last.end() ? it->second.active_state : std::string("loaded")) +
+                      " after " + FormatDuration(deadline) +
                       (left.size() > 1 ? " (and " + std::to_string(left.size() - 1) + " more)"
                                        : std::string()) +
                       "; see systemctl status " + unit);
@@ -61,7 +273,10 @@ void WaitUntilAgentsGone(const std::vector<std::string>& names, bool force) {
                 << std::endl;
       told = true;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto wait = std::chrono::duration_cast<std::chrono::microseconds>(next_listing -
+                                                                      StopTracker::Clock::now());
+    int r = sd_bus_wait(bus_->bus, wait.count() > 0 ? static_cast<uint64_t>(wait.count()) : 0);
+    if (r < 0 && r != -EINTR) throw BusFailure("waiting on the bus", r);
   }
 }
 

@@ -1,6 +1,7 @@
 // novactl kill: one agent, several (NAME...), or all of the caller's
-// (--all; root: everyone's, or --user U's). Every stop is queued first and
-// they are then awaited together, so stopping many costs about one stop.
+// (--all; root: everyone's, or --user U's). One call to novad queues every
+// stop (KillMany), then they are awaited together, so stopping many costs
+// about one stop.
 #include <unistd.h>
 
 #include <iostream>
@@ -10,7 +11,6 @@
 #include "agent_stop.h"
 #include "commands.h"
 #include "errors.h"
-#include "nova_client.h"
 #include "text.h"
 #include "users.h"
 
@@ -57,7 +57,22 @@ std::vector<std::string> Targets(const KillOptions& o) {
                                                   "you are " +
                                                   me);
   }
-  return AgentsToKill(ConnectSystemd()->ListAgents(), whose);
+  // Only what picks them: the states, and User= when it matters.
+  auto systemd = ConnectSystemd();
+  std::vector<std::string> live;
+  for (const auto& [name, state] : systemd->AgentStates()) {
+    if (state.live()) live.push_back(name);
+  }
+  if (!whose) return live;  // sorted: a map's keys
+  std::vector<AgentUnitInfo> agents;
+  for (const auto& [name, owner] : systemd->AgentOwners(live)) {
+    AgentUnitInfo info;
+    info.name = name;
+    info.active_state = owner.state.active_state;
+    info.user = owner.user;
+    agents.push_back(std::move(info));
+  }
+  return AgentsToKill(agents, whose);
 }
 
 void RunKill(const KillOptions& o) {
@@ -66,24 +81,17 @@ void RunKill(const KillOptions& o) {
     std::cout << "No running agents to kill." << std::endl;
     return;
   }
-  NovaClient client;
   // novad checks each name on its own: one that is not the caller's (or not
   // running) is one line on stderr, and the others are still stopped.
-  std::vector<std::string> queued;
+  AgentKiller killer;
   std::optional<ErrorKind> first_failure;
-  for (const auto& name : names) {
-    try {
-      client.Kill(name, o.force);
-      queued.push_back(name);
-    } catch (const Error& e) {
-      std::string message = e.what();
-      std::cerr << "novactl: " << (FindControl(message) ? Printable(message) : message)
-                << std::endl;
-      if (!first_failure) first_failure = e.kind();
-    }
+  for (const auto& refusal : killer.Kill(names, o.force)) {
+    const std::string& message = refusal.message;
+    std::cerr << "novactl: " << (FindControl(message) ? Printable(message) : message) << std::endl;
+    if (!first_failure) first_failure = refusal.kind;
   }
-  WaitUntilAgentsGone(queued, o.force);
-  for (const auto& name : queued) {
+  killer.WaitUntilGone(o.force);
+  for (const auto& name : killer.queued()) {
     std::cout << "Stopped agent " << name << (o.force ? " (SIGKILL)." : ".") << std::endl;
   }
   if (first_failure) throw ExitWith{ExitCodeFor(*first_failure)};
@@ -99,11 +107,11 @@ void AddKillCommand(CLI::App& app) {
       "left after the stop timeout (TimeoutStop in /etc/nova/nova.conf). --force:\n"
       "SIGKILL to every process at once.\n"
       "Several names, or --all (every agent of yours; root: every agent, or those of\n"
-      "--user U): all the stops are queued first, then awaited together. A name that\n"
-      "is not running or not yours is one line on stderr; the others are still\n"
+      "--user U): one call to novad queues every stop, then all are awaited. A name\n"
+      "that is not running or not yours is one line on stderr; the others are still\n"
       "stopped, and the exit code is that of the first refusal (5 not running, 6 not\n"
-      "yours). Returns once the agents are gone; their outcomes stay visible in\n"
-      "novactl status --all.");
+      "yours). Returns once systemd has unloaded the agents' units, which it does\n"
+      "once their outcomes are recorded: novactl status --all shows them at once.");
   cmd->add_option("name", o->names, "Agent name(s)");
   cmd->add_flag("--force,-f", o->force, "SIGKILL every process at once");
   cmd->add_flag("--all", o->all, "Every agent of yours (root: every agent)");

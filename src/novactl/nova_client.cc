@@ -23,15 +23,19 @@ constexpr uint64_t kCallTimeoutUsec = 180ULL * 1000000;
 // at most, each): allow for many victims.
 constexpr uint64_t kReliefTimeoutUsec = 900ULL * 1000000;
 
-Error FromDbus(const sdbus::Error& e) {
-  ErrorKind kind = ErrorKindFromDbusName(e.getName());
-  std::string message = e.getMessage();
-  if (e.getName() == "org.freedesktop.DBus.Error.ServiceUnknown" ||
-      e.getName() == "org.freedesktop.DBus.Error.NameHasNoOwner") {
+Error FromDbus(const sdbus::Error& e) { return NovadError(e.getName(), e.getMessage()); }
+
+}  // namespace
+
+Error NovadError(const std::string& dbus_name, const std::string& dbus_message) {
+  ErrorKind kind = ErrorKindFromDbusName(dbus_name);
+  std::string message = dbus_message;
+  if (dbus_name == "org.freedesktop.DBus.Error.ServiceUnknown" ||
+      dbus_name == "org.freedesktop.DBus.Error.NameHasNoOwner") {
     message =
         "novad is not running (org.nova.Nova1 has no owner on the system "
         "bus); start it with: systemctl start novad";
-  } else if (e.getName() == "org.freedesktop.DBus.Error.AccessDenied") {
+  } else if (dbus_name == "org.freedesktop.DBus.Error.AccessDenied") {
     message =
         "not allowed to call novad: run as root or as a member of the "
         "'nova' group";
@@ -40,8 +44,6 @@ Error FromDbus(const sdbus::Error& e) {
   }
   return Error(kind, message);
 }
-
-}  // namespace
 
 class NovaClient::Proxy final : public sdbus::ProxyInterfaces<org::nova::Nova1::Manager_proxy> {
  public:
@@ -54,7 +56,7 @@ class NovaClient::Proxy final : public sdbus::ProxyInterfaces<org::nova::Nova1::
   using ProxyInterfaces::getProxy;
 };
 
-NovaClient::NovaClient() {
+void RefuseInsideAgent() {
   // novad refuses agents whatever this says; saying it here gives an agent
   // the same one line when its unit cannot even reach the bus.
   std::string cgroup = ProcessCgroup(getpid());
@@ -67,6 +69,10 @@ NovaClient::NovaClient() {
                                                   (agent->empty() ? std::string("the agents' slice")
                                                                   : "agent \"" + *agent + "\""));
   }
+}
+
+NovaClient::NovaClient() {
+  RefuseInsideAgent();
   try {
     auto connection = sdbus::createSystemBusConnection();
     proxy_ = std::make_unique<Proxy>(std::move(connection));

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "errors.h"
 #include "memory_report.h"
 #include "nova_bus.h"
 
@@ -15,6 +16,12 @@ namespace nova {
 // Spawn's a{sv} options for `request`: only what the caller gave, so that
 // novad applies its own defaults to the rest.
 std::map<std::string, sdbus::Variant> EncodeSpawnOptions(const SpawnRequest& request);
+
+// Throws PermissionDenied when novactl itself runs inside an agent: novad
+// refuses agents anyway, this says so in one line.
+void RefuseInsideAgent();
+// novad's (or the bus's) D-Bus error as the nova::Error novactl reports.
+Error NovadError(const std::string& dbus_name, const std::string& message);
 
 class NovaClient {
  public:

@@ -287,24 +287,66 @@ void AgentManager::FailSpawn(const AgentSpec& spec, const std::string& what, int
 }
 
 void AgentManager::Kill(const std::string& name, bool force, const Caller& caller) {
+  auto refused = KillMany({name}, force, caller);
+  if (!refused.empty()) throw refused.front().error;
+}
+
+std::vector<AgentManager::KillRefusal> AgentManager::KillMany(const std::vector<std::string>& names,
+                                                              bool force, const Caller& caller) {
   RefuseAgentCaller(caller);
-  ValidateAgentName(name);
-  auto agent = systemd_.GetAgent(name);
-  if (!agent || !agent->live()) {
-    throw Error(ErrorKind::kNotFound,
-                "no running agent named \"" + name + "\"; see novactl status");
+  if (names.size() > kMaxKillNames) {
+    throw Error(ErrorKind::kInvalidArgument, std::to_string(names.size()) +
+                                                 " names in one kill; at most " +
+                                                 std::to_string(kMaxKillNames));
   }
+  std::vector<KillRefusal> refused;
+  // Every name is checked before anything is asked of systemd with it.
+  std::vector<std::string> valid;
+  for (const auto& name : names) {
+    try {
+      ValidateAgentName(name);
+    } catch (const Error& e) {
+      refused.push_back({name, e});
+      continue;
+    }
+    if (std::find(valid.begin(), valid.end(), name) == valid.end()) valid.push_back(name);
+  }
+  auto owners = systemd_.AgentOwners(valid);
   std::string caller_name = UserNameForUid(caller.uid);
-  if (caller.uid != 0 && agent->user != caller_name) {
-    throw Error(ErrorKind::kPermissionDenied, "agent \"" + name + "\" runs as " + agent->user +
-                                                  "; only its user or root may kill it");
+  KillMarker marker{caller_name, force ? "kill --force" : "kill"};
+  std::vector<std::string> names_to_stop, units;
+  for (const auto& name : valid) {
+    auto it = owners.find(name);
+    if (it == owners.end() || !it->second.state.live()) {
+      refused.push_back({name, Error(ErrorKind::kNotFound, "no running agent named \"" + name +
+                                                               "\"; see novactl status")});
+    } else if (caller.uid != 0 && it->second.user != caller_name) {
+      refused.push_back({name, Error(ErrorKind::kPermissionDenied,
+                                     "agent \"" + name + "\" runs as " + it->second.user +
+                                         "; only its user or root may kill it")});
+    } else {
+      // The marker first, so that the recorded outcome says who killed it.
+      outcomes_.WriteKillMarker(name, marker);
+      names_to_stop.push_back(name);
+      units.push_back(AgentUnit(name));
+    }
   }
-  // Queue the stop and return: a graceful stop may take the whole stop
-  // timeout, and novad keeps serving meanwhile; novactl waits for the unit.
-  outcomes_.KillMarked(name, {caller_name, force ? "kill --force" : "kill"}, [&] {
-    if (force) systemd_.KillUnit(agent->unit, "all", SIGKILL);
-    systemd_.StopUnit(agent->unit, std::nullopt);
-  });
+  // Queue the stops and return: a graceful stop may take the whole stop
+  // timeout, and novad keeps serving meanwhile; novactl waits for the units.
+  std::map<std::string, std::string> failed;
+  try {
+    failed = systemd_.StopUnits(units, force);
+  } catch (const Error& e) {
+    for (const auto& unit : units) failed[unit] = e.what();
+  }
+  for (const auto& name : names_to_stop) {
+    if (auto it = failed.find(AgentUnit(name)); it != failed.end()) {
+      // Not stopped: a later end of the agent is not blamed on this kill.
+      outcomes_.ClearKillMarker(name);
+      refused.push_back({name, Error(ErrorKind::kFailed, it->second)});
+    }
+  }
+  return refused;
 }
 
 }  // namespace nova

@@ -17,6 +17,7 @@
 #include "admission.h"
 #include "attach.h"
 #include "config.h"
+#include "errors.h"
 #include "meminfo.h"
 #include "metrics.h"
 #include "nova_bus.h"
@@ -89,6 +90,18 @@ class AgentManager {
   SpawnResult Spawn(const SpawnRequest& request, const Caller& caller);
   // Sends the kill and queues the stop; returns without waiting for it.
   void Kill(const std::string& name, bool force, const Caller& caller);
+  // A name KillMany did not stop, and why (the error Kill would throw).
+  struct KillRefusal {
+    std::string name;
+    Error error;
+  };
+  // Kill for each of `names`, checked one by one as Kill checks one (a
+  // refused name never stops the others), with one listing and one batch
+  // of stops for all. Throws only for what refuses the whole call: a caller
+  // inside an agent, or more names than kMaxKillNames.
+  std::vector<KillRefusal> KillMany(const std::vector<std::string>& names, bool force,
+                                    const Caller& caller);
+  static constexpr std::size_t kMaxKillNames = 4096;
 
   // Moves `target` (the caller's child, pinned; null when no such process
   // exists) into running agent `name`'s unit and gives it the priority

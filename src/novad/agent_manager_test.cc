@@ -8,9 +8,12 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
+#include <set>
 
 #include "agent_name.h"
 #include "errors.h"
+#include "users.h"
 
 namespace nova {
 namespace {
@@ -57,7 +60,9 @@ class FakeSystemd : public Systemd {
     }
     return start_result;
   }
+  std::set<std::string> failing_stops;  // units whose StopUnit fails
   std::string StopUnit(const std::string& unit, std::optional<Usec>) override {
+    if (failing_stops.count(unit)) throw Error(ErrorKind::kFailed, "stopping " + unit + ": no");
     calls.push_back("stop " + unit);
     if (auto name = AgentNameFromUnit(unit)) agents.erase(*name);
     return "done";
@@ -460,6 +465,80 @@ TEST_F(AgentManagerTest, OnlyTheAgentsUserOrRootMayKillIt) {
   manager_.Spawn(Request("a1"), Caller{0});
   systemd_.calls.clear();
   EXPECT_THROW(manager_.Kill("a1", true, Caller{65534}), Error);
+  EXPECT_TRUE(systemd_.calls.empty());
+  EXPECT_EQ(store_.TakeKillMarker("a1"), std::nullopt);
+}
+
+// An agent of `user` as the listing shows it.
+void AddAgent(FakeSystemd& systemd, const std::string& name, const std::string& user) {
+  AgentUnitInfo info;
+  info.name = name;
+  info.unit = AgentUnit(name);
+  info.active_state = "active";
+  info.sub_state = "running";
+  info.user = user;
+  systemd.agents[name] = info;
+}
+
+TEST_F(AgentManagerTest, KillManyStopsTheCallersAgentsAndRefusesEachOtherNameAlone) {
+  std::string me = UserNameForUid(65534);
+  AddAgent(systemd_, "mine-1", me);
+  AddAgent(systemd_, "mine-2", me);
+  AddAgent(systemd_, "roots", "root");
+  AddAgent(systemd_, "stopped", me);
+  systemd_.agents["stopped"].active_state = "failed";
+  auto refused =
+      manager_.KillMany({"mine-1", "roots", "bad name", "ghost", "stopped", "mine-2", "mine-1"},
+                        false, Caller{65534});
+  std::map<std::string, ErrorKind> kinds;
+  for (const auto& r : refused) kinds[r.name] = r.error.kind();
+  EXPECT_EQ(kinds, (std::map<std::string, ErrorKind>{{"roots", ErrorKind::kPermissionDenied},
+                                                     {"bad name", ErrorKind::kInvalidArgument},
+                                                     {"ghost", ErrorKind::kNotFound},
+                                                     {"stopped", ErrorKind::kNotFound}}));
+  EXPECT_THAT(systemd_.calls, testing::ElementsAre("stop nova-agent-mine-1.service",
+                                                   "stop nova-agent-mine-2.service"));
+  EXPECT_TRUE(systemd_.GetAgent("roots"));
+  EXPECT_EQ(store_.TakeKillMarker("roots"), std::nullopt);
+  auto marker = store_.TakeKillMarker("mine-2");
+  ASSERT_TRUE(marker);
+  EXPECT_EQ(marker->by, me);
+  EXPECT_EQ(marker->reason, "kill");
+}
+
+TEST_F(AgentManagerTest, KillManyAsRootStopsEveryonesWithSigkillFirst) {
+  AddAgent(systemd_, "a1", UserNameForUid(65534));
+  AddAgent(systemd_, "a2", "root");
+  EXPECT_TRUE(manager_.KillMany({"a1", "a2"}, true, Caller{0}).empty());
+  EXPECT_THAT(
+      systemd_.calls,
+      testing::ElementsAre("kill nova-agent-a1.service all 9", "stop nova-agent-a1.service",
+                           "kill nova-agent-a2.service all 9", "stop nova-agent-a2.service"));
+  EXPECT_EQ(store_.TakeKillMarker("a1")->reason, "kill --force");
+}
+
+TEST_F(AgentManagerTest, KillManyForgetsTheMarkerOfAStopThatFailed) {
+  AddAgent(systemd_, "a1", "root");
+  AddAgent(systemd_, "a2", "root");
+  systemd_.failing_stops = {"nova-agent-a1.service"};
+  auto refused = manager_.KillMany({"a1", "a2"}, false, Caller{0});
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused.front().name, "a1");
+  EXPECT_EQ(refused.front().error.kind(), ErrorKind::kFailed);
+  EXPECT_EQ(store_.TakeKillMarker("a1"), std::nullopt);
+  EXPECT_TRUE(store_.TakeKillMarker("a2"));
+}
+
+TEST_F(AgentManagerTest, KillManyFromAnAgentOrOfTooManyNamesStopsNothing) {
+  AddAgent(systemd_, "a1", "root");
+  EXPECT_THROW(manager_.KillMany({"a1"}, false, Caller{0, std::string("x")}), Error);
+  std::vector<std::string> many(AgentManager::kMaxKillNames + 1, "a1");
+  try {
+    manager_.KillMany(many, false, Caller{0});
+    ADD_FAILURE() << "too many names were accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInvalidArgument);
+  }
   EXPECT_TRUE(systemd_.calls.empty());
   EXPECT_EQ(store_.TakeKillMarker("a1"), std::nullopt);
 }

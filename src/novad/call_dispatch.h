@@ -27,7 +27,8 @@ namespace nova {
 
 // What a call's work ended with: its result, or the error to reply.
 struct CallOutcome {
-  std::variant<std::monostate, SpawnResult, ReliefResult> value;
+  std::variant<std::monostate, SpawnResult, ReliefResult, std::vector<AgentManager::KillRefusal>>
+      value;
   std::optional<Error> error;
 };
 using WorkerWork = std::function<CallOutcome(AgentManager&)>;

@@ -188,6 +188,47 @@ class NovaService::Adaptor final
         std::move(respond));
   }
 
+  void KillMany(
+      sdbus::Result<std::vector<sdbus::Struct<std::string, std::string, std::string>>>&& result,
+      std::vector<std::string> names, bool force) override {
+    std::string what = "kill of " + std::to_string(names.size()) + " agent(s)";
+    Caller caller = CurrentCaller();
+    try {
+      RefuseAgentCaller(caller);
+      if (names.size() > AgentManager::kMaxKillNames) {
+        throw Error(ErrorKind::kInvalidArgument, std::to_string(names.size()) +
+                                                     " names in one kill; at most " +
+                                                     std::to_string(AgentManager::kMaxKillNames));
+      }
+    } catch (const Error& e) {
+      return RefuseNow(result, what, caller, e);
+    }
+    auto respond = Replier(std::move(result), [](auto& reply, const CallOutcome& outcome) {
+      std::vector<sdbus::Struct<std::string, std::string, std::string>> refused;
+      for (const auto& r : std::get<std::vector<AgentManager::KillRefusal>>(outcome.value)) {
+        refused.emplace_back(r.name, DbusErrorNameFor(r.error.kind()), r.error.what());
+      }
+      reply.returnResults(refused);
+    });
+    // One key per caller: one such call of a user at a time, beside any
+    // call about a single name (no agent name holds a '/').
+    dispatch_.Submit(
+        "kill-many/" + std::to_string(caller.uid), caller.uid,
+        [what, caller, names = std::move(names), force](AgentManager& manager) {
+          return Serve(what, caller, [&] {
+            auto refused = manager.KillMany(names, force, caller);
+            for (const auto& r : refused) {
+              spdlog::warn("kill of agent {} for uid {} refused: {}", Printable(r.name), caller.uid,
+                           r.error.what());
+            }
+            spdlog::info("killed {} agent(s) for uid {}{}", names.size() - refused.size(),
+                         caller.uid, force ? " (force)" : "");
+            return CallOutcome{std::move(refused), std::nullopt};
+          });
+        },
+        std::move(respond));
+  }
+
   void Attach(sdbus::Result<>&& result, std::string name, uint32_t pid) override {
     std::string what = "attach of pid " + std::to_string(pid) + " to agent " + Printable(name);
     Caller caller = CurrentCaller();

@@ -12,6 +12,8 @@ namespace {
 
 constexpr const char* kSystemdService = "org.freedesktop.systemd1";
 constexpr const char* kProperties = "org.freedesktop.DBus.Properties";
+constexpr const char* kManagerPath = "/org/freedesktop/systemd1";
+constexpr const char* kManager = "org.freedesktop.systemd1.Manager";
 
 uint64_t MonotonicUsec() {
   timespec ts{};
@@ -55,22 +57,34 @@ bool ReadStrv(sd_bus_message* m, std::vector<std::string>& out) {
 }  // namespace
 
 void BusBatch::GetAll(const std::string& path, const std::string& interface, Handler on_reply) {
-  calls_.push_back({path, interface, "GetAll", "", std::move(on_reply)});
+  calls_.push_back({path, interface, "GetAll", "", std::move(on_reply), {}, std::nullopt});
 }
 
 void BusBatch::Get(const std::string& path, const std::string& interface,
                    const std::string& property, Handler on_reply) {
-  calls_.push_back({path, interface, "Get", property, std::move(on_reply)});
+  calls_.push_back({path, interface, "Get", property, std::move(on_reply), {}, std::nullopt});
+}
+
+void BusBatch::ManagerCall(const std::string& method, std::vector<std::string> args,
+                           std::optional<int32_t> last, Handler on_reply) {
+  calls_.push_back(
+      {kManagerPath, kManager, method, "", std::move(on_reply), std::move(args), last});
 }
 
 void BusBatch::Send(Call& call) {
   sd_bus_message* m = nullptr;
-  int r = sd_bus_message_new_method_call(bus_, &m, kSystemdService, call.path.c_str(), kProperties,
-                                         call.method.c_str());
-  if (r >= 0) {
+  bool property = call.interface != kManager;
+  int r = sd_bus_message_new_method_call(bus_, &m, kSystemdService, call.path.c_str(),
+                                         property ? kProperties : kManager, call.method.c_str());
+  if (r >= 0 && property) {
     r = call.method == "Get"
             ? sd_bus_message_append(m, "ss", call.interface.c_str(), call.property.c_str())
             : sd_bus_message_append(m, "s", call.interface.c_str());
+  } else if (r >= 0) {
+    for (size_t i = 0; i < call.args.size() && r >= 0; ++i) {
+      r = sd_bus_message_append_basic(m, 's', call.args[i].c_str());
+    }
+    if (r >= 0 && call.last) r = sd_bus_message_append_basic(m, 'i', &*call.last);
   }
   auto on_reply = [](sd_bus_message* reply, void* userdata, sd_bus_error*) -> int {
     auto* c = static_cast<Call*>(userdata);

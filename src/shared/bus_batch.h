@@ -31,6 +31,10 @@ class BusBatch {
   // org.freedesktop.DBus.Properties.Get(interface, property) on `path`.
   void Get(const std::string& path, const std::string& interface, const std::string& property,
            Handler on_reply);
+  // A method of systemd's Manager taking strings and, when `last` is set, an
+  // int32 after them: StopUnit(unit, mode), KillUnit(unit, whom, signal).
+  void ManagerCall(const std::string& method, std::vector<std::string> args,
+                   std::optional<int32_t> last, Handler on_reply);
 
   // Sends every call and returns once each has its reply or failed; throws
   // Unavailable when the bus itself fails or a reply takes over `timeout_usec`.
@@ -42,6 +46,8 @@ class BusBatch {
   struct Call {
     std::string path, interface, method, property;
     Handler on_reply;
+    std::vector<std::string> args;  // a Manager method's, in order
+    std::optional<int32_t> last;
     BusBatch* batch = nullptr;
   };
   void Send(Call& call);

@@ -8,6 +8,7 @@
 
 #include <poll.h>
 #include <sdbus-c++/sdbus-c++.h>
+#include <signal.h>
 #include <time.h>
 
 #include <algorithm>
@@ -175,6 +176,50 @@ class SdbusSystemd final : public Systemd {
       throw Translate(e, "stopping " + unit);
     }
     return deadline ? WaitForJob(job, *deadline) : "queued";
+  }
+
+  // Every call in one batch: a round trip for all, not one per unit.
+  std::map<std::string, std::string> StopUnits(const std::vector<std::string>& units,
+                                               bool force) override {
+    std::map<std::string, std::string> failed;
+    BusBatch batch(RawBus());
+    for (const auto& unit : units) {
+      auto check = [&failed, unit](const char* what) {
+        return [&failed, unit, what](sd_bus_message* reply, const char* error) {
+          if (reply == nullptr && std::strcmp(error, kNoSuchUnit) != 0 && !failed.count(unit)) {
+            failed[unit] = std::string(what) + " " + unit + ": " + error;
+          }
+        };
+      };
+      if (force) batch.ManagerCall("KillUnit", {unit, "all"}, SIGKILL, check("signalling"));
+      batch.ManagerCall("StopUnit", {unit, "replace"}, std::nullopt, check("stopping"));
+    }
+    batch.Run();
+    return failed;
+  }
+
+  // One listing of the units, then User= of each in one batch.
+  std::map<std::string, AgentOwner> AgentOwners(const std::vector<std::string>& names) override {
+    std::map<std::string, AgentOwner> owners;
+    if (names.empty()) return owners;
+    std::vector<std::string> units;
+    for (const auto& name : names) units.push_back(AgentUnit(name));
+    BusBatch batch(RawBus());
+    for (const auto& u : manager_.ListUnitsByPatterns({}, units)) {
+      auto name = AgentNameFromUnit(u.get<0>());
+      if (!name) continue;
+      AgentOwner& owner = owners[*name];
+      owner.state = UnitState{u.get<3>(), u.get<4>()};
+      batch.Get(u.get<6>(), "org.freedesktop.systemd1.Service", "User",
+                [&owner](sd_bus_message* reply, const char*) {
+                  // Gone meanwhile: no longer live.
+                  if (reply == nullptr || !ReadVariant(reply, owner.user)) {
+                    owner.state = UnitState{"inactive", "dead"};
+                  }
+                });
+    }
+    batch.Run();
+    return owners;
   }
 
   void KillUnit(const std::string& unit, const std::string& whom, int signal) override {
@@ -440,6 +485,30 @@ class SdbusSystemd final : public Systemd {
 };
 
 }  // namespace
+
+std::map<std::string, std::string> Systemd::StopUnits(const std::vector<std::string>& units,
+                                                      bool force) {
+  std::map<std::string, std::string> failed;
+  for (const auto& unit : units) {
+    try {
+      if (force) KillUnit(unit, "all", SIGKILL);
+      StopUnit(unit, std::nullopt);
+    } catch (const std::exception& e) {
+      failed[unit] = e.what();
+    }
+  }
+  return failed;
+}
+
+std::map<std::string, AgentOwner> Systemd::AgentOwners(const std::vector<std::string>& names) {
+  std::map<std::string, AgentOwner> owners;
+  for (const auto& name : names) {
+    if (auto agent = GetAgent(name)) {
+      owners[name] = AgentOwner{UnitState{agent->active_state, agent->sub_state}, agent->user};
+    }
+  }
+  return owners;
+}
 
 std::string UnitObjectPath(const std::string& unit) {
   static constexpr char kHex[] = "0123456789abcdef";

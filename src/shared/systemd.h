@@ -58,6 +58,12 @@ struct UnitState {
   bool live() const { return IsLiveState(active_state); }
 };
 
+// What novad needs to know of an agent before it stops it.
+struct AgentOwner {
+  UnitState state;
+  std::string user;  // the unit's User=
+};
+
 // What StartTransientUnit and StopUnit return when the job did not finish
 // within the deadline (the job itself goes on in systemd).
 inline constexpr const char* kJobDeadlinePassed = "deadline";
@@ -86,6 +92,12 @@ class Systemd {
   // Sends `signal` to `whom` ("main", "all") of a unit.
   virtual void KillUnit(const std::string& unit, const std::string& whom, int signal) = 0;
 
+  // Queues the stop of every unit, each after a SIGKILL to all its processes
+  // when `force`, without waiting for the jobs. Returns the units whose calls
+  // failed, with why; a unit already gone is not a failure.
+  virtual std::map<std::string, std::string> StopUnits(const std::vector<std::string>& units,
+                                                       bool force);
+
   // Moves processes into a running unit's cgroup (AttachProcessesToUnit; the
   // unit must have Delegate=yes). Throws NotFound when the unit is gone or
   // not active.
@@ -109,6 +121,10 @@ class Systemd {
 
   // Every loaded agent unit.
   virtual std::vector<AgentUnitInfo> ListAgents() = 0;
+
+  // The state and user of those named agents that systemd has loaded, by
+  // name: what a kill checks, read with a constant number of round trips.
+  virtual std::map<std::string, AgentOwner> AgentOwners(const std::vector<std::string>& names);
 
   // Handles, without blocking, what systemd sent this connection meanwhile
   // (its signals), so that a connection that rarely waits for a job does not
