@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
+#include "watch_host.h"
+
 namespace nova {
 namespace {
 
@@ -257,6 +262,36 @@ TEST(OomNotices, RecordsOfOneAgentNeverNameAnothersKill) {
   EXPECT_EQ(events[0].agent, "evil");
   EXPECT_EQ(events[0].oom_pid, 66);
   EXPECT_EQ(events[0].oom_process, "x,pid=1,uid=0");
+}
+
+// The agents' memory.events are read only when the slice's total moved: the
+// kernel counts an agent's OOM kill in every ancestor's memory.events too.
+TEST(LinuxOomSource, ReadsTheAgentsOnlyWhenTheSliceCountMoves) {
+  namespace fs = std::filesystem;
+  fs::path slice = fs::path(testing::TempDir()) / "oom-agents.slice";
+  fs::remove_all(slice);
+  fs::create_directories(slice / "nova-agent-a.service");
+  auto events = [](const fs::path& dir, int kills) {
+    std::ofstream(dir / "memory.events")
+        << "low 0\nhigh 0\nmax 3\noom 1\noom_kill " << kills << "\noom_group_kill 0\n";
+  };
+  events(slice, 0);
+  events(slice / "nova-agent-a.service", 0);
+  LinuxOomSource source(slice.string(), (slice / "state.json").string());
+  auto first = source.ReadOomCounts();
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].agent, "a");
+  EXPECT_EQ(first[0].oom_kills, 0u);
+
+  events(slice / "nova-agent-a.service", 1);  // the slice has not moved: not read
+  EXPECT_EQ(source.ReadOomCounts()[0].oom_kills, 0u);
+  events(slice, 1);
+  EXPECT_EQ(source.ReadOomCounts()[0].oom_kills, 1u);
+
+  fs::remove_all(slice / "nova-agent-a.service");  // gone with the slice's count unchanged
+  events(slice, 1);
+  EXPECT_EQ(source.ReadOomCounts().size(), 1u);  // the last read still stands
+  fs::remove_all(slice);
 }
 
 }  // namespace

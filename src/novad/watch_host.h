@@ -4,6 +4,7 @@
 // cgroup, so a look at every agent's memory costs a few reads per agent and no D-Bus call.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,8 @@ class LinuxOomSource : public OomSource {
   LinuxOomSource(const LinuxOomSource&) = delete;
   LinuxOomSource& operator=(const LinuxOomSource&) = delete;
 
+  // Reads every agent's memory.events only when the slice's own oom_kill
+  // (the subtree's total) moved since the last read.
   std::vector<AgentOomCount> ReadOomCounts() override;
   // Opens /dev/kmsg at the first call, at its end; without it (no
   // permission, no such device) kills are still counted, unnamed.
@@ -34,6 +37,8 @@ class LinuxOomSource : public OomSource {
  private:
   std::string agents_cgroup_;
   std::string state_file_;
+  std::optional<uint64_t> last_slice_total_;  // the slice's oom_kill at the last full read
+  std::vector<AgentOomCount> last_counts_;    // that read's counts
   int kmsg_ = -1;
   bool kmsg_tried_ = false;
   bool save_failed_ = false;
