@@ -232,6 +232,12 @@ void AgentKiller::WaitUntilGone(bool force) {
   auto next_listing = start + kListEvery;
   std::map<std::string, UnitState> last;
   bool told = false;
+  // The deadline counts from the last agent gone: systemd tears hundreds of
+  // sandboxed agents down one after the other, and a mass kill that keeps
+  // making progress is not stuck.
+  size_t total = queued_.size(), last_left = total;
+  auto progress_at = start;
+  auto next_progress_line = start + std::chrono::seconds(10);
   for (;;) {
     bus_->Drain();
     auto now = StopTracker::Clock::now();
@@ -253,14 +259,19 @@ void AgentKiller::WaitUntilGone(bool force) {
     for (const auto& name : bus_->removed) states.erase(name);
     const auto& left = tracker.Update(states, now);
     if (left.empty()) return;
+    if (left.size() < last_left) {
+      last_left = left.size();
+      progress_at = now;
+    }
     auto waited = now - start;
-    if (waited > deadline) {
+    if (now - progress_at > deadline) {
       auto it = last.find(left.front());
       std::string unit = AgentUnit(left.front());
       throw Error(ErrorKind::kFailed,
                   "agent \"" + left.front() + "\" is still " +
                       (it != last.end() ? it->second.active_state : std::string("loaded")) +
                       " after " + FormatDuration(deadline) +
+                      (total > 1 ? " without another agent stopping" : "") +
                       (left.size() > 1 ? " (and " + std::to_string(left.size() - 1) + " more)"
                                        : std::string()) +
                       "; see systemctl status " + unit);
@@ -272,6 +283,10 @@ void AgentKiller::WaitUntilGone(bool force) {
                 << " to stop (SIGKILL after " << FormatDuration(config.timeout_stop) << ")..."
                 << std::endl;
       told = true;
+    }
+    if (total > 1 && now >= next_progress_line) {
+      std::cerr << (total - left.size()) << " of " << total << " agents stopped..." << std::endl;
+      next_progress_line = now + std::chrono::seconds(10);
     }
     auto wait = std::chrono::duration_cast<std::chrono::microseconds>(next_listing -
                                                                       StopTracker::Clock::now());

@@ -111,7 +111,9 @@ void AddKillCommand(CLI::App& app) {
       "that is not running or not yours is one line on stderr; the others are still\n"
       "stopped, and the exit code is that of the first refusal (5 not running, 6 not\n"
       "yours). Returns once systemd has unloaded the agents' units, which it does\n"
-      "once their outcomes are recorded: novactl status --all shows them at once.");
+      "once their outcomes are recorded: novactl status --all shows them at once.\n"
+      "Many agents: progress every 10 s; it gives up only when none has stopped for\n"
+      "the stop timeout plus 30 s.");
   cmd->add_option("name", o->names, "Agent name(s)");
   cmd->add_flag("--force,-f", o->force, "SIGKILL every process at once");
   cmd->add_flag("--all", o->all, "Every agent of yours (root: every agent)");
