@@ -7,13 +7,16 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <random>
 #include <sstream>
+#include <string_view>
 
 #include "errors.h"
 #include "files.h"
+#include "thread_name.h"
 #include "users.h"
 
 namespace nova {
@@ -21,33 +24,48 @@ namespace fs = std::filesystem;
 namespace {
 
 std::optional<uint64_t> ParseCount(const std::string& text) {
-  try {
-    return std::stoull(text);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+  const char* begin = text.c_str();
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long value = std::strtoull(begin, &end, 10);
+  if (end == begin || errno != 0 || *begin == '-') return std::nullopt;
+  return value;
 }
 
 // A cgroup file of one number, or "max" (nullopt inside the optional).
-std::optional<std::optional<uint64_t>> ReadLimit(const fs::path& path) {
-  auto text = ReadFile(path);
-  if (!text) return std::nullopt;
-  if (text->rfind("max", 0) == 0) return std::optional<uint64_t>();
-  auto value = ParseCount(*text);
+std::optional<std::optional<uint64_t>> ParseLimit(const std::string& text) {
+  if (text.rfind("max", 0) == 0) return std::optional<uint64_t>();
+  auto value = ParseCount(text);
   if (!value) return std::nullopt;
   return std::optional<uint64_t>(*value);
 }
 
 // The value of `key` in a flat-keyed cgroup file (cpu.stat, memory.events).
-uint64_t ReadKeyed(const fs::path& path, const std::string& key) {
-  std::istringstream in(ReadFile(path).value_or(""));
-  std::string name;
-  uint64_t value = 0;
-  while (in >> name >> value) {
-    if (name == key) return value;
+uint64_t ParseKeyed(const std::string& text, std::string_view key) {
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + at, end - at);
+    if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ' ') {
+      return ParseCount(std::string(line.substr(key.size() + 1))).value_or(0);
+    }
+    at = end + 1;
   }
   return 0;
 }
+
+// The files read in each agent's cgroup, in AgentCgroups' order.
+enum AgentFile : size_t {
+  kMemoryCurrent,
+  kMemoryMax,
+  kPidsCurrent,
+  kPidsMax,
+  kCpuStat,
+  kMemoryEvents
+};
+const std::vector<std::string> kAgentFiles = {"memory.current", "memory.max", "pids.current",
+                                              "pids.max",       "cpu.stat",   "memory.events"};
 
 std::string EscapeLabel(const std::string& value) {
   std::string out;
@@ -65,31 +83,43 @@ std::string EscapeLabel(const std::string& value) {
   return out;
 }
 
+// Appends to one string: with hundreds of agents, a stream per number (and
+// labels built once per series) was most of a write's cost.
 class Writer {
  public:
+  Writer() { out_.reserve(64 * 1024); }
   void Family(const char* name, const char* type, const char* help) {
-    out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+    out_.append("# HELP ").append(name).append(" ").append(help);
+    out_.append("\n# TYPE ").append(name).append(" ").append(type).append("\n");
   }
-  void Sample(const std::string& name, const std::string& labels, double value) {
-    out_ << name;
-    if (!labels.empty()) out_ << '{' << labels << '}';
-    out_ << ' ' << Number(value) << '\n';
+  void Sample(std::string_view name, std::string_view labels, double value) {
+    // Byte and task counts come as doubles too: whole numbers are exact.
+    if (value >= 0 && value < 9007199254740992.0 &&
+        value == static_cast<double>(static_cast<uint64_t>(value))) {
+      Sample(name, labels, static_cast<uint64_t>(value));
+      return;
+    }
+    Start(name, labels);
+    char buffer[32];
+    auto [end, ec] =
+        std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::general, 9);
+    out_.append(buffer, ec == std::errc() ? end : buffer).append("\n");
   }
-  void Sample(const std::string& name, const std::string& labels, uint64_t value) {
-    out_ << name;
-    if (!labels.empty()) out_ << '{' << labels << '}';
-    out_ << ' ' << value << '\n';
+  void Sample(std::string_view name, std::string_view labels, uint64_t value) {
+    Start(name, labels);
+    char buffer[24];
+    auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+    out_.append(buffer, end).append("\n");
   }
-  std::string Text() const { return out_.str(); }
+  const std::string& Text() const { return out_; }
 
  private:
-  static std::string Number(double value) {
-    std::ostringstream s;
-    s.precision(9);
-    s << value;
-    return s.str();
+  void Start(std::string_view name, std::string_view labels) {
+    out_.append(name);
+    if (!labels.empty()) out_.append("{").append(labels).append("}");
+    out_.append(" ");
   }
-  std::ostringstream out_;
+  std::string out_;
 };
 
 std::string AgentLabels(const AgentSample& a) {
@@ -98,32 +128,53 @@ std::string AgentLabels(const AgentSample& a) {
 
 }  // namespace
 
-std::vector<AgentSample> ReadAgentSamples(const std::string& agents_cgroup) {
+AgentSampler::AgentSampler(std::string agents_cgroup)
+    : cgroups_(kAgentFiles, std::move(agents_cgroup)) {}
+
+const std::string& AgentSampler::UserName(uint32_t uid) {
+  auto it = users_.find(uid);
+  if (it != users_.end()) return it->second;
+  // A user removed while their agent runs still gets a series: by number.
+  std::string name;
+  try {
+    name = UserNameForUid(uid);
+  } catch (const Error&) {
+    name = std::to_string(uid);
+  }
+  if (users_.size() >= 4096) users_.clear();  // bounded, however many users come and go
+  return users_.emplace(uid, std::move(name)).first->second;
+}
+
+std::vector<AgentSample> AgentSampler::Read() {
   std::vector<AgentSample> agents;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(agents_cgroup, ec)) {
-    auto name = AgentNameFromUnit(entry.path().filename().string());
-    if (!name) continue;
-    const fs::path& dir = entry.path();
-    auto current = ReadLimit(dir / "memory.current");
-    if (!current || !*current) continue;  // gone meanwhile
-    struct stat st {};
-    if (stat(dir.c_str(), &st) != 0) continue;
+  std::string text;
+  cgroups_.ForEach([&](const AgentCgroups::Entry& dir) {
+    auto name = AgentNameFromUnit(dir.dir_name());
+    if (!name) return;
+    if (!dir.Read(kMemoryCurrent, text)) return;  // gone meanwhile
+    auto current = ParseLimit(text);
+    if (!current || !*current) return;
     AgentSample a;
     a.agent = *name;
-    a.user = UserNameForUid(st.st_uid);
+    a.user = UserName(dir.dir_stat().st_uid);
     a.memory_current = **current;
-    a.memory_max = ReadLimit(dir / "memory.max").value_or(std::nullopt);
-    auto tasks = ReadLimit(dir / "pids.current");
-    a.tasks_current = tasks && *tasks ? **tasks : 0;
-    a.tasks_max = ReadLimit(dir / "pids.max").value_or(std::nullopt);
-    a.cpu_usage_usec = ReadKeyed(dir / "cpu.stat", "usage_usec");
-    a.oom_kills = ReadKeyed(dir / "memory.events", "oom_kill");
+    if (dir.Read(kMemoryMax, text)) a.memory_max = ParseLimit(text).value_or(std::nullopt);
+    if (dir.Read(kPidsCurrent, text)) {
+      auto tasks = ParseLimit(text);
+      a.tasks_current = tasks && *tasks ? **tasks : 0;
+    }
+    if (dir.Read(kPidsMax, text)) a.tasks_max = ParseLimit(text).value_or(std::nullopt);
+    if (dir.Read(kCpuStat, text)) a.cpu_usage_usec = ParseKeyed(text, "usage_usec");
+    if (dir.Read(kMemoryEvents, text)) a.oom_kills = ParseKeyed(text, "oom_kill");
     agents.push_back(std::move(a));
-  }
+  });
   std::sort(agents.begin(), agents.end(),
             [](const AgentSample& a, const AgentSample& b) { return a.agent < b.agent; });
   return agents;
+}
+
+std::vector<AgentSample> ReadAgentSamples(const std::string& agents_cgroup) {
+  return AgentSampler(agents_cgroup).Read();
 }
 
 void Metrics::CountReliefKill() {
@@ -191,10 +242,13 @@ std::string RenderMetrics(const MetricsInput& in) {
        "Processes the kernel OOM-killed inside the agent (memory.events oom_kill).",
        [](const AgentSample& a) -> std::optional<double> { return a.oom_kills; }},
   };
+  std::vector<std::string> labels;
+  labels.reserve(in.agents.size());
+  for (const AgentSample& a : in.agents) labels.push_back(AgentLabels(a));
   for (const Column& c : columns) {
     w.Family(c.name, c.type, c.help);
-    for (const AgentSample& a : in.agents) {
-      if (auto v = c.value(a)) w.Sample(c.name, AgentLabels(a), *v);
+    for (size_t i = 0; i < in.agents.size(); ++i) {
+      if (auto v = c.value(in.agents[i])) w.Sample(c.name, labels[i], *v);
     }
   }
 
@@ -286,7 +340,10 @@ MetricsWriter::MetricsWriter(std::string path, const Metrics& metrics,
                              std::function<bool()> admission_open)
     : path_(std::move(path)), metrics_(metrics), admission_open_(std::move(admission_open)) {
   if (path_.empty()) return;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("metrics");
+    Run();
+  });
 }
 
 MetricsWriter::~MetricsWriter() {
@@ -312,7 +369,7 @@ bool MetricsWriter::WriteOnce() {
       MetricsInput in;
       in.host = ReadHostMemory();
       in.admission_open = admission_open_();
-      in.agents = ReadAgentSamples();
+      in.agents = sampler_.Read();
       in.counters = metrics_.Snapshot();
       WriteMetricsFile(path_, RenderMetrics(in));
       ok = true;

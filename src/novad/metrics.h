@@ -15,8 +15,10 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
+#include "agent_cgroups.h"
 #include "agent_name.h"
 #include "meminfo.h"
 #include "memory_watch.h"
@@ -36,7 +38,21 @@ struct AgentSample {
 };
 
 // Every agent's sample under the agents slice, in name order; an agent whose
-// cgroup vanishes while being read is left out.
+// cgroup vanishes while being read is left out. The sampler keeps each
+// agent's files open between reads (six preads an agent) and its owner's
+// name; a uid with no name is given by number.
+class AgentSampler {
+ public:
+  explicit AgentSampler(std::string agents_cgroup = kAgentsCgroup);
+  std::vector<AgentSample> Read();
+
+ private:
+  const std::string& UserName(uint32_t uid);
+  AgentCgroups cgroups_;
+  std::unordered_map<uint32_t, std::string> users_;
+};
+
+// One read with a sampler of its own (files opened and closed).
 std::vector<AgentSample> ReadAgentSamples(const std::string& agents_cgroup = kAgentsCgroup);
 
 // The watcher's reaction: from its last reading below ReliefPercent (the
@@ -133,6 +149,7 @@ class MetricsWriter {
   std::string path_;
   const Metrics& metrics_;
   std::function<bool()> admission_open_;
+  AgentSampler sampler_;  // used by the writer's thread only
   std::optional<bool> last_ok_;
   std::mutex mutex_;
   std::condition_variable wake_;

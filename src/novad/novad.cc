@@ -17,6 +17,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -46,6 +47,7 @@
 #include "sdbus_compat.h"
 #include "size.h"
 #include "systemd.h"
+#include "thread_name.h"
 #include "watch_host.h"
 #include "watchdog.h"
 
@@ -328,6 +330,7 @@ int Run(const std::string& config_path) {
   connection->requestName(nova::sdbus_compat::ServiceName(nova::kBusName));
 
   std::thread watcher_thread([&, pressure = std::move(pressure)]() mutable {
+    nova::NameThisThread("watcher");
     try {
       WatchMemory(config, *watch_systemd, outcomes, gate, std::move(pressure), watchdog, dispatch,
                   metrics, stop_fd);
@@ -336,9 +339,11 @@ int Run(const std::string& config_path) {
       Wake(failed_fd);
     }
   });
-  for (auto& worker : workers) {
-    worker.thread =
-        std::thread([&dispatch, manager = worker.manager.get()] { dispatch.RunWorker(*manager); });
+  for (size_t i = 0; i < workers.size(); ++i) {
+    workers[i].thread = std::thread([&dispatch, manager = workers[i].manager.get(), i] {
+      nova::NameThisThread("worker-" + std::to_string(i + 1));
+      dispatch.RunWorker(*manager);
+    });
   }
   spdlog::info("serving {} on the system bus", nova::kBusName);
   nova::NotifyReady();
@@ -378,6 +383,15 @@ int main(int argc, char** argv) {
   // core; novad's dozen threads (workers, bus, watcher, metrics) then hold
   // memory long after a burst of spawns. Two arenas are plenty for them.
   mallopt(M_ARENA_MAX, 2);
+  // The sweep and the metrics writer keep up to seven files open per agent
+  // (AgentCgroups); systemd gives services a soft limit of 1024 descriptors
+  // and a hard one far above, and expects a daemon that needs more to raise
+  // its own. novad uses poll(), never select(), so any number is safe.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   // journald adds the timestamp and the unit; keep the lines plain.
   auto logger = spdlog::stdout_logger_mt("novad");
   logger->set_pattern("%l: %v");

@@ -18,39 +18,6 @@ namespace nova {
 
 namespace {
 
-// Reads a small file below DIR_FD whole, without the cost of a stream (the
-// sweep reads one per agent every tick).
-bool ReadSmallFile(int dir_fd, const char* name, std::string& out) {
-  int fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  out.clear();
-  char buffer[4096];
-  for (;;) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return true;
-}
-
-// The whole of an open file, read again from its start (cgroupfs makes the
-// list anew at each read from offset 0).
-bool ReadFromStart(int fd, std::string& out) {
-  out.clear();
-  char buffer[4096];
-  off_t offset = 0;
-  for (;;) {
-    ssize_t n = ::pread(fd, buffer, sizeof buffer, offset);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    if (n == 0) return true;
-    out.append(buffer, static_cast<size_t>(n));
-    offset += n;
-  }
-}
-
 // cgroupfs counts a directory's subdirectories in its link count (2 + one
 // each), so the agents that make no cgroups of their own, nearly all, cost
 // no directory listing. A link count of 1 (file systems that do not count)
@@ -113,7 +80,7 @@ std::vector<std::string> ApplyPriority(int pid, const PriorityPolicy& policy, Sw
 }
 
 PrioritySweeper::PrioritySweeper(PriorityPolicy policy, std::string agents_cgroup)
-    : policy_(std::move(policy)), agents_cgroup_(std::move(agents_cgroup)) {}
+    : policy_(std::move(policy)), cgroups_({"cgroup.procs"}, std::move(agents_cgroup)) {}
 
 void PrioritySweeper::Fail(int pid, const std::string& what, const std::string& reason) {
   auto now = std::chrono::steady_clock::now();
@@ -124,15 +91,6 @@ void PrioritySweeper::Fail(int pid, const std::string& what, const std::string& 
   std::ifstream("/proc/" + std::to_string(pid) + "/comm") >> comm;
   // The agent names its processes: escaped, so it cannot forge novad's log.
   spdlog::warn("{} (pid {}, command {}): {}", what, pid, Printable(comm), reason);
-}
-
-PrioritySweeper::~PrioritySweeper() { Forget(); }
-
-void PrioritySweeper::Forget() {
-  for (auto& [name, cgroup] : cgroups_) ::close(cgroup.procs_fd);
-  cgroups_.clear();
-  if (slice_) ::closedir(slice_);
-  slice_ = nullptr;
 }
 
 void PrioritySweeper::Examine(const std::string& procs, bool full, SweepStats& stats,
@@ -192,69 +150,15 @@ SweepStats PrioritySweeper::Sweep(bool full) {
   if (full) last_full_ = now;
   std::unordered_set<int> seen;
   seen.reserve(known_.size());
-  // systemd removes the slice's cgroup when its last agent is gone and makes
-  // a new one for the next: a slice that is not the one held is opened again.
-  struct stat slice_stat {};
-  if (::stat(agents_cgroup_.c_str(), &slice_stat) != 0) {
-    Forget();
-    known_.clear();
-    return stats;
-  }
-  if (!slice_ || slice_stat.st_ino != slice_inode_) {
-    Forget();
-    slice_ = ::opendir(agents_cgroup_.c_str());
-    slice_inode_ = slice_stat.st_ino;
-    if (!slice_) return stats;
-  }
-  ::rewinddir(slice_);
-  int slice_fd = ::dirfd(slice_);
-  ++generation_;
-  while (dirent* entry = ::readdir(slice_)) {
-    if (!MayBeDirectory(*entry)) continue;
-    struct stat st {};
-    if (::fstatat(slice_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) {
-      continue;
-    }
-    // Each agent's cgroup.procs stays open from one sweep to the next and is
-    // read again from its start: one read per agent per tick. A cgroup made
-    // anew under the same name (an agent spawned again) has another inode.
-    auto [it, added] = cgroups_.try_emplace(entry->d_name);
-    CachedCgroup& cgroup = it->second;
-    cgroup.generation = generation_;
-    if (cgroup.procs_fd < 0 || cgroup.inode != st.st_ino) {
-      if (cgroup.procs_fd >= 0) ::close(cgroup.procs_fd);
-      cgroup.procs_fd = -1;
-      cgroup.inode = st.st_ino;
-      if (cgroups_.size() <= kMaxCachedCgroups) {
-        std::string path = std::string(entry->d_name) + "/cgroup.procs";
-        cgroup.procs_fd = ::openat(slice_fd, path.c_str(), O_RDONLY | O_CLOEXEC);
-      }
-    }
-    bool read = false;
-    if (cgroup.procs_fd >= 0) {
-      read = ReadFromStart(cgroup.procs_fd, procs_buffer_);
-    } else {
-      std::string path = std::string(entry->d_name) + "/cgroup.procs";
-      read = ReadSmallFile(slice_fd, path.c_str(), procs_buffer_);
-    }
-    if (read) {
-      Examine(procs_buffer_, full, stats, seen);
-    } else if (cgroup.procs_fd >= 0) {
-      ::close(cgroup.procs_fd);  // gone meanwhile; opened again if it comes back
-      cgroup.procs_fd = -1;
-    }
-    if (HasSubdirectories(st)) {
-      int dir = ::openat(slice_fd, entry->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  cgroups_.ForEach([&](const AgentCgroups::Entry& agent) {
+    if (agent.Read(0, procs_buffer_)) Examine(procs_buffer_, full, stats, seen);
+    if (HasSubdirectories(agent.dir_stat())) {
+      int dir = agent.OpenDirectory();
       if (dir >= 0) {
         SweepChildren(dir, 1, full, stats, seen);
         ::close(dir);
       }
     }
-  }
-  std::erase_if(cgroups_, [&](const auto& entry) {
-    if (entry.second.generation == generation_) return false;
-    if (entry.second.procs_fd >= 0) ::close(entry.second.procs_fd);
-    return true;
   });
   known_ = std::move(seen);
   return stats;

@@ -17,6 +17,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "agent_cgroups.h"
 #include "agent_name.h"
 #include "priority_policy.h"
 
@@ -53,7 +54,6 @@ std::vector<std::string> ApplyPriority(int pid, const PriorityPolicy& policy,
 class PrioritySweeper {
  public:
   explicit PrioritySweeper(PriorityPolicy policy, std::string agents_cgroup = kAgentsCgroup);
-  ~PrioritySweeper();
   PrioritySweeper(const PrioritySweeper&) = delete;
   PrioritySweeper& operator=(const PrioritySweeper&) = delete;
 
@@ -72,17 +72,8 @@ class PrioritySweeper {
   // policy back within kFullSweepInterval.
   static constexpr std::chrono::seconds kInterval{2};
   static constexpr std::chrono::seconds kFullSweepInterval{10};
-  // Beyond this many agents, the others' cgroup.procs are opened at each
-  // pass: novad's descriptors are for its bus connections first.
-  static constexpr size_t kMaxCachedCgroups = 512;
 
  private:
-  struct CachedCgroup {
-    ino_t inode = 0;
-    int procs_fd = -1;
-    uint64_t generation = 0;  // the last pass that saw it
-  };
-
   void Fail(int pid, const std::string& what, const std::string& reason);
   // Examines the pids listed in PROCS (a cgroup.procs).
   void Examine(const std::string& procs, bool full, SweepStats& stats,
@@ -92,18 +83,13 @@ class PrioritySweeper {
                    std::unordered_set<int>& seen);
   void SweepChildren(int dir_fd, int depth, bool full, SweepStats& stats,
                      std::unordered_set<int>& seen);
-  void Forget();  // closes every descriptor held
 
   PriorityPolicy policy_;
-  std::string agents_cgroup_;
   std::map<std::string, std::chrono::steady_clock::time_point> last_logged_;
   std::unordered_set<int> known_;  // processes seen in the last sweep
   std::optional<std::chrono::steady_clock::time_point> last_full_;
   std::string procs_buffer_;  // reused: one cgroup.procs read per cgroup per pass
-  DIR* slice_ = nullptr;      // the agents slice, listed at each pass
-  ino_t slice_inode_ = 0;
-  std::unordered_map<std::string, CachedCgroup> cgroups_;  // by directory name
-  uint64_t generation_ = 0;
+  AgentCgroups cgroups_;      // each agent's cgroup.procs, kept open
 };
 
 }  // namespace nova

@@ -19,6 +19,7 @@
 #include "duration.h"
 #include "errors.h"
 #include "size.h"
+#include "thread_name.h"
 #include "watch_events.h"
 
 namespace nova {
@@ -68,6 +69,7 @@ std::vector<int> OpenPidfds(const std::string& cgroup) {
 void ReleaseMemoryInBackground(std::vector<int> pidfds) {
   if (pidfds.empty()) return;
   std::thread([pidfds = std::move(pidfds)] {
+    NameThisThread("reaper");
     for (int fd : pidfds) {
       ::syscall(SYS_process_mrelease, fd, 0);
       ::close(fd);

@@ -1,0 +1,92 @@
+// The agents' cgroups, walked again and again: the priority sweep every 2 s
+// and the metrics writer every 5 s each read a few files in every agent's
+// cgroup. With hundreds of agents, opening each file at each pass is most
+// of what novad costs an idle host, so the files stay open from one pass to
+// the next and are read again from offset 0 (cgroupfs makes their contents
+// anew at each read from the start): one pread per file per pass. An agent
+// spawned again under the same name has a new cgroup (another inode) and is
+// opened anew; an agent gone is closed; the slice, removed by systemd with
+// its last agent, is opened again when it comes back.
+#pragma once
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "agent_name.h"
+
+namespace nova {
+
+// The whole of a small file below DIR_FD (AT_FDCWD for a path), without the
+// cost of a stream; false when it cannot be opened.
+bool ReadSmallFile(int dir_fd, const char* name, std::string& out);
+
+class AgentCgroups {
+ public:
+  // FILES: the names read in each agent's cgroup (e.g. "memory.current").
+  // Beyond MAX_CACHED agents, the others' files are opened at each pass:
+  // novad's descriptors are for its bus connections first.
+  explicit AgentCgroups(std::vector<std::string> files, std::string slice = kAgentsCgroup,
+                        size_t max_cached = kMaxCachedAgents);
+  ~AgentCgroups();
+  AgentCgroups(const AgentCgroups&) = delete;
+  AgentCgroups& operator=(const AgentCgroups&) = delete;
+
+  static constexpr size_t kMaxCachedAgents = 512;
+
+  // One agent's cgroup during a pass.
+  class Entry {
+   public:
+    const char* dir_name() const { return dir_name_; }  // e.g. nova-agent-NAME.service
+    const struct stat& dir_stat() const { return stat_; }
+    // File FILE (an index into the constructor's FILES), read whole; false
+    // when it cannot be read (the agent is gone meanwhile, or no such file).
+    bool Read(size_t file, std::string& out) const;
+    // The cgroup's directory, opened for walking below it (to be closed by
+    // the caller); -1 when gone.
+    int OpenDirectory() const;
+
+   private:
+    friend class AgentCgroups;
+    Entry(AgentCgroups& owner, int slice_fd, const char* dir_name, const struct stat& st,
+          std::vector<int>* fds)
+        : owner_(owner), slice_fd_(slice_fd), dir_name_(dir_name), stat_(st), fds_(fds) {}
+    AgentCgroups& owner_;
+    int slice_fd_;
+    const char* dir_name_;
+    const struct stat& stat_;
+    std::vector<int>* fds_;  // this agent's open files, or nullptr beyond the cache
+  };
+
+  // Calls VISIT for each directory under the slice. False (and nothing
+  // visited) when the slice is not there.
+  bool ForEach(const std::function<void(const Entry&)>& visit);
+
+  size_t cached() const { return cached_.size(); }  // for tests
+
+ private:
+  struct Cached {
+    ino_t inode = 0;
+    std::vector<int> fds;     // one per file, -1 when not open
+    uint64_t generation = 0;  // the last pass that saw it
+  };
+  void CloseAll(Cached& cached);
+  void Forget();
+
+  std::vector<std::string> files_;
+  std::string slice_path_;
+  size_t max_cached_;
+  DIR* slice_ = nullptr;
+  ino_t slice_inode_ = 0;
+  std::unordered_map<std::string, Cached> cached_;  // by directory name
+  uint64_t generation_ = 0;
+};
+
+}  // namespace nova
