@@ -113,73 +113,58 @@ std::map<std::string, sdbus::Variant> EncodeSpawnOptions(const SpawnRequest& req
   return options;
 }
 
+template <typename With>
+void NovaClient::Invoke(const char* method, uint64_t timeout_usec, With&& with) {
+  try {
+    // The call is made by storeResultsTo, or else when the invoker, a
+    // temporary, goes at the end of this statement: inside the try.
+    with(proxy_->getProxy()
+             .callMethod(method)
+             .onInterface(org::nova::Nova1::Manager_proxy::INTERFACE_NAME)
+             .withTimeout(timeout_usec));
+  } catch (const sdbus::Error& e) {
+    throw FromDbus(e);
+  }
+}
+
+template <typename With>
+void NovaClient::Call(const char* method, With&& with) {
+  RetryWhileBusy([&] { Invoke(method, kCallTimeoutUsec, with); });
+}
+
 SpawnResult NovaClient::Spawn(const SpawnRequest& request) {
   std::map<std::string, sdbus::Variant> options = EncodeSpawnOptions(request);
   // A Busy call never ran (novad refuses before queueing it): asking again
   // cannot start the agent twice.
-  std::tuple<std::string, std::string, std::string, uint32_t> reply;
-  RetryWhileBusy([&] {
-    try {
-      proxy_->getProxy()
-          .callMethod("Spawn")
-          .onInterface(org::nova::Nova1::Manager_proxy::INTERFACE_NAME)
-          .withTimeout(kCallTimeoutUsec)
-          .withArguments(request.name, request.argv, options)
-          .storeResultsTo(std::get<0>(reply), std::get<1>(reply), std::get<2>(reply),
-                          std::get<3>(reply));
-    } catch (const sdbus::Error& e) {
-      throw FromDbus(e);
-    }
+  SpawnResult result;
+  Call("Spawn", [&](sdbus::MethodInvoker& call) {
+    call.withArguments(request.name, request.argv, options)
+        .storeResultsTo(result.unit, result.active_state, result.sub_state, result.main_pid);
   });
-  return SpawnResult{std::get<0>(reply), std::get<1>(reply), std::get<2>(reply),
-                     std::get<3>(reply)};
+  return result;
 }
 
 void NovaClient::Kill(const std::string& name, bool force) {
-  RetryWhileBusy([&] {
-    try {
-      proxy_->getProxy()
-          .callMethod("Kill")
-          .onInterface(org::nova::Nova1::Manager_proxy::INTERFACE_NAME)
-          .withTimeout(kCallTimeoutUsec)
-          .withArguments(name, force);
-    } catch (const sdbus::Error& e) {
-      throw FromDbus(e);
-    }
-  });
+  Call("Kill", [&](sdbus::MethodInvoker& call) { call.withArguments(name, force); });
 }
 
 void NovaClient::Attach(const std::string& name, uint32_t pid) {
-  RetryWhileBusy([&] {
-    try {
-      proxy_->getProxy()
-          .callMethod("Attach")
-          .onInterface(org::nova::Nova1::Manager_proxy::INTERFACE_NAME)
-          .withTimeout(kCallTimeoutUsec)
-          .withArguments(name, pid);
-    } catch (const sdbus::Error& e) {
-      throw FromDbus(e);
-    }
-  });
+  Call("Attach", [&](sdbus::MethodInvoker& call) { call.withArguments(name, pid); });
 }
 
+// Asked once: novad refuses a relief as Busy when reliefs are waiting
+// already ("try again once they are done"), and says so (exit 9).
 ReliefReport NovaClient::Relieve(double target_percent, bool dry_run) {
   ReliefReport report;
   report.target_percent = target_percent;
   report.dry_run = dry_run;
-  try {
-    std::vector<sdbus::Struct<std::string, uint64_t>> victims;
-    proxy_->getProxy()
-        .callMethod("Relieve")
-        .onInterface(org::nova::Nova1::Manager_proxy::INTERFACE_NAME)
-        .withTimeout(kReliefTimeoutUsec)
-        .withArguments(target_percent, dry_run)
+  std::vector<sdbus::Struct<std::string, uint64_t>> victims;
+  Invoke("Relieve", kReliefTimeoutUsec, [&](sdbus::MethodInvoker& call) {
+    call.withArguments(target_percent, dry_run)
         .storeResultsTo(report.used_percent_before, report.used_percent_after, victims,
                         report.reached_target);
-    for (const auto& v : victims) report.victims.push_back({v.get<0>(), v.get<1>(), 0});
-  } catch (const sdbus::Error& e) {
-    throw FromDbus(e);
-  }
+  });
+  for (const auto& v : victims) report.victims.push_back({v.get<0>(), v.get<1>(), 0});
   return report;
 }
 

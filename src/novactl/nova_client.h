@@ -4,6 +4,7 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <cstdint>
 #include <map>
 #include <string>
 
@@ -37,6 +38,15 @@ class NovaClient {
 
  private:
   class Proxy;
+  // One call of novad's `method`: `with(call)` gives the sdbus-c++ call its
+  // arguments (and where its results go). A D-Bus error is thrown as novad's
+  // nova::Error.
+  template <typename With>
+  void Invoke(const char* method, uint64_t timeout_usec, With&& with);
+  // Invoke, asked again while novad refuses it as Busy (busy_retry.h).
+  template <typename With>
+  void Call(const char* method, With&& with);
+
   std::unique_ptr<Proxy> proxy_;
 };
 

@@ -16,6 +16,19 @@ as nova-dana novactl spawn dana-1 --workdir "$ws" -- /bin/sh -c 'printf "title\0
 wait_until 10 "dana-1 printed" eval 'journalctl -q -o cat _SYSTEMD_UNIT=nova-agent-dana-1.service | grep -q done'
 run_expect_fail 6 as nova-egon novactl kill dana-1
 expect_contains "egon may not kill it" "only its user or root may kill it" "$ERR"
+# Several names (one KillMany call): novad checks each one's owner, so egon's
+# own agent stops and dana's is refused in one line and keeps running.
+as nova-egon novactl spawn egon-1 --workdir "$ws" -- sleep 600 >/dev/null
+rc=0
+out=$(as nova-egon novactl kill egon-1 dana-1 2>"$ws/egon-kill.err") || rc=$?
+expect_eq "egon's kill of egon-1 and dana-1 exits as not yours" 6 "$rc"
+expect_eq "egon's own agent is stopped" "Stopped agent egon-1." "$out"
+expect_eq "dana's agent is refused in one line" \
+  'novactl: agent "dana-1" runs as nova-dana; only its user or root may kill it' \
+  "$(grep -v '^Waiting for agent egon-1 to stop' "$ws/egon-kill.err" || true)"
+expect_eq "egon-1 is gone" yes "$(is_gone egon-1 && echo yes)"
+expect_contains "egon-1's outcome" "killed by nova-egon (kill)" "$(novactl status egon-1)"
+expect_eq "dana-1 still running" active "$(systemctl is-active nova-agent-dana-1.service)"
 run_expect_fail 6 as nova-egon novactl logs dana-1
 expect_contains "egon may not read its logs" "only its user or root may read its logs" "$ERR"
 run_expect_fail 4 as nova-egon novactl spawn dana-1 --workdir "$ws" -- /bin/true
