@@ -4,25 +4,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
+
+#include "files.h"
 
 namespace nova {
 namespace {
-
-bool ReadAll(int fd, std::string& out, bool from_start) {
-  out.clear();
-  char buffer[4096];
-  off_t offset = 0;
-  for (;;) {
-    ssize_t n =
-        from_start ? ::pread(fd, buffer, sizeof buffer, offset) : ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    if (n == 0) return true;
-    out.append(buffer, static_cast<size_t>(n));
-    offset += n;
-  }
-}
 
 bool IsSubdirectoryEntry(const dirent& entry) {
   if (entry.d_type != DT_DIR && entry.d_type != DT_UNKNOWN) return false;
@@ -31,12 +19,61 @@ bool IsSubdirectoryEntry(const dirent& entry) {
 
 }  // namespace
 
-bool ReadSmallFile(int dir_fd, const char* name, std::string& out) {
-  int fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  bool ok = ReadAll(fd, out, false);
-  ::close(fd);
-  return ok;
+std::optional<uint64_t> FlatKeyedValue(std::string_view text, std::string_view key) {
+  while (!text.empty()) {
+    size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    if (line.size() <= key.size() || line.substr(0, key.size()) != key || line[key.size()] != ' ')
+      continue;
+    std::string_view number = line.substr(key.size() + 1);
+    uint64_t value = 0;
+    auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+    if (ec != std::errc()) return std::nullopt;
+    return value;
+  }
+  return std::nullopt;
+}
+
+std::optional<uint64_t> OomKillCount(const std::string& cgroup_dir) {
+  auto text = ReadFile(cgroup_dir + "/memory.events");
+  if (!text) return std::nullopt;
+  return FlatKeyedValue(*text, "oom_kill");
+}
+
+namespace {
+
+// Mounted with memory_localevents, a cgroup's memory.events counts its own
+// events only, and a parent's would never move.
+bool LocalMemoryEvents() {
+  auto mounts = ReadFile("/proc/self/mounts").value_or("");
+  std::string_view text(mounts);
+  while (!text.empty()) {
+    size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    // DEVICE POINT TYPE OPTIONS ...
+    size_t point = line.find(' ');
+    if (point == std::string_view::npos) continue;
+    size_t type = line.find(' ', point + 1);
+    if (type == std::string_view::npos) continue;
+    if (line.substr(point + 1, type - point - 1) != "/sys/fs/cgroup") continue;
+    if (line.substr(type + 1, 8) != "cgroup2 ") continue;
+    return line.find("memory_localevents") != std::string_view::npos;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool HierarchicalMemoryEvents() {
+  static const bool local_events = LocalMemoryEvents();
+  return !local_events;
+}
+
+std::optional<uint64_t> SubtreeOomKillCount(const std::string& cgroup_dir) {
+  if (!HierarchicalMemoryEvents()) return std::nullopt;
+  return OomKillCount(cgroup_dir);
 }
 
 AgentCgroups::AgentCgroups(std::vector<std::string> files, std::string slice, size_t max_cached)
@@ -70,7 +107,7 @@ bool AgentCgroups::Entry::Read(size_t file, std::string& out) const {
     fd = ::openat(slice_fd_, path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return false;
   }
-  if (ReadAll(fd, out, true)) return true;
+  if (ReadFromStart(fd, out)) return true;
   ::close(fd);  // gone meanwhile; opened again if it comes back
   fd = -1;
   return false;

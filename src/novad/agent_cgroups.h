@@ -16,7 +16,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -24,9 +26,19 @@
 
 namespace nova {
 
-// The whole of a small file below DIR_FD (AT_FDCWD for a path), without the
-// cost of a stream; false when it cannot be opened.
-bool ReadSmallFile(int dir_fd, const char* name, std::string& out);
+// The value of KEY in a flat-keyed cgroup file ("oom_kill 2" lines of
+// memory.events, "usage_usec 123" of cpu.stat); nullopt when absent.
+std::optional<uint64_t> FlatKeyedValue(std::string_view text, std::string_view key);
+
+// The oom_kill count of a cgroup's memory.events; nullopt if unreadable.
+std::optional<uint64_t> OomKillCount(const std::string& cgroup_dir);
+// Whether a cgroup's memory.events counts its descendants' events too (so
+// the agents slice's oom_kill moves whenever an agent's does): true unless
+// cgroup2 is mounted with memory_localevents.
+bool HierarchicalMemoryEvents();
+// OomKillCount of a parent, or nullopt when its count does not include its
+// children's (each child must be read).
+std::optional<uint64_t> SubtreeOomKillCount(const std::string& cgroup_dir);
 
 class AgentCgroups {
  public:

@@ -1,6 +1,7 @@
 #include "metrics.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "duration.h"
 #include "errors.h"
 #include "files.h"
 #include "thread_name.h"
@@ -38,21 +40,6 @@ std::optional<std::optional<uint64_t>> ParseLimit(const std::string& text) {
   auto value = ParseCount(text);
   if (!value) return std::nullopt;
   return std::optional<uint64_t>(*value);
-}
-
-// The value of `key` in a flat-keyed cgroup file (cpu.stat, memory.events).
-uint64_t ParseKeyed(const std::string& text, std::string_view key) {
-  size_t at = 0;
-  while (at < text.size()) {
-    size_t end = text.find('\n', at);
-    if (end == std::string::npos) end = text.size();
-    std::string_view line(text.data() + at, end - at);
-    if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ' ') {
-      return ParseCount(std::string(line.substr(key.size() + 1))).value_or(0);
-    }
-    at = end + 1;
-  }
-  return 0;
 }
 
 // The files read in each agent's cgroup, in AgentCgroups' order.
@@ -128,53 +115,78 @@ std::string AgentLabels(const AgentSample& a) {
 
 }  // namespace
 
-AgentSampler::AgentSampler(std::string agents_cgroup)
-    : cgroups_(kAgentFiles, std::move(agents_cgroup)) {}
+AgentSampler::AgentSampler(std::string agents_cgroup, bool hierarchical_events)
+    : slice_(agents_cgroup),
+      hierarchical_events_(hierarchical_events),
+      cgroups_(kAgentFiles, std::move(agents_cgroup)) {}
 
-const std::string& AgentSampler::UserName(uint32_t uid) {
-  auto it = users_.find(uid);
-  if (it != users_.end()) return it->second;
+std::string AgentSampler::UserName(uint32_t uid) {
   // A user removed while their agent runs still gets a series: by number.
-  std::string name;
   try {
-    name = UserNameForUid(uid);
+    return UserNameForUid(uid);
   } catch (const Error&) {
-    name = std::to_string(uid);
+    return std::to_string(uid);
   }
-  if (users_.size() >= 4096) users_.clear();  // bounded, however many users come and go
-  return users_.emplace(uid, std::move(name)).first->second;
 }
 
-std::vector<AgentSample> AgentSampler::Read() {
+std::vector<AgentSample> AgentSampler::Read(std::chrono::steady_clock::time_point now) {
   std::vector<AgentSample> agents;
   std::string text;
+  // The agents' memory.events only when the slice's total moved (it counts
+  // every agent's OOM kills too): one read instead of one per agent.
+  auto slice_ooms = hierarchical_events_ ? OomKillCount(slice_) : std::nullopt;
+  bool read_ooms = !slice_ooms || slice_ooms != last_slice_ooms_;
+  last_slice_ooms_ = slice_ooms;
+  ++generation_;
   cgroups_.ForEach([&](const AgentCgroups::Entry& dir) {
     auto name = AgentNameFromUnit(dir.dir_name());
     if (!name) return;
     if (!dir.Read(kMemoryCurrent, text)) return;  // gone meanwhile
     auto current = ParseLimit(text);
     if (!current || !*current) return;
+    auto [it, added] = known_.try_emplace(dir.dir_name());
+    Known& k = it->second;
+    if (added || k.inode != dir.dir_stat().st_ino) {  // new, or spawned again
+      k = Known{};
+      k.inode = dir.dir_stat().st_ino;
+      k.user = UserName(dir.dir_stat().st_uid);
+    }
+    k.generation = generation_;
+    // Limits change only by `systemctl set-property`: read again each minute.
+    if (!k.limits_at || now - *k.limits_at >= kLimitsRereadInterval) {
+      k.limits_at = now;
+      k.memory_max =
+          dir.Read(kMemoryMax, text) ? ParseLimit(text).value_or(std::nullopt) : std::nullopt;
+      k.tasks_max =
+          dir.Read(kPidsMax, text) ? ParseLimit(text).value_or(std::nullopt) : std::nullopt;
+    }
+    if ((read_ooms || added) && dir.Read(kMemoryEvents, text)) {
+      k.oom_kills = FlatKeyedValue(text, "oom_kill").value_or(0);
+    }
     AgentSample a;
     a.agent = *name;
-    a.user = UserName(dir.dir_stat().st_uid);
+    a.user = k.user;
     a.memory_current = **current;
-    if (dir.Read(kMemoryMax, text)) a.memory_max = ParseLimit(text).value_or(std::nullopt);
+    a.memory_max = k.memory_max;
+    a.tasks_max = k.tasks_max;
+    a.oom_kills = k.oom_kills;
     if (dir.Read(kPidsCurrent, text)) {
       auto tasks = ParseLimit(text);
       a.tasks_current = tasks && *tasks ? **tasks : 0;
     }
-    if (dir.Read(kPidsMax, text)) a.tasks_max = ParseLimit(text).value_or(std::nullopt);
-    if (dir.Read(kCpuStat, text)) a.cpu_usage_usec = ParseKeyed(text, "usage_usec");
-    if (dir.Read(kMemoryEvents, text)) a.oom_kills = ParseKeyed(text, "oom_kill");
+    if (dir.Read(kCpuStat, text)) a.cpu_usage_usec = FlatKeyedValue(text, "usage_usec").value_or(0);
     agents.push_back(std::move(a));
   });
+  for (auto it = known_.begin(); it != known_.end();) {
+    it = it->second.generation == generation_ ? std::next(it) : known_.erase(it);
+  }
   std::sort(agents.begin(), agents.end(),
             [](const AgentSample& a, const AgentSample& b) { return a.agent < b.agent; });
   return agents;
 }
 
 std::vector<AgentSample> ReadAgentSamples(const std::string& agents_cgroup) {
-  return AgentSampler(agents_cgroup).Read();
+  return AgentSampler(agents_cgroup).Read(std::chrono::steady_clock::now());
 }
 
 void Metrics::CountReliefKill() {
@@ -336,9 +348,12 @@ void CountingWatchHost::Emit(const WatchEvent& event) {
   inner_.Emit(event);
 }
 
-MetricsWriter::MetricsWriter(std::string path, const Metrics& metrics,
+MetricsWriter::MetricsWriter(std::string path, Usec interval, const Metrics& metrics,
                              std::function<bool()> admission_open)
-    : path_(std::move(path)), metrics_(metrics), admission_open_(std::move(admission_open)) {
+    : path_(std::move(path)),
+      interval_(interval),
+      metrics_(metrics),
+      admission_open_(std::move(admission_open)) {
   if (path_.empty()) return;
   thread_ = std::thread([this] {
     NameThisThread("metrics");
@@ -369,7 +384,7 @@ bool MetricsWriter::WriteOnce() {
       MetricsInput in;
       in.host = ReadHostMemory();
       in.admission_open = admission_open_();
-      in.agents = sampler_.Read();
+      in.agents = sampler_.Read(std::chrono::steady_clock::now());
       in.counters = metrics_.Snapshot();
       WriteMetricsFile(path_, RenderMetrics(in));
       ok = true;
@@ -379,7 +394,8 @@ bool MetricsWriter::WriteOnce() {
   }
   if (last_ok_ != ok) {
     if (ok) {
-      spdlog::info("metrics: writing {} every {}s", path_, kMetricsInterval.count());
+      spdlog::info("metrics: writing {} every {} (MetricsInterval)", path_,
+                   FormatDuration(interval_));
     } else {
       spdlog::info("metrics: not written: {}", why);
     }
@@ -393,8 +409,11 @@ void MetricsWriter::Run() {
   while (!stop_) {
     lock.unlock();
     WriteOnce();
+    // What a write allocated (the text, the samples) goes back to the
+    // system; glibc would keep it in this thread's arena.
+    malloc_trim(0);
     lock.lock();
-    wake_.wait_for(lock, kMetricsInterval, [this] { return stop_; });
+    wake_.wait_for(lock, interval_, [this] { return stop_; });
   }
 }
 

@@ -20,6 +20,7 @@
 
 #include "agent_cgroups.h"
 #include "agent_name.h"
+#include "duration.h"
 #include "meminfo.h"
 #include "memory_watch.h"
 
@@ -38,18 +39,37 @@ struct AgentSample {
 };
 
 // Every agent's sample under the agents slice, in name order; an agent whose
-// cgroup vanishes while being read is left out. The sampler keeps each
-// agent's files open between reads (six preads an agent) and its owner's
-// name; a uid with no name is given by number.
+// cgroup vanishes while being read is left out. With hundreds of agents a
+// read must be cheap: each agent's files stay open (AgentCgroups), so a read
+// is three preads an agent (memory.current, pids.current, cpu.stat). The
+// limits are read again each kLimitsRereadInterval, memory.events only when
+// the slice's OOM count moved, the owner's name once per cgroup (a uid with
+// no name is given by number).
 class AgentSampler {
  public:
-  explicit AgentSampler(std::string agents_cgroup = kAgentsCgroup);
-  std::vector<AgentSample> Read();
+  explicit AgentSampler(std::string agents_cgroup = kAgentsCgroup,
+                        bool hierarchical_events = HierarchicalMemoryEvents());
+  std::vector<AgentSample> Read(std::chrono::steady_clock::time_point now);
+
+  static constexpr std::chrono::seconds kLimitsRereadInterval{60};
 
  private:
-  const std::string& UserName(uint32_t uid);
+  struct Known {  // what is kept of an agent's cgroup between reads
+    ino_t inode = 0;
+    std::string user;
+    std::optional<uint64_t> memory_max, tasks_max;
+    std::optional<std::chrono::steady_clock::time_point> limits_at;
+    uint64_t oom_kills = 0;
+    uint64_t generation = 0;
+  };
+  static std::string UserName(uint32_t uid);
+
+  std::string slice_;
+  bool hierarchical_events_;
   AgentCgroups cgroups_;
-  std::unordered_map<uint32_t, std::string> users_;
+  std::unordered_map<std::string, Known> known_;  // by directory name
+  std::optional<uint64_t> last_slice_ooms_;
+  uint64_t generation_ = 0;
 };
 
 // One read with a sampler of its own (files opened and closed).
@@ -127,14 +147,13 @@ class CountingWatchHost : public WatchHost {
   bool reacted_ = false;  // this crossing's first kill was timed
 };
 
-// Rewrites the metrics file every kMetricsInterval on a thread of its own, so
+// Rewrites the metrics file every MetricsInterval on a thread of its own, so
 // reading every agent's cgroup never delays the watcher; removes the file
 // when novad stops, so no stale value outlives it.
-inline constexpr std::chrono::seconds kMetricsInterval(5);
-
 class MetricsWriter {
  public:
-  MetricsWriter(std::string path, const Metrics& metrics, std::function<bool()> admission_open);
+  MetricsWriter(std::string path, Usec interval, const Metrics& metrics,
+                std::function<bool()> admission_open);
   ~MetricsWriter();
   MetricsWriter(const MetricsWriter&) = delete;
   MetricsWriter& operator=(const MetricsWriter&) = delete;
@@ -147,6 +166,7 @@ class MetricsWriter {
   void Run();
 
   std::string path_;
+  Usec interval_;
   const Metrics& metrics_;
   std::function<bool()> admission_open_;
   AgentSampler sampler_;  // used by the writer's thread only

@@ -222,5 +222,40 @@ TEST_F(MetricsFiles, ReadsEachAgentsCgroupAndSkipsWhatIsNotAnAgent) {
   EXPECT_EQ(samples[0].oom_kills, 2u);
 }
 
+TEST_F(MetricsFiles, TheSamplerRereadsLimitsEachMinuteAndOomKillsWhenTheSliceCountMoves) {
+  fs::path a = dir_ / "nova-agent-build.service";
+  Put(dir_ / "memory.events", "oom_kill 0\n");  // the slice's, counting its agents'
+  Put(a / "memory.current", "100\n");
+  Put(a / "memory.max", "1000\n");
+  Put(a / "pids.current", "1\n");
+  Put(a / "pids.max", "64\n");
+  Put(a / "cpu.stat", "usage_usec 1\n");
+  Put(a / "memory.events", "oom_kill 0\n");
+  AgentSampler sampler(dir_.string(), /*hierarchical_events=*/true);
+  auto t0 = std::chrono::steady_clock::time_point();
+  ASSERT_EQ(sampler.Read(t0).size(), 1u);
+
+  Put(a / "memory.current", "200\n");
+  Put(a / "memory.max", "2000\n");
+  Put(a / "memory.events", "oom_kill 1\n");  // the slice's not yet moved: not read
+  auto second = sampler.Read(t0 + std::chrono::seconds(15));
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].memory_current, 200u);  // read every time
+  EXPECT_EQ(second[0].memory_max, 1000u);     // within the minute
+  EXPECT_EQ(second[0].oom_kills, 0u);
+
+  Put(dir_ / "memory.events", "oom_kill 1\n");
+  auto third = sampler.Read(t0 + AgentSampler::kLimitsRereadInterval);
+  ASSERT_EQ(third.size(), 1u);
+  EXPECT_EQ(third[0].memory_max, 2000u);
+  EXPECT_EQ(third[0].oom_kills, 1u);
+
+  // Without hierarchical counts, each agent's memory.events every time.
+  AgentSampler local(dir_.string(), /*hierarchical_events=*/false);
+  local.Read(t0);
+  Put(a / "memory.events", "oom_kill 3\n");
+  EXPECT_EQ(local.Read(t0 + std::chrono::seconds(1))[0].oom_kills, 3u);
+}
+
 }  // namespace
 }  // namespace nova

@@ -348,7 +348,8 @@ int Run(const std::string& config_path) {
   spdlog::info("serving {} on the system bus", nova::kBusName);
   nova::NotifyReady();
 
-  nova::MetricsWriter metrics_writer(config.metrics_file, metrics, [&gate] { return gate.open(); });
+  nova::MetricsWriter metrics_writer(config.metrics_file, config.metrics_interval, metrics,
+                                     [&gate] { return gate.open(); });
   int exit_code = 0;
   try {
     ServeBus(*connection, dispatch, priority, signal_fd, failed_fd, &exit_code);

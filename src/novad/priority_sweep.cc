@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "files.h"
 #include "text.h"
 
 namespace nova {

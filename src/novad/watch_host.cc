@@ -15,9 +15,11 @@
 #include <thread>
 #include <vector>
 
+#include "agent_cgroups.h"
 #include "build_config.h"
 #include "duration.h"
 #include "errors.h"
+#include "files.h"
 #include "size.h"
 #include "thread_name.h"
 #include "watch_events.h"
@@ -93,41 +95,12 @@ LinuxOomSource::~LinuxOomSource() {
   if (kmsg_ >= 0) ::close(kmsg_);
 }
 
-namespace {
-
-// The oom_kill count of a cgroup's memory.events; nullopt if unreadable.
-std::optional<uint64_t> OomKillCount(const fs::path& cgroup) {
-  std::ifstream in(cgroup / "memory.events");
-  std::string key;
-  uint64_t value = 0;
-  while (in >> key >> value) {
-    if (key == "oom_kill") return value;
-  }
-  return std::nullopt;
-}
-
-// Mounted with memory_localevents, a cgroup's memory.events counts its own
-// events only, and the slice's would never move.
-bool LocalMemoryEvents() {
-  std::ifstream mounts("/proc/self/mounts");
-  std::string device, point, type, options, rest;
-  while (mounts >> device >> point >> type >> options && std::getline(mounts, rest)) {
-    if (type == "cgroup2" && point == "/sys/fs/cgroup") {
-      return options.find("memory_localevents") != std::string::npos;
-    }
-  }
-  return false;
-}
-
-}  // namespace
-
 std::vector<AgentOomCount> LinuxOomSource::ReadOomCounts() {
   // memory.events counts the whole subtree's events, so the slice's own
   // oom_kill moves whenever any agent's does: one read a second while no
   // agent has an OOM kill, instead of one per agent (300 agents, 300 reads).
   // It never goes down (an agent's removal takes nothing back from it).
-  static const bool local_events = LocalMemoryEvents();
-  auto slice_total = local_events ? std::nullopt : OomKillCount(agents_cgroup_);
+  auto slice_total = SubtreeOomKillCount(agents_cgroup_);
   if (slice_total && last_slice_total_ == slice_total) return last_counts_;
   last_slice_total_ = slice_total;
   std::vector<AgentOomCount> counts;
@@ -136,7 +109,7 @@ std::vector<AgentOomCount> LinuxOomSource::ReadOomCounts() {
     auto name = AgentNameFromUnit(entry.path().filename().string());
     if (!name) continue;
     auto id = CgroupId(entry.path().string());
-    auto count = OomKillCount(entry.path());
+    auto count = OomKillCount(entry.path().string());
     if (!id || !count) continue;  // gone meanwhile
     counts.push_back({*name, *id, *count});
   }
@@ -195,7 +168,7 @@ std::string LinuxWatchHost::CgroupOf(const std::string& agent) const {
   return agents_cgroup_ + "/" + AgentUnit(agent);
 }
 
-HostMemory LinuxWatchHost::ReadMemory() { return ReadHostMemory(); }
+HostMemory LinuxWatchHost::ReadMemory() { return meminfo_.Read(); }
 
 std::vector<AgentMemory> LinuxWatchHost::ReadAgents() { return ReadAgentMemory(agents_cgroup_); }
 

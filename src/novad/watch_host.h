@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "agent_name.h"
+#include "meminfo.h"
 #include "memory_watch.h"
 #include "outcome.h"
 #include "systemd.h"
@@ -69,6 +70,7 @@ class LinuxWatchHost : public WatchHost {
   const OutcomeStore& outcomes_;
   std::string agents_cgroup_;
   LinuxOomSource oom_;
+  MeminfoReader meminfo_;  // kept open: the watcher reads it every tick
 };
 
 }  // namespace nova

@@ -168,6 +168,14 @@ const std::map<std::string, Key, std::less<>>& Keys() {
           return true;
         },
         "an absolute path, or empty for no metrics"}},
+      {"MetricsInterval",
+       {[](Config& c, std::string_view v) {
+          auto d = ParseDuration(v);
+          bool ok = d && *d >= std::chrono::seconds(1) && *d <= std::chrono::hours(1);
+          if (ok) c.metrics_interval = *d;
+          return ok;
+        },
+        "a duration from 1s to 1h such as 15s"}},
       {"Sandbox", SandboxKey(&Config::sandbox)},
       {"SandboxMinimum", SandboxKey(&Config::sandbox_minimum)},
       {"AllowIP",

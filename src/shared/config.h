@@ -65,6 +65,9 @@ struct Config {
   // Prometheus metrics, for the node exporter's textfile collector; written
   // only while its directory exists, so a host without the exporter is left alone.
   std::string metrics_file = "/var/lib/prometheus/node-exporter/nova.prom";
+  // How often the file is rewritten: Prometheus commonly scrapes every 15 s,
+  // and each rewrite reads every agent's cgroup.
+  Usec metrics_interval = std::chrono::seconds(15);
   // The sandbox profile of a spawn that names none, and the weakest one a
   // caller other than root may ask for (the default is held to it too).
   SandboxProfile sandbox = SandboxProfile::kStandard;

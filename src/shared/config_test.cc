@@ -169,15 +169,25 @@ TEST(Config, ParsesEveryKey) {
 }
 
 TEST(Config, UnknownKeyNamesTheLineAndTheKnownKeys) {
-  EXPECT_EQ(Problem("\nMemoryMaxx=4G\n"),
-            "/etc/nova/nova.conf:2: unknown key \"MemoryMaxx\"; known keys: "
-            "AdmissionPercent, AdmissionReopenPercent, AgentSystemBus, AllowIP, HeadroomPercent, "
-            "MaxAgents, "
-            "MaxAgentsPerUser, MemoryMax, MemoryMaxCeiling, MetricsFile, PressureStall, "
-            "ReliefConfirmTimeout, ReliefDryRun, ReliefPercent, ReliefTargetPercent, "
-            "RuntimeMax, RuntimeMaxCeiling, Sandbox, SandboxMinimum, SoftTimeout, StartTimeout, "
-            "SystemSharePercent, TasksMax, "
-            "TasksMaxCeiling, TimeoutStop, WatchIntervalMax, WatchIntervalMin");
+  EXPECT_EQ(
+      Problem("\nMemoryMaxx=4G\n"),
+      "/etc/nova/nova.conf:2: unknown key \"MemoryMaxx\"; known keys: "
+      "AdmissionPercent, AdmissionReopenPercent, AgentSystemBus, AllowIP, HeadroomPercent, "
+      "MaxAgents, "
+      "MaxAgentsPerUser, MemoryMax, MemoryMaxCeiling, MetricsFile, MetricsInterval, PressureStall, "
+      "ReliefConfirmTimeout, ReliefDryRun, ReliefPercent, ReliefTargetPercent, "
+      "RuntimeMax, RuntimeMaxCeiling, Sandbox, SandboxMinimum, SoftTimeout, StartTimeout, "
+      "SystemSharePercent, TasksMax, "
+      "TasksMaxCeiling, TimeoutStop, WatchIntervalMax, WatchIntervalMin");
+}
+
+TEST(Config, MetricsIntervalIsASecondToAnHour) {
+  EXPECT_EQ(ParseConfig("", "x").metrics_interval, std::chrono::seconds(15));
+  EXPECT_EQ(ParseConfig("MetricsInterval=5s", "x").metrics_interval, std::chrono::seconds(5));
+  EXPECT_EQ(Problem("MetricsInterval=100ms"),
+            "/etc/nova/nova.conf:1: MetricsInterval=\"100ms\" is not valid; expected a duration "
+            "from 1s to 1h such as 15s");
+  EXPECT_NE(Problem("MetricsInterval=2h"), "");
 }
 
 TEST(Config, StartTimeoutStaysWithinNovactlsCallTimeout) {

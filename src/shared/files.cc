@@ -1,16 +1,44 @@
 #include "files.h"
 
-#include <fstream>
-#include <sstream>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 namespace nova {
+namespace {
+
+bool ReadAll(int fd, std::string& out, bool from_start) {
+  out.clear();
+  char buffer[4096];
+  off_t offset = 0;
+  for (;;) {
+    ssize_t n =
+        from_start ? ::pread(fd, buffer, sizeof buffer, offset) : ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) return true;
+    out.append(buffer, static_cast<size_t>(n));
+    offset += n;
+  }
+}
+
+}  // namespace
+
+bool ReadSmallFile(int dir_fd, const char* name, std::string& out) {
+  int fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = ReadAll(fd, out, false);
+  ::close(fd);
+  return ok;
+}
+
+bool ReadFromStart(int fd, std::string& out) { return ReadAll(fd, out, true); }
 
 std::optional<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  std::string text;
+  if (!ReadSmallFile(AT_FDCWD, path.c_str(), text)) return std::nullopt;
+  return text;
 }
 
 }  // namespace nova

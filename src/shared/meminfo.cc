@@ -1,8 +1,11 @@
 #include "meminfo.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdint>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "errors.h"
@@ -13,19 +16,25 @@ namespace nova {
 HostMemory ParseMeminfo(std::string_view text) {
   HostMemory memory;
   bool have_total = false, have_available = false;
-  std::istringstream in{std::string(text)};
-  std::string key;
-  uint64_t kib = 0;
-  std::string unit_and_rest;
-  while (in >> key >> kib) {
-    std::getline(in, unit_and_rest);
-    if (key == "MemTotal:") {
+  // Lines of "Key:   123 kB".
+  while (!text.empty()) {
+    size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view key = line.substr(0, colon), rest = line.substr(colon + 1);
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    uint64_t kib = 0;
+    auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), kib);
+    if (ec != std::errc() || kib > UINT64_MAX / 1024) continue;
+    if (key == "MemTotal") {
       memory.total = kib * 1024;
       have_total = true;
-    } else if (key == "MemAvailable:") {
+    } else if (key == "MemAvailable") {
       memory.available = kib * 1024;
       have_available = true;
-    } else if (key == "SwapTotal:") {
+    } else if (key == "SwapTotal") {
       memory.swap_total = kib * 1024;
     }
   }
@@ -50,5 +59,16 @@ std::string FormatThreshold(double percent) {
 }
 
 HostMemory ReadHostMemory() { return ParseMeminfo(ReadFile("/proc/meminfo").value_or("")); }
+
+MeminfoReader::MeminfoReader() : fd_(::open("/proc/meminfo", O_RDONLY | O_CLOEXEC)) {}
+
+MeminfoReader::~MeminfoReader() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+HostMemory MeminfoReader::Read() {
+  if (fd_ < 0 || !ReadFromStart(fd_, text_)) return ReadHostMemory();
+  return ParseMeminfo(text_);
+}
 
 }  // namespace nova

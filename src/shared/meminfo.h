@@ -29,4 +29,19 @@ std::string FormatPercent(double percent);
 std::string FormatThreshold(double percent);
 HostMemory ReadHostMemory();
 
+// /proc/meminfo kept open and read again from its start: one pread per
+// reading, for the watcher that reads it up to every 20 ms.
+class MeminfoReader {
+ public:
+  MeminfoReader();
+  ~MeminfoReader();
+  MeminfoReader(const MeminfoReader&) = delete;
+  MeminfoReader& operator=(const MeminfoReader&) = delete;
+  HostMemory Read();  // throws as ParseMeminfo does
+
+ private:
+  int fd_ = -1;
+  std::string text_;
+};
+
 }  // namespace nova

@@ -30,5 +30,21 @@ TEST(Meminfo, ReadsThisHost) {
   EXPECT_LE(m.available, m.total);
 }
 
+TEST(MeminfoReader, ReadsTheHostAgainEachTime) {
+  MeminfoReader reader;
+  HostMemory first = reader.Read();
+  HostMemory second = reader.Read();
+  EXPECT_GT(first.total, 0u);
+  EXPECT_EQ(first.total, second.total);  // the same file, read again from its start
+  EXPECT_LE(second.available, second.total);
+}
+
+TEST(Meminfo, ParsesLinesWhateverTheirSpacing) {
+  HostMemory m = ParseMeminfo("MemTotal:16 kB\nJunk\nMemAvailable:      8 kB\nSwapTotal: 0 kB");
+  EXPECT_EQ(m.total, 16u * 1024);
+  EXPECT_EQ(m.available, 8u * 1024);
+  EXPECT_EQ(m.swap_total, 0u);
+}
+
 }  // namespace
 }  // namespace nova

@@ -7,7 +7,7 @@
 # file with novad.
 # timeout: 300
 source "$NOVA_TEST_LIB"
-use_small_agents "MemoryMax=4G" "MaxAgents=3" "AdmissionPercent=55" "AdmissionReopenPercent=50" \
+use_small_agents "MetricsInterval=1s" "MemoryMax=4G" "MaxAgents=3" "AdmissionPercent=55" "AdmissionReopenPercent=50" \
   "ReliefPercent=60" "ReliefTargetPercent=35"
 ws=$(workdir metrics)
 members nova-dana
