@@ -113,6 +113,14 @@ bool AgentCgroups::Entry::Read(size_t file, std::string& out) const {
   return false;
 }
 
+const struct stat& AgentCgroups::Entry::dir_stat() const {
+  if (!stat_) {
+    stat_.emplace();
+    if (::fstatat(slice_fd_, dir_name_, &*stat_, AT_SYMLINK_NOFOLLOW) != 0) *stat_ = {};
+  }
+  return *stat_;
+}
+
 int AgentCgroups::Entry::OpenDirectory() const {
   return ::openat(slice_fd_, dir_name_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
@@ -134,27 +142,31 @@ bool AgentCgroups::ForEach(const std::function<void(const Entry&)>& visit) {
   ++generation_;
   while (dirent* d = ::readdir(slice_)) {
     if (!IsSubdirectoryEntry(*d)) continue;
-    struct stat st {};
-    if (::fstatat(slice_fd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) {
-      continue;
+    ino_t inode = d->d_ino;
+    if (d->d_type == DT_UNKNOWN) {  // a file system that does not say: ask
+      struct stat st {};
+      if (::fstatat(slice_fd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) {
+        continue;
+      }
+      inode = st.st_ino;
     }
     std::vector<int>* fds = nullptr;
     auto it = cached_.find(d->d_name);
     if (it == cached_.end() && cached_.size() < max_cached_) {
       it = cached_.try_emplace(d->d_name).first;
       it->second.fds.assign(files_.size(), -1);
-      it->second.inode = st.st_ino;
+      it->second.inode = inode;
     }
     if (it != cached_.end()) {
       Cached& cached = it->second;
       cached.generation = generation_;
-      if (cached.inode != st.st_ino) {  // made anew under the same name
+      if (cached.inode != inode) {  // made anew under the same name
         CloseAll(cached);
-        cached.inode = st.st_ino;
+        cached.inode = inode;
       }
       fds = &cached.fds;
     }
-    visit(Entry(*this, slice_fd, d->d_name, st, fds));
+    visit(Entry(*this, slice_fd, d->d_name, inode, fds));
   }
   for (auto it = cached_.begin(); it != cached_.end();) {
     if (it->second.generation == generation_) {

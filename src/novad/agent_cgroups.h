@@ -57,7 +57,12 @@ class AgentCgroups {
   class Entry {
    public:
     const char* dir_name() const { return dir_name_; }  // e.g. nova-agent-NAME.service
-    const struct stat& dir_stat() const { return stat_; }
+    // The directory's inode, from the listing: another one under the same
+    // name is another cgroup (an agent spawned again).
+    ino_t inode() const { return inode_; }
+    // Its stat (owner, link count), asked only when wanted: the listing
+    // alone costs no system call per agent. st_nlink is 0 when it is gone.
+    const struct stat& dir_stat() const;
     // File FILE (an index into the constructor's FILES), read whole; false
     // when it cannot be read (the agent is gone meanwhile, or no such file).
     bool Read(size_t file, std::string& out) const;
@@ -67,13 +72,14 @@ class AgentCgroups {
 
    private:
     friend class AgentCgroups;
-    Entry(AgentCgroups& owner, int slice_fd, const char* dir_name, const struct stat& st,
+    Entry(AgentCgroups& owner, int slice_fd, const char* dir_name, ino_t inode,
           std::vector<int>* fds)
-        : owner_(owner), slice_fd_(slice_fd), dir_name_(dir_name), stat_(st), fds_(fds) {}
+        : owner_(owner), slice_fd_(slice_fd), dir_name_(dir_name), inode_(inode), fds_(fds) {}
     AgentCgroups& owner_;
     int slice_fd_;
     const char* dir_name_;
-    const struct stat& stat_;
+    ino_t inode_;
+    mutable std::optional<struct stat> stat_;
     std::vector<int>* fds_;  // this agent's open files, or nullptr beyond the cache
   };
 

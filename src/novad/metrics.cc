@@ -146,9 +146,9 @@ std::vector<AgentSample> AgentSampler::Read(std::chrono::steady_clock::time_poin
     if (!current || !*current) return;
     auto [it, added] = known_.try_emplace(dir.dir_name());
     Known& k = it->second;
-    if (added || k.inode != dir.dir_stat().st_ino) {  // new, or spawned again
+    if (added || k.inode != dir.inode()) {  // new, or spawned again
       k = Known{};
-      k.inode = dir.dir_stat().st_ino;
+      k.inode = dir.inode();
       k.user = UserName(dir.dir_stat().st_uid);
     }
     k.generation = generation_;

@@ -151,9 +151,22 @@ SweepStats PrioritySweeper::Sweep(bool full) {
   if (full) last_full_ = now;
   std::unordered_set<int> seen;
   seen.reserve(known_.size());
+  seen_subdirectories_.clear();
   cgroups_.ForEach([&](const AgentCgroups::Entry& agent) {
     if (agent.Read(0, procs_buffer_)) Examine(procs_buffer_, full, stats, seen);
-    if (HasSubdirectories(agent.dir_stat())) {
+    // Whether it has cgroups of its own: asked of new agents and at each
+    // full pass (an agent's new sub-cgroup is walked within
+    // kFullSweepInterval), so a steady pass costs one read per agent.
+    bool has_subdirectories;
+    auto known = subdirectories_.find(agent.dir_name());
+    if (full || known == subdirectories_.end() || known->second.first != agent.inode()) {
+      has_subdirectories = HasSubdirectories(agent.dir_stat());
+    } else {
+      has_subdirectories = known->second.second;
+    }
+    seen_subdirectories_.emplace(agent.dir_name(),
+                                 std::make_pair(agent.inode(), has_subdirectories));
+    if (has_subdirectories) {
       int dir = agent.OpenDirectory();
       if (dir >= 0) {
         SweepChildren(dir, 1, full, stats, seen);
@@ -162,6 +175,8 @@ SweepStats PrioritySweeper::Sweep(bool full) {
     }
   });
   known_ = std::move(seen);
+  subdirectories_.swap(seen_subdirectories_);
+  seen_subdirectories_.clear();
   return stats;
 }
 

@@ -63,9 +63,10 @@ class PrioritySweeper {
   // nothing to re-read each time. A full pass (every kFullSweepInterval, or
   // when asked) re-examines everything, which also covers reused pids.
   // Failures are logged with pid, command and reason, each distinct cause at
-  // most once a minute. With hundreds of agents a pass costs about two
-  // system calls per agent: each agent's cgroup.procs stays open between
-  // passes.
+  // most once a minute. With hundreds of agents a pass costs about one
+  // system call per agent: each agent's cgroup.procs stays open between
+  // passes, and whether an agent made cgroups of its own is asked at full
+  // passes only (and of a new agent); those are then walked at every pass.
   SweepStats Sweep(bool full = false);
 
   // novad sweeps every kInterval; a process reset to the defaults gets the
@@ -90,6 +91,9 @@ class PrioritySweeper {
   std::optional<std::chrono::steady_clock::time_point> last_full_;
   std::string procs_buffer_;  // reused: one cgroup.procs read per cgroup per pass
   AgentCgroups cgroups_;      // each agent's cgroup.procs, kept open
+  // By directory name: its inode, and whether it had sub-cgroups when last
+  // asked; the pass in progress fills the second map.
+  std::unordered_map<std::string, std::pair<ino_t, bool>> subdirectories_, seen_subdirectories_;
 };
 
 }  // namespace nova

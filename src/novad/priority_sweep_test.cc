@@ -120,5 +120,27 @@ TEST(Sweeper, WalksTheCgroupsAnAgentMakes) {
   fs::remove_all(slice);
 }
 
+// Whether an agent has sub-cgroups is asked at full passes (and of new
+// agents), so that a steady pass reads one file per agent: a sub-cgroup made
+// later is walked from the next full pass on, and from then at every pass.
+TEST(Sweeper, ASubCgroupMadeLaterIsWalkedFromTheNextFullPass) {
+  namespace fs = std::filesystem;
+  fs::path slice = fs::path(testing::TempDir()) / "sweep-later.slice";
+  fs::remove_all(slice);
+  fs::path agent = slice / "nova-agent-a.service";
+  fs::create_directories(agent);
+  std::ofstream(agent / "cgroup.procs") << "5000001\n";
+  PrioritySweeper sweeper(Policy(998, 5), slice.string());
+  EXPECT_EQ(sweeper.Sweep().processes, 1);
+  fs::create_directories(agent / "build");
+  std::ofstream(agent / "build" / "cgroup.procs") << "5000002\n";
+  EXPECT_EQ(sweeper.Sweep().processes, 1);  // a steady pass: not asked yet
+  EXPECT_EQ(sweeper.Sweep(/*full=*/true).processes, 2);
+  SweepStats steady = sweeper.Sweep();
+  EXPECT_EQ(steady.processes, 2);
+  EXPECT_EQ(steady.examined, 0);
+  fs::remove_all(slice);
+}
+
 }  // namespace
 }  // namespace nova

@@ -113,20 +113,26 @@ void BusBatch::Send(Call& call) {
 }
 
 void BusBatch::Run(uint64_t timeout_usec) {
+  // The deadline counts from the last reply: systemd answers hundreds of
+  // KillUnit or StopUnit calls one after the other, each taking it a while
+  // under load, and a batch that keeps getting answers is not stuck.
   uint64_t end = MonotonicUsec() + timeout_usec;
   size_t next = 0;
   while (next < calls_.size() || pending_ > 0) {
     while (next < calls_.size() && pending_ < kInFlight) Send(calls_[next++]);
+    size_t before = pending_;
     int r = sd_bus_process(bus_, nullptr);
     if (r < 0) {
       throw Error(ErrorKind::kUnavailable,
                   std::string("reading systemd's replies: ") + std::strerror(-r));
     }
+    if (pending_ < before) end = MonotonicUsec() + timeout_usec;
     if (r > 0) continue;
     uint64_t now = MonotonicUsec();
     if (now >= end) {
       throw Error(ErrorKind::kUnavailable,
-                  "systemd did not answer " + std::to_string(pending_) + " call(s) in time");
+                  "systemd did not answer " + std::to_string(pending_) + " call(s) within " +
+                      std::to_string(timeout_usec / 1000000) + " s of its last reply");
     }
     r = sd_bus_wait(bus_, end - now);
     if (r < 0) {

@@ -37,7 +37,8 @@ class BusBatch {
                    std::optional<int32_t> last, Handler on_reply);
 
   // Sends every call and returns once each has its reply or failed; throws
-  // Unavailable when the bus itself fails or a reply takes over `timeout_usec`.
+  // Unavailable when the bus itself fails or no reply comes for
+  // `timeout_usec` (each call's own timeout is sd-bus's, from its sending).
   void Run(uint64_t timeout_usec = 25 * 1000000ULL);
 
   static constexpr size_t kInFlight = 64;
