@@ -11,27 +11,7 @@ N=300
 PAR=8
 nova_config "MemoryMax=16M" "MaxAgents=$((N + 50))" "TimeoutStop=3s"
 ws=$(workdir bench)
-
-idle() {  # LABEL: RSS and CPU share of novad over 30 s of quiet, and its busiest threads
-  local pid ticks0 ticks1 hz rss t
-  local -A before
-  pid=$(systemctl show -P MainPID novad)
-  sleep 5
-  for t in /proc/"$pid"/task/*; do before[${t##*/}]=$(awk '{print $14 + $15}' "$t/stat"); done
-  ticks0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-  sleep 30
-  ticks1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-  hz=$(getconf CLK_TCK)
-  rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
-  printf '  %-34s RSS %5.1f MiB, CPU %.2f%% (goal: <= 8 MiB, <= 0.5%%)\n' "$1" \
-    "$(awk -v k="$rss" 'BEGIN {print k / 1024}')" \
-    "$(awk -v d="$((ticks1 - ticks0))" -v hz="$hz" 'BEGIN {print 100 * d / hz / 30}')"
-  # novad names its threads (watcher, worker-N, metrics; the bus thread is novad).
-  for t in /proc/"$pid"/task/*; do
-    [[ -n ${before[${t##*/}]:-} ]] || continue
-    echo "$(($(awk '{print $14 + $15}' "$t/stat") - ${before[${t##*/}]})) $(cat "$t/comm")"
-  done | sort -rn | awk -v hz="$hz" '$1 > 0 && n++ < 3 {printf "    %-12s %.2f%%\n", $2, 100 * $1 / hz / 30}'
-}
+source "$(dirname "$0")/bench_lib.sh"
 
 echo "== novad idle with $N agents ($PAR parallel clients spawned them)"
 idle "no agents:"

@@ -21,57 +21,10 @@ RUNS=${RUNS:-10}   # single spawns each way
 PAR=${PAR:-8}      # parallel clients
 nova_config "MemoryMax=16M" "MaxAgents=$((N + 50))" "TimeoutStop=3s"
 ws=$(workdir bench)
-hook=/usr/libexec/nova/nova-agent-hook
 
-now_ns() { date +%s%N; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
-secs() { awk -v u="$1" 'BEGIN {printf "%.2f", u / 1e9}'; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-
-# The anchor: the unit Nova makes (one unit: --soft-timeout 0), standard
-# sandbox and all, made by systemd-run; in a slice of its own. What it lacks
-# is Nova's alone: the outcome recorders (OnSuccess=/OnFailure=), which
-# novactl kill waits for. same_unit below checks that nothing else drifted.
-systemd_version=$(systemctl --version | awk 'NR == 1 {print $2}')
-systemd_run() {
-  local cgroup_props=(-p ProtectControlGroups=strict)
-  if ((systemd_version < 257)); then
-    cgroup_props=(-p ProtectControlGroups=yes
-      -p BindReadOnlyPaths="/sys/fs/cgroup/anchors.slice/$1.service:/sys/fs/cgroup:rbind")
-  fi
-  systemd-run --quiet --unit="$1.service" --slice=anchors.slice \
-    --description="Nova agent $1: /usr/bin/sleep 3600" \
-    -p Type=exec -p ExitType=cgroup -p WorkingDirectory="$ws" -p User=root \
-    -p Environment="HOME=/tmp NOVA_AGENT_NAME=$1 NOVA_MEMORY_MAX=16777216 NOVA_TASKS_MAX=512" \
-    -p Environment="NOVA_TIMEOUT_SEC=1800 NOVA_SOFT_TIMEOUT_SEC=0 NOVA_AGENT_SANDBOX=standard" \
-    -p UnsetEnvironment="CODER_PROC_PRIO_MGMT CODER_PROC_OOM_SCORE CODER_PROC_NICE_SCORE" \
-    -p MemoryAccounting=yes -p MemoryMax=16M -p MemoryHigh=infinity -p MemorySwapMax=0 \
-    -p TasksAccounting=yes -p TasksMax=512 -p CPUAccounting=yes -p RuntimeMaxSec=30min \
-    -p TimeoutStopSec=3s -p OOMPolicy=continue -p KillMode=control-group -p SendSIGKILL=yes \
-    -p CollectMode=inactive-or-failed -p Delegate=yes \
-    -p InaccessiblePaths="-/run/dbus/system_bus_socket -/run/user" \
-    -p NoNewPrivileges=yes -p RestrictSUIDSGID=yes -p CapabilityBoundingSet= -p AmbientCapabilities= \
-    -p PrivateTmp=yes -p PrivateDevices=yes -p PrivateIPC=yes -p PrivateMounts=yes \
-    -p ProtectSystem=strict -p ReadWritePaths="$ws -/var/nova-agents/scratch" -p ProtectHome=tmpfs \
-    -p ProtectKernelTunables=yes -p ProtectKernelModules=yes -p ProtectKernelLogs=yes \
-    -p ProtectClock=yes -p ProtectHostname=yes -p ProtectProc=invisible -p KeyringMode=private \
-    -p RestrictNamespaces=cgroup -p LockPersonality=yes -p RestrictRealtime=yes \
-    -p SystemCallArchitectures=native -p SystemCallFilter=@system-service -p SystemCallErrorNumber=EPERM \
-    -p RestrictAddressFamilies="AF_UNIX AF_INET AF_INET6 AF_NETLINK" -p UMask=0077 \
-    "${cgroup_props[@]}" /usr/bin/sleep 3600
-}
-# The properties that decide what starting and stopping a unit costs; an
-# anchor must have the agent's.
-same_props=Type,ExitType,WorkingDirectory,User,UnsetEnvironment,MemoryMax,MemoryHigh,MemorySwapMax,TasksMax,RuntimeMaxUSec,TimeoutStopUSec,OOMPolicy,KillMode,SendSIGKILL,CollectMode,Delegate,InaccessiblePaths,NoNewPrivileges,RestrictSUIDSGID,CapabilityBoundingSet,AmbientCapabilities,PrivateTmp,PrivateDevices,PrivateIPC,PrivateMounts,ProtectSystem,ReadWritePaths,ProtectHome,ProtectKernelTunables,ProtectKernelModules,ProtectKernelLogs,ProtectClock,ProtectHostname,ProtectProc,KeyringMode,RestrictNamespaces,LockPersonality,RestrictRealtime,SystemCallArchitectures,SystemCallFilter,SystemCallErrorNumber,RestrictAddressFamilies,UMask,ProtectControlGroups,Nice,OOMScoreAdjust
-same_unit() {  # ANCHOR AGENT: fails on any difference in same_props
-  local diff
-  diff=$(diff <(systemctl show -p "$same_props" "$1.service") \
-    <(systemctl show -p "$same_props" "nova-agent-$2.service")) ||
-    fail "the anchor is not the agent's unit (< anchor, > agent):"$'\n'"$diff"
-}
+source "$(dirname "$0")/bench_lib.sh"
 nova() { novactl spawn "$1" --workdir "$ws" -- /usr/bin/sleep 3600 >/dev/null; }
 nova_one_unit() { novactl spawn "$1" --workdir "$ws" --soft-timeout 0 -- /usr/bin/sleep 3600 >/dev/null; }
-active_count() { systemctl list-units --state=active --no-legend "$1" | wc -l; }
 
 systemd_run anchor-probe
 nova_one_unit probe
@@ -135,19 +88,6 @@ echo "  ratio nova / systemd_run: $(ratio "${total[nova]}" "${total[systemd_run]
 echo "== 3. status of the agents against systemctl show of the same facts (median of 3)"
 printf '%s\n' "${status_lines[@]}"
 
-idle() {  # RSS and CPU share of novad over 30 s of quiet
-  local pid ticks0 ticks1 hz rss
-  pid=$(systemctl show -P MainPID novad)
-  sleep 5
-  ticks0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-  sleep 30
-  ticks1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-  hz=$(getconf CLK_TCK)
-  rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
-  printf '  %-28s RSS %5.1f MiB, CPU %.2f%% (goal: <= 8 MiB, <= 0.5%%)\n' "$1" \
-    "$(awk -v k="$rss" 'BEGIN {print k / 1024}')" \
-    "$(awk -v d="$((ticks1 - ticks0))" -v hz="$hz" 'BEGIN {print 100 * d / hz / 30}')"
-}
 echo "== 4. novad idle with $N agents"
 idle "priority sweep off:"
 cp /etc/default/novad /etc/default/novad.bench 2>/dev/null || : >/etc/default/novad.bench

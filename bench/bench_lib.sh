@@ -1,0 +1,74 @@
+# Sourced by the benchmarks that run in the test VM (bench/run.sh copies it
+# beside them): timing helpers, the anchor unit every spawn and kill ratio is
+# measured against, and novad's idle cost. The caller sets $ws (the agents'
+# workdir) before sourcing.
+
+now_ns() { date +%s%N; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+secs() { awk -v u="$1" 'BEGIN {printf "%.2f", u / 1e9}'; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+# The anchor: the unit Nova makes (one unit: --soft-timeout 0), standard
+# sandbox and all, made by systemd-run; in a slice of its own. What it lacks
+# is Nova's alone: the outcome recorders (OnSuccess=/OnFailure=), which
+# novactl kill waits for. same_unit below checks that nothing else drifted.
+systemd_version=$(systemctl --version | awk 'NR == 1 {print $2}')
+systemd_run() {
+  local cgroup_props=(-p ProtectControlGroups=strict)
+  if ((systemd_version < 257)); then
+    cgroup_props=(-p ProtectControlGroups=yes
+      -p BindReadOnlyPaths="/sys/fs/cgroup/anchors.slice/$1.service:/sys/fs/cgroup:rbind")
+  fi
+  systemd-run --quiet --unit="$1.service" --slice=anchors.slice \
+    --description="Nova agent $1: /usr/bin/sleep 3600" \
+    -p Type=exec -p ExitType=cgroup -p WorkingDirectory="$ws" -p User=root \
+    -p Environment="HOME=/tmp NOVA_AGENT_NAME=$1 NOVA_MEMORY_MAX=16777216 NOVA_TASKS_MAX=512" \
+    -p Environment="NOVA_TIMEOUT_SEC=1800 NOVA_SOFT_TIMEOUT_SEC=0 NOVA_AGENT_SANDBOX=standard" \
+    -p UnsetEnvironment="CODER_PROC_PRIO_MGMT CODER_PROC_OOM_SCORE CODER_PROC_NICE_SCORE" \
+    -p MemoryAccounting=yes -p MemoryMax=16M -p MemoryHigh=infinity -p MemorySwapMax=0 \
+    -p TasksAccounting=yes -p TasksMax=512 -p CPUAccounting=yes -p RuntimeMaxSec=30min \
+    -p TimeoutStopSec=3s -p OOMPolicy=continue -p KillMode=control-group -p SendSIGKILL=yes \
+    -p CollectMode=inactive-or-failed -p Delegate=yes \
+    -p InaccessiblePaths="-/run/dbus/system_bus_socket -/run/user" \
+    -p NoNewPrivileges=yes -p RestrictSUIDSGID=yes -p CapabilityBoundingSet= -p AmbientCapabilities= \
+    -p PrivateTmp=yes -p PrivateDevices=yes -p PrivateIPC=yes -p PrivateMounts=yes \
+    -p ProtectSystem=strict -p ReadWritePaths="$ws -/var/nova-agents/scratch" -p ProtectHome=tmpfs \
+    -p ProtectKernelTunables=yes -p ProtectKernelModules=yes -p ProtectKernelLogs=yes \
+    -p ProtectClock=yes -p ProtectHostname=yes -p ProtectProc=invisible -p KeyringMode=private \
+    -p RestrictNamespaces=cgroup -p LockPersonality=yes -p RestrictRealtime=yes \
+    -p SystemCallArchitectures=native -p SystemCallFilter=@system-service -p SystemCallErrorNumber=EPERM \
+    -p RestrictAddressFamilies="AF_UNIX AF_INET AF_INET6 AF_NETLINK" -p UMask=0077 \
+    "${cgroup_props[@]}" /usr/bin/sleep 3600
+}
+# The properties that decide what starting and stopping a unit costs; an
+# anchor must have the agent's.
+same_props=Type,ExitType,WorkingDirectory,User,UnsetEnvironment,MemoryMax,MemoryHigh,MemorySwapMax,TasksMax,RuntimeMaxUSec,TimeoutStopUSec,OOMPolicy,KillMode,SendSIGKILL,CollectMode,Delegate,InaccessiblePaths,NoNewPrivileges,RestrictSUIDSGID,CapabilityBoundingSet,AmbientCapabilities,PrivateTmp,PrivateDevices,PrivateIPC,PrivateMounts,ProtectSystem,ReadWritePaths,ProtectHome,ProtectKernelTunables,ProtectKernelModules,ProtectKernelLogs,ProtectClock,ProtectHostname,ProtectProc,KeyringMode,RestrictNamespaces,LockPersonality,RestrictRealtime,SystemCallArchitectures,SystemCallFilter,SystemCallErrorNumber,RestrictAddressFamilies,UMask,ProtectControlGroups,Nice,OOMScoreAdjust
+same_unit() {  # ANCHOR AGENT: fails on any difference in same_props
+  local diff
+  diff=$(diff <(systemctl show -p "$same_props" "$1.service") \
+    <(systemctl show -p "$same_props" "nova-agent-$2.service")) ||
+    fail "the anchor is not the agent's unit (< anchor, > agent):"$'\n'"$diff"
+}
+active_count() { systemctl list-units --state=active --no-legend "$1" | wc -l; }
+
+
+idle() {  # LABEL: RSS and CPU share of novad over 30 s of quiet, and its busiest threads
+  local pid ticks0 ticks1 hz rss t
+  local -A before
+  pid=$(systemctl show -P MainPID novad)
+  sleep 5
+  for t in /proc/"$pid"/task/*; do before[${t##*/}]=$(awk '{print $14 + $15}' "$t/stat"); done
+  ticks0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  sleep 30
+  ticks1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  hz=$(getconf CLK_TCK)
+  rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+  printf '  %-34s RSS %5.1f MiB, CPU %.2f%% (goal: <= 8 MiB, <= 0.5%%)\n' "$1" \
+    "$(awk -v k="$rss" 'BEGIN {print k / 1024}')" \
+    "$(awk -v d="$((ticks1 - ticks0))" -v hz="$hz" 'BEGIN {print 100 * d / hz / 30}')"
+  # novad names its threads (watcher, worker-N, metrics; the bus thread is novad).
+  for t in /proc/"$pid"/task/*; do
+    [[ -n ${before[${t##*/}]:-} ]] || continue
+    echo "$(($(awk '{print $14 + $15}' "$t/stat") - ${before[${t##*/}]})) $(cat "$t/comm")"
+  done | sort -rn | awk -v hz="$hz" '$1 > 0 && n++ < 3 {printf "    %-12s %.2f%%\n", $2, 100 * $1 / hz / 30}'
+}
