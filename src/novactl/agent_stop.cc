@@ -10,6 +10,7 @@
 
 #include "agent_name.h"
 #include "build_config.h"
+#include "busy_retry.h"
 #include "config.h"
 #include "errors.h"
 #include "nova_bus.h"
@@ -180,12 +181,16 @@ std::vector<AgentKiller::Refusal> AgentKiller::Kill(const std::vector<std::strin
   std::vector<Refusal> refused;
   if (names.empty()) return refused;
   if (names.size() == 1) {
-    auto m = bus_->NewCall(kBusName, kObjectPath, kNovaManager, "Kill");
-    int force_arg = force;
-    int r = sd_bus_message_append(m.get(), "sb", names.front().c_str(), force_arg);
-    if (r < 0) throw BusFailure("building a call", r);
     try {
-      bus_->Call(m.get(), "calling novad");
+      // Asked again while novad is Busy (its queue, or this user's share of
+      // it, full), as every novactl call is; a sent message cannot be resent.
+      RetryWhileBusy([&] {
+        auto m = bus_->NewCall(kBusName, kObjectPath, kNovaManager, "Kill");
+        int force_arg = force;
+        int r = sd_bus_message_append(m.get(), "sb", names.front().c_str(), force_arg);
+        if (r < 0) throw BusFailure("building a call", r);
+        bus_->Call(m.get(), "calling novad");
+      });
       queued_.push_back(names.front());
     } catch (const Error& e) {
       // The whole call refused is the one name refused, but for novad's
@@ -195,18 +200,21 @@ std::vector<AgentKiller::Refusal> AgentKiller::Kill(const std::vector<std::strin
     }
     return refused;
   }
-  auto m = bus_->NewCall(kBusName, kObjectPath, kNovaManager, "KillMany");
-  int r = sd_bus_message_open_container(m.get(), 'a', "s");
-  for (size_t i = 0; r >= 0 && i < names.size(); ++i) {
-    r = sd_bus_message_append_basic(m.get(), 's', names[i].c_str());
-  }
-  if (r >= 0) r = sd_bus_message_close_container(m.get());
-  int force_arg = force;
-  if (r >= 0) r = sd_bus_message_append_basic(m.get(), 'b', &force_arg);
-  if (r < 0) throw BusFailure("building a call", r);
-  auto reply = bus_->Call(m.get(), "calling novad");
+  Message reply;
+  RetryWhileBusy([&] {
+    auto m = bus_->NewCall(kBusName, kObjectPath, kNovaManager, "KillMany");
+    int r = sd_bus_message_open_container(m.get(), 'a', "s");
+    for (size_t i = 0; r >= 0 && i < names.size(); ++i) {
+      r = sd_bus_message_append_basic(m.get(), 's', names[i].c_str());
+    }
+    if (r >= 0) r = sd_bus_message_close_container(m.get());
+    int force_arg = force;
+    if (r >= 0) r = sd_bus_message_append_basic(m.get(), 'b', &force_arg);
+    if (r < 0) throw BusFailure("building a call", r);
+    reply = bus_->Call(m.get(), "calling novad");
+  });
   std::set<std::string> not_stopped;
-  r = sd_bus_message_enter_container(reply.get(), 'a', "(sss)");
+  int r = sd_bus_message_enter_container(reply.get(), 'a', "(sss)");
   while (r > 0) {
     const char *name = nullptr, *error = nullptr, *message = nullptr;
     r = sd_bus_message_read(reply.get(), "(sss)", &name, &error, &message);
