@@ -66,6 +66,9 @@ idle() {  # LABEL: RSS and CPU share of novad over 30 s of quiet, and its busies
   printf '  %-34s RSS %5.1f MiB, CPU %.2f%% (goal: <= 8 MiB, <= 0.5%%)\n' "$1" \
     "$(awk -v k="$rss" 'BEGIN {print k / 1024}')" \
     "$(awk -v d="$((ticks1 - ticks0))" -v hz="$hz" 'BEGIN {print 100 * d / hz / 30}')"
+  # Of the RSS, what novad allocated and what are pages of its binary and libraries.
+  awk '/^RssAnon/ {a = $2} /^RssFile/ {f = $2} END {printf "    (anonymous %.1f MiB, file-backed %.1f MiB)\n", a / 1024, f / 1024}' \
+    "/proc/$pid/status"
   # novad names its threads (watcher, worker-N, metrics; the bus thread is novad).
   for t in /proc/"$pid"/task/*; do
     [[ -n ${before[${t##*/}]:-} ]] || continue

@@ -10,39 +10,33 @@
 source "$NOVA_TEST_LIB"
 RUNS=30
 BATCH=100
-nova_config "MemoryMax=32M" "MaxAgents=400" "TimeoutStop=3s"
+nova_config "MemoryMax=16M" "MaxAgents=400" "TimeoutStop=3s"
 ws=$(workdir bench)
-hook=/usr/libexec/nova/nova-agent-hook
+source "$(dirname "$0")/bench_lib.sh"  # the anchor: the agent's own unit (systemd_run)
 
-now_ns() { date +%s%N; }
-systemd_run() {  # the same unit Nova asks for, through systemd-run
-  systemd-run --quiet --unit="nova-agent-$1.service" --slice=nova-agents.slice \
-    --description="Nova agent $1: /usr/bin/sleep 600" \
-    -p Type=exec -p ExitType=cgroup -p WorkingDirectory="$ws" -p User=root \
-    -p ExecStopPost="+-$hook exit $1" -p Environment=NOVA_AGENT_NAME="$1" \
-    -p UnsetEnvironment="CODER_PROC_PRIO_MGMT CODER_PROC_OOM_SCORE CODER_PROC_NICE_SCORE" \
-    -p MemoryAccounting=yes -p MemoryMax=32M -p MemoryHigh=infinity -p MemorySwapMax=0 \
-    -p TasksAccounting=yes -p TasksMax=512 -p CPUAccounting=yes -p RuntimeMaxSec=30min \
-    -p TimeoutStopSec=3s -p OOMPolicy=continue -p KillMode=control-group \
-    -p CollectMode=inactive-or-failed /usr/bin/sleep 600
-}
-nova() { novactl spawn "$1" --workdir "$ws" -- /usr/bin/sleep 600 >/dev/null; }
-nova_one_unit() { novactl spawn "$1" --workdir "$ws" --soft-timeout 0 -- /usr/bin/sleep 600 >/dev/null; }
+nova() { novactl spawn "$1" --workdir "$ws" -- /usr/bin/sleep 3600 >/dev/null; }
+nova_one_unit() { novactl spawn "$1" --workdir "$ws" --soft-timeout 0 -- /usr/bin/sleep 3600 >/dev/null; }
+unit_of_way() { [[ $1 == systemd_run ]] && echo "anchor-$2.service" || echo "nova-agent-$2.service"; }
 clear_agents() {
-  systemctl stop 'nova-agent-*.service' 'nova-soft-*' 2>/dev/null || true
-  systemctl reset-failed 'nova-*' 2>/dev/null || true
+  systemctl stop 'nova-agent-*.service' 'nova-soft-*' 'anchor-*.service' 2>/dev/null || true
+  systemctl reset-failed 'nova-*' 'anchor-*' 2>/dev/null || true
 }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+systemd_run anchor-probe
+nova_one_unit probe
+same_unit anchor-probe probe
+systemctl stop anchor-probe.service nova-agent-probe.service
 
 declare -A samples
 for ((i = 0; i < RUNS; i++)); do
   for way in systemd_run nova nova_one_unit; do  # interleaved, so drift hits all alike
+    name=$([[ $way == systemd_run ]] && echo "anchor-b$i" || echo "b$way$i")
     t0=$(now_ns)
-    $way "b$i"
+    $way "$name"
     t1=$(now_ns)
-    [[ $(systemctl is-active "nova-agent-b$i.service") == active ]] || fail "$way b$i not active"
+    [[ $(systemctl is-active "$(unit_of_way "$way" "$name")") == active ]] || fail "$way $name not active"
     samples[$way]+="$(((t1 - t0) / 1000)) "
-    systemctl stop "nova-agent-b$i.service"
+    systemctl stop "$(unit_of_way "$way" "$name")"
   done
 done
 echo "single spawn to an active unit, median of $RUNS (ms):"
@@ -60,10 +54,10 @@ declare -A total
 for way in systemd_run nova nova_one_unit; do
   clear_agents
   t0=$(now_ns)
-  for ((i = 0; i < BATCH; i++)); do $way "c$i"; done
+  for ((i = 0; i < BATCH; i++)); do $way "$([[ $way == systemd_run ]] && echo anchor-c$i || echo c$i)"; done
   t1=$(now_ns)
-  [[ $(systemctl list-units --state=active --no-legend 'nova-agent-c*' | wc -l) -eq $BATCH ]] ||
-    fail "$way: not all $BATCH agents active"
+  pattern=$([[ $way == systemd_run ]] && echo 'anchor-c*.service' || echo 'nova-agent-c*.service')
+  [[ $(active_count "$pattern") -eq $BATCH ]] || fail "$way: not all $BATCH agents active"
   total[$way]=$(((t1 - t0) / 1000))
   printf '  %-14s %8.2f\n' "$way" "$(awk -v u="${total[$way]}" 'BEGIN {print u / 1e6}')"
 done
