@@ -16,7 +16,7 @@ source "$(dirname "$0")/bench_lib.sh"  # the anchor: the agent's own unit (syste
 
 nova() { novactl spawn "$1" --workdir "$ws" -- /usr/bin/sleep 3600 >/dev/null; }
 nova_one_unit() { novactl spawn "$1" --workdir "$ws" --soft-timeout 0 -- /usr/bin/sleep 3600 >/dev/null; }
-unit_of_way() { [[ $1 == systemd_run ]] && echo "anchor-$2.service" || echo "nova-agent-$2.service"; }
+unit_of_way() { [[ $1 == systemd_run ]] && echo "$2.service" || echo "nova-agent-$2.service"; }
 clear_agents() {
   systemctl stop 'nova-agent-*.service' 'nova-soft-*' 'anchor-*.service' 2>/dev/null || true
   systemctl reset-failed 'nova-*' 'anchor-*' 2>/dev/null || true
