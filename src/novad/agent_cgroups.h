@@ -1,6 +1,6 @@
 // The agents' cgroups, walked again and again: the priority sweep every 2 s
-// and the metrics writer every 5 s each read a few files in every agent's
-// cgroup. With hundreds of agents, opening each file at each pass is most
+// and the metrics writer every MetricsInterval each read a few files in
+// every agent's cgroup. With hundreds of agents, opening each file at each pass is most
 // of what novad costs an idle host, so the files stay open from one pass to
 // the next and are read again from offset 0 (cgroupfs makes their contents
 // anew at each read from the start): one pread per file per pass. An agent

@@ -146,7 +146,12 @@ std::vector<AgentSample> AgentSampler::Read(std::chrono::steady_clock::time_poin
     if (!current || !*current) return;
     auto [it, added] = known_.try_emplace(dir.dir_name());
     Known& k = it->second;
-    if (added || k.inode != dir.inode()) {  // new, or spawned again
+    bool fresh = added || k.inode != dir.inode();  // new, or spawned again
+    if (fresh) {
+      if (dir.dir_stat().st_nlink == 0) {  // gone meanwhile: no owner to name
+        known_.erase(it);
+        return;
+      }
       k = Known{};
       k.inode = dir.inode();
       k.user = UserName(dir.dir_stat().st_uid);
@@ -160,7 +165,7 @@ std::vector<AgentSample> AgentSampler::Read(std::chrono::steady_clock::time_poin
       k.tasks_max =
           dir.Read(kPidsMax, text) ? ParseLimit(text).value_or(std::nullopt) : std::nullopt;
     }
-    if ((read_ooms || added) && dir.Read(kMemoryEvents, text)) {
+    if ((read_ooms || fresh) && dir.Read(kMemoryEvents, text)) {
       k.oom_kills = FlatKeyedValue(text, "oom_kill").value_or(0);
     }
     AgentSample a;

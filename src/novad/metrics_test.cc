@@ -250,6 +250,17 @@ TEST_F(MetricsFiles, TheSamplerRereadsLimitsEachMinuteAndOomKillsWhenTheSliceCou
   EXPECT_EQ(third[0].memory_max, 2000u);
   EXPECT_EQ(third[0].oom_kills, 1u);
 
+  // Spawned again under the same name: a new cgroup, read whole at once.
+  fs::remove_all(a);
+  Put(a / "memory.current", "10\n");
+  Put(a / "memory.max", "3000\n");
+  Put(a / "memory.events", "oom_kill 2\n");  // its own, whatever the slice says
+  auto again = sampler.Read(t0 + std::chrono::seconds(61));
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].memory_current, 10u);
+  EXPECT_EQ(again[0].memory_max, 3000u);
+  EXPECT_EQ(again[0].oom_kills, 2u);
+
   // Without hierarchical counts, each agent's memory.events every time.
   AgentSampler local(dir_.string(), /*hierarchical_events=*/false);
   local.Read(t0);
