@@ -13,7 +13,10 @@ namespace fs = std::filesystem;
 class AgentCgroupsTest : public testing::Test {
  protected:
   void SetUp() override {
-    slice_ = fs::path(testing::TempDir()) / "cgroups-agents.slice";
+    // One directory per test: ctest runs the tests in parallel processes.
+    slice_ = fs::path(testing::TempDir()) /
+             (std::string("cgroups-") +
+              testing::UnitTest::GetInstance()->current_test_info()->name() + ".slice");
     fs::remove_all(slice_);
     fs::create_directories(slice_);
   }
