@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "files.h"
+#include "text.h"
 
 namespace nova {
 namespace {
@@ -21,9 +22,7 @@ bool IsSubdirectoryEntry(const dirent& entry) {
 
 std::optional<uint64_t> FlatKeyedValue(std::string_view text, std::string_view key) {
   while (!text.empty()) {
-    size_t end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    std::string_view line = TakeLine(text);
     if (line.size() <= key.size() || line.substr(0, key.size()) != key || line[key.size()] != ' ')
       continue;
     std::string_view number = line.substr(key.size() + 1);
@@ -49,9 +48,7 @@ bool LocalMemoryEvents() {
   auto mounts = ReadFile("/proc/self/mounts").value_or("");
   std::string_view text(mounts);
   while (!text.empty()) {
-    size_t end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    std::string_view line = TakeLine(text);
     // DEVICE POINT TYPE OPTIONS ...
     size_t point = line.find(' ');
     if (point == std::string_view::npos) continue;

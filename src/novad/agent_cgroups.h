@@ -87,6 +87,7 @@ class AgentCgroups {
   // visited) when the slice is not there.
   bool ForEach(const std::function<void(const Entry&)>& visit);
 
+  const std::string& slice() const { return slice_path_; }
   size_t cached() const { return cached_.size(); }  // for tests
 
  private:

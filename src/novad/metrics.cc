@@ -26,11 +26,9 @@ namespace fs = std::filesystem;
 namespace {
 
 std::optional<uint64_t> ParseCount(const std::string& text) {
-  const char* begin = text.c_str();
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long value = std::strtoull(begin, &end, 10);
-  if (end == begin || errno != 0 || *begin == '-') return std::nullopt;
+  uint64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc()) return std::nullopt;
   return value;
 }
 
@@ -116,9 +114,7 @@ std::string AgentLabels(const AgentSample& a) {
 }  // namespace
 
 AgentSampler::AgentSampler(std::string agents_cgroup, bool hierarchical_events)
-    : slice_(agents_cgroup),
-      hierarchical_events_(hierarchical_events),
-      cgroups_(kAgentFiles, std::move(agents_cgroup)) {}
+    : hierarchical_events_(hierarchical_events), cgroups_(kAgentFiles, std::move(agents_cgroup)) {}
 
 std::string AgentSampler::UserName(uint32_t uid) {
   // A user removed while their agent runs still gets a series: by number.
@@ -134,7 +130,7 @@ std::vector<AgentSample> AgentSampler::Read(std::chrono::steady_clock::time_poin
   std::string text;
   // The agents' memory.events only when the slice's total moved (it counts
   // every agent's OOM kills too): one read instead of one per agent.
-  auto slice_ooms = hierarchical_events_ ? OomKillCount(slice_) : std::nullopt;
+  auto slice_ooms = hierarchical_events_ ? OomKillCount(cgroups_.slice()) : std::nullopt;
   bool read_ooms = !slice_ooms || slice_ooms != last_slice_ooms_;
   last_slice_ooms_ = slice_ooms;
   ++generation_;

@@ -64,7 +64,6 @@ class AgentSampler {
   };
   static std::string UserName(uint32_t uid);
 
-  std::string slice_;
   bool hierarchical_events_;
   AgentCgroups cgroups_;
   std::unordered_map<std::string, Known> known_;  // by directory name

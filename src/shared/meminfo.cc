@@ -10,6 +10,7 @@
 
 #include "errors.h"
 #include "files.h"
+#include "text.h"
 
 namespace nova {
 
@@ -18,9 +19,7 @@ HostMemory ParseMeminfo(std::string_view text) {
   bool have_total = false, have_available = false;
   // Lines of "Key:   123 kB".
   while (!text.empty()) {
-    size_t end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    std::string_view line = TakeLine(text);
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
     std::string_view key = line.substr(0, colon), rest = line.substr(colon + 1);

@@ -123,4 +123,11 @@ std::string TruncateUtf8(std::string_view text, size_t max_bytes) {
   return std::string(text.substr(0, cut)) + "...";
 }
 
+std::string_view TakeLine(std::string_view& text) {
+  size_t end = text.find('\n');
+  std::string_view line = text.substr(0, end);
+  text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+  return line;
+}
+
 }  // namespace nova

@@ -27,4 +27,8 @@ std::optional<std::string> FindControl(std::string_view text);
 // "..." appended when it was cut (the result then still fits `max_bytes`).
 std::string TruncateUtf8(std::string_view text, size_t max_bytes);
 
+// The first line of `text` (without its '\n'), removed from `text`: the one
+// walk over /proc and cgroup files' lines.
+std::string_view TakeLine(std::string_view& text);
+
 }  // namespace nova

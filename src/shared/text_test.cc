@@ -53,5 +53,13 @@ TEST(TruncateUtf8, CutsOnACharacterBoundary) {
   EXPECT_EQ(TruncateUtf8("\xf0\x9f\x9a\x80\xf0\x9f\x9a\x80", 6), "...");
 }
 
+TEST(TakeLine, TakesOneLineAtATimeTheLastWithoutItsNewline) {
+  std::string_view text = "a 1\n\nb 2";
+  EXPECT_EQ(TakeLine(text), "a 1");
+  EXPECT_EQ(TakeLine(text), "");
+  EXPECT_EQ(TakeLine(text), "b 2");
+  EXPECT_TRUE(text.empty());
+}
+
 }  // namespace
 }  // namespace nova
