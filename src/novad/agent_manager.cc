@@ -252,7 +252,7 @@ void AgentManager::ClaimName(const AgentSpec& spec, const Caller& caller,
     first_look.reset();
     auto busy = std::find_if(recorders.begin(), recorders.end(), [&](const std::string& unit) {
       auto it = states.find(unit);
-      return it != states.end() && it->second.live();
+      return it != states.end() && it->second.busy();
     });
     if (busy == recorders.end()) return;
     if (std::chrono::steady_clock::now() >= deadline) {

@@ -248,6 +248,22 @@ TEST_F(AgentManagerTest, ASpawnWaitsForTheRecorderItsListingSawBusy) {
   EXPECT_THAT(systemd_.calls, testing::Contains(testing::StartsWith("start nova-agent-a1")));
 }
 
+TEST_F(AgentManagerTest, ASpawnWaitsForARecorderStillQueued) {
+  // The previous a1 just ended: its recorder's start job is queued and the
+  // recorder still says inactive. Starting now would let that recorder take
+  // the new agent's owner record for the old agent's outcome.
+  config_.max_agents = 5;
+  systemd_.others[OutcomeUnitOnSuccess("a1")] = UnitState{"inactive", "dead", 17};
+  int looks = 0;
+  systemd_.on_unit_states = [&] {
+    ++looks;
+    if (looks == 2) systemd_.others.clear();  // the recorder ran and went
+  };
+  manager_.Spawn(Request("a1"), Caller{0});
+  EXPECT_EQ(looks, 2);
+  EXPECT_THAT(systemd_.calls, testing::Contains(testing::StartsWith("start nova-agent-a1")));
+}
+
 TEST_F(AgentManagerTest, AutoAdmitsByTheMemoryAgentsWereGiven) {
   // MaxAgents=auto; 64G host: 54.4G set aside for agents.
   SpawnRequest big = Request("big1");

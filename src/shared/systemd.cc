@@ -1,8 +1,11 @@
 // The sdbus-c++ implementation of the Systemd interface. It follows
-// systemd-run: one private connection, subscribed and matching JobRemoved
+// systemd-run: one private connection, subscribed, and matching JobRemoved
 // before the job is created; the reply's job path is then awaited by
 // dispatching queued and new messages until the job is removed or the
-// deadline passes. Nothing here runs a thread; novad gives each of its
+// deadline passes. The match is for that unit's jobs only and lasts as long
+// as the wait: an idle connection is sent nothing (novad keeps eight
+// workers' connections, and under churn dbus-daemon would queue every job's
+// signal for each). Nothing here runs a thread; novad gives each of its
 // threads a connection of its own.
 #include "systemd.h"
 
@@ -118,16 +121,6 @@ class ManagerProxy final
     registerProxy();
   }
   ~ManagerProxy() { unregisterProxy(); }
-
-  // The job being waited for, and its result once JobRemoved arrived.
-  sdbus::ObjectPath awaited_job;
-  std::optional<std::string> awaited_result;
-
- private:
-  void onJobRemoved(const uint32_t&, const sdbus::ObjectPath& job, const std::string&,
-                    const std::string& result) override {
-    if (job == awaited_job) awaited_result = result;
-  }
 };
 
 class SdbusSystemd final : public Systemd {
@@ -152,6 +145,7 @@ class SdbusSystemd final : public Systemd {
     std::vector<sdbus::Struct<std::string, DbusProperties>> dbus_aux;
     for (const auto& [name, props] : aux) dbus_aux.emplace_back(name, ToDbus(props));
     sdbus::ObjectPath job;
+    auto match = MatchJobsOf(unit);
     try {
       job = manager_.StartTransientUnit(unit, "fail", ToDbus(properties), dbus_aux);
     } catch (const sdbus::Error& e) {
@@ -169,6 +163,8 @@ class SdbusSystemd final : public Systemd {
 
   std::string StopUnit(const std::string& unit, std::optional<Usec> deadline) override {
     sdbus::ObjectPath job;
+    sdbus::Slot match;
+    if (deadline) match = MatchJobsOf(unit);
     try {
       job = manager_.StopUnit(unit, "replace");
     } catch (const sdbus::Error& e) {
@@ -261,7 +257,7 @@ class SdbusSystemd final : public Systemd {
   std::map<std::string, UnitState> UnitStates(const std::vector<std::string>& units) override {
     std::map<std::string, UnitState> states;
     for (const auto& u : manager_.ListUnitsByPatterns({}, units)) {
-      states[u.get<0>()] = UnitState{u.get<3>(), u.get<4>()};
+      states[u.get<0>()] = UnitState{u.get<3>(), u.get<4>(), u.get<7>()};
     }
     return states;
   }
@@ -307,7 +303,7 @@ class SdbusSystemd final : public Systemd {
     unit_states->clear();
     for (const auto& u : manager_.ListUnitsByPatterns({}, patterns)) {
       const std::string& unit = u.get<0>();
-      UnitState state{u.get<3>(), u.get<4>()};
+      UnitState state{u.get<3>(), u.get<4>(), u.get<7>()};
       // Only exact names count as asked about: a name with glob characters
       // would have matched others (agent names have none).
       if (std::find(units.begin(), units.end(), unit) != units.end()) (*unit_states)[unit] = state;
@@ -452,21 +448,42 @@ class SdbusSystemd final : public Systemd {
     return ok;
   }
 
+  // JobRemoved of UNIT's jobs (arg2 is the unit's name), until the slot
+  // goes; added before the job exists, as systemd-run does. The rule is
+  // quoted: a name with a quote or a backslash is not asked about.
+  sdbus::Slot MatchJobsOf(const std::string& unit) {
+    if (unit.find_first_of("'\\") != std::string::npos) {
+      throw Error(ErrorKind::kInvalidArgument, "a unit name with a quote or a backslash: " + unit);
+    }
+    std::string rule = std::string("type='signal',sender='") + kSystemdService + "',path='" +
+                       kSystemdPath +
+                       "',interface='org.freedesktop.systemd1.Manager',member='JobRemoved',"
+                       "arg2='" +
+                       unit + "'";
+    return connection_->addMatch(rule, [this](auto&& message) {
+      uint32_t id = 0;
+      sdbus::ObjectPath job;
+      std::string unit_name, result;
+      message >> id >> job >> unit_name >> result;
+      if (job == awaited_job_) awaited_result_ = result;
+    });
+  }
+
   std::string WaitForJob(const sdbus::ObjectPath& job, Usec deadline) {
-    manager_.awaited_job = job;
-    manager_.awaited_result.reset();
+    awaited_job_ = job;
+    awaited_result_.reset();
     uint64_t end = NowUsec(CLOCK_MONOTONIC) + deadline.count();
     for (;;) {
       while (sdbus_compat::ProcessPending(*connection_)) {
-        if (manager_.awaited_result) break;
+        if (awaited_result_) break;
       }
-      if (manager_.awaited_result) {
-        manager_.awaited_job = {};
-        return *manager_.awaited_result;
+      if (awaited_result_) {
+        awaited_job_ = {};
+        return *awaited_result_;
       }
       uint64_t now = NowUsec(CLOCK_MONOTONIC);
       if (now >= end) {
-        manager_.awaited_job = {};
+        awaited_job_ = {};
         return kJobDeadlinePassed;
       }
       auto poll_data = connection_->getEventLoopPollData();
@@ -480,6 +497,9 @@ class SdbusSystemd final : public Systemd {
 
   std::unique_ptr<sdbus::IConnection> connection_;
   ManagerProxy manager_;
+  // The job being waited for, and its result once its JobRemoved arrived.
+  sdbus::ObjectPath awaited_job_;
+  std::optional<std::string> awaited_result_;
   unsigned version_ = 0;
   sd_bus* raw_bus_ = nullptr;  // for BusBatch, opened on first use
 };

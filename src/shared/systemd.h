@@ -55,7 +55,11 @@ struct AgentUnitInfo {
 struct UnitState {
   std::string active_state;
   std::string sub_state;
+  uint32_t job_id = 0;  // a job queued or running for the unit, 0 if none
   bool live() const { return IsLiveState(active_state); }
+  // Live, or about to be: a start job waits while the unit still says
+  // inactive (an OnSuccess=/OnFailure= recorder is queued as its agent ends).
+  bool busy() const { return live() || job_id != 0; }
 };
 
 // What novad needs to know of an agent before it stops it.

@@ -49,6 +49,31 @@ wait_until 20 "dana's second run recorded" eval 'novactl status dana-1 | grep -q
 novactl spawn dana-1 --workdir "$ws" -- /bin/sh -c 'exit 7' >/dev/null
 wait_until 20 "root's run of the name recorded" eval 'novactl status dana-1 | grep -q "exited 7"'
 echo "ok: root may reuse it"
+# The name cannot change hands between an agent's end and its recorded
+# outcome (its recorder is queued, still "inactive", as the agent ends): two
+# loops of egon's try to take dana-2 as it ends, and every try is refused.
+as nova-dana novactl spawn dana-2 --workdir "$ws" -- sleep 1 >/dev/null
+grab() {  # grab N: tries until the name is taken or held by dana's outcome
+  local i
+  for i in $(seq 1 40); do
+    if as nova-egon novactl spawn dana-2 --workdir "$ws" -- sleep 60 >/dev/null 2>"$ws/grab$1.err"; then
+      echo taken >"$ws/grab$1.result"
+      return
+    fi
+    grep -q "held by the recorded outcome" "$ws/grab$1.err" && break
+  done
+  echo "refused: $(cat "$ws/grab$1.err")" >"$ws/grab$1.result"
+}
+grab 1 &
+grab 2 &
+wait
+for n in 1 2; do
+  expect_contains "egon's grab $n ends refused by dana's outcome" \
+    "held by the recorded outcome of nova-dana's agent" "$(cat "$ws/grab$n.result")"
+done
+expect_contains "dana-2's outcome is dana's" '"user":"nova-dana"' \
+  "$(tr -d ' \n' </var/lib/nova/outcomes/dana-2.json)"
+expect_contains "dana-2 exited 0" "exited 0" "$(novactl status dana-2)"
 # systemd (257 more slowly than 252) may hold the ended agents' units until
 # their outcome units have run: wait for them to be collected.
 wait_until 20 "no agent unit left" eval '[[ -z $(systemctl list-units --all --no-legend "nova-agent-*" "nova-soft-*") ]]'
