@@ -236,14 +236,8 @@ void AgentManager::AbandonStart(const std::string& unit) {
 void AgentManager::ClaimName(const AgentSpec& spec, const Caller& caller,
                              const std::vector<std::string>& recorders,
                              std::optional<std::map<std::string, UnitState>> first_look) {
-  if (caller.uid != 0) {
-    auto last = outcomes_.Read(spec.name);
-    if (last && !last->user.empty() && last->user != spec.user) {
-      throw Error(ErrorKind::kAlreadyRunning,
-                  "agent name \"" + spec.name + "\" is held by the recorded outcome of " +
-                      last->user + "'s agent; choose another name (root may reuse it)");
-    }
-  }
+  // The previous agent's recorder first, then its outcome: the owner read
+  // before that recorder ran would be of the run before.
   // Both recorders' states in one call per look; the first look may have
   // been made already, with the agents' listing.
   auto deadline = std::chrono::steady_clock::now() + kOutcomeDeadline;
@@ -254,13 +248,21 @@ void AgentManager::ClaimName(const AgentSpec& spec, const Caller& caller,
       auto it = states.find(unit);
       return it != states.end() && it->second.busy();
     });
-    if (busy == recorders.end()) return;
+    if (busy == recorders.end()) break;
     if (std::chrono::steady_clock::now() >= deadline) {
       throw Error(ErrorKind::kAlreadyRunning, "the outcome of the previous agent \"" + spec.name +
                                                   "\" is still being recorded (" + *busy +
                                                   "); try again in a moment");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (caller.uid != 0) {
+    auto last = outcomes_.Read(spec.name);
+    if (last && !last->user.empty() && last->user != spec.user) {
+      throw Error(ErrorKind::kAlreadyRunning,
+                  "agent name \"" + spec.name + "\" is held by the recorded outcome of " +
+                      last->user + "'s agent; choose another name (root may reuse it)");
+    }
   }
 }
 

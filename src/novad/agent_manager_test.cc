@@ -594,6 +594,25 @@ TEST_F(AgentManagerTest, ANameHeldByAnotherUsersOutcomeIsRefusedNotClobbered) {
   manager_.Spawn(Request("a1"), Caller{0});  // root may
 }
 
+TEST_F(AgentManagerTest, AMemberIsCheckedAgainstTheOutcomeAQueuedRecorderWrites) {
+  // alice's a1 just ended; its recorder is queued. Another member asking for
+  // a1 meanwhile is refused by the outcome that recorder then writes.
+  systemd_.others[OutcomeUnitOnSuccess("a1")] = UnitState{"inactive", "dead", 17};
+  systemd_.on_unit_states = [&] {
+    Outcome theirs;
+    theirs.agent = "a1";
+    theirs.user = "alice";
+    theirs.exit_code = "exited";
+    theirs.exit_status = "0";
+    store_.Write(theirs);
+    systemd_.others.clear();
+  };
+  EXPECT_THAT(SpawnError(Request("a1"), Caller{65534}, ErrorKind::kAlreadyRunning),
+              testing::HasSubstr("held by the recorded outcome of alice's agent"));
+  EXPECT_TRUE(systemd_.calls.empty());
+  EXPECT_EQ(store_.Read("a1")->user, "alice");
+}
+
 TEST_F(AgentManagerTest, RecordsTheOwnerAndHandsSecretsAsRootOnlyFiles) {
   SpawnRequest r = Request("a1");
   r.secrets = {{"token", "s3cret"}};
