@@ -12,7 +12,9 @@
 //   - signature_of<T>::str() is gone (a constexpr char array instead):
 //     TypeSignature<T>;
 //   - PollData carries an eventFd that an external event loop must poll for
-//     POLLIN besides fd: BusPollFds.
+//     POLLIN besides fd: BusPollFds;
+//   - addMatch(rule, handler) returns no slot unless asked (return_slot), and
+//     the handler takes the Message by value: AddMatch.
 #pragma once
 
 #include <poll.h>
@@ -22,6 +24,7 @@
 #include <array>
 #include <cstddef>
 #include <string>
+#include <utility>
 
 #ifndef NOVA_SDBUS_CPP_MAJOR
 #error "NOVA_SDBUS_CPP_MAJOR is not defined: build with CMake (it defines it from sdbus-c++)"
@@ -103,6 +106,19 @@ inline BusPollFds PollFds(const sdbus::IConnection::PollData& data) {
   return {{{data.fd, data.events, 0}, {data.eventFd, POLLIN, 0}}};
 #else
   return {{{data.fd, data.events, 0}}};
+#endif
+}
+
+// Calls HANDLER with each message matching RULE for as long as the returned
+// slot lives (the rule is added before this returns). HANDLER takes the
+// message as `auto&&`: a reference in 1.x, a value in 2.x.
+template <typename Handler>
+[[nodiscard]] sdbus::Slot AddMatch(sdbus::IConnection& connection, const std::string& rule,
+                                   Handler&& handler) {
+#if NOVA_SDBUS_CPP_MAJOR >= 2
+  return connection.addMatch(rule, std::forward<Handler>(handler), sdbus::return_slot);
+#else
+  return connection.addMatch(rule, std::forward<Handler>(handler));
 #endif
 }
 

@@ -2,11 +2,10 @@
 // systemd-run: one private connection, subscribed, and matching JobRemoved
 // before the job is created; the reply's job path is then awaited by
 // dispatching queued and new messages until the job is removed or the
-// deadline passes. The match is for that unit's jobs only and lasts as long
-// as the wait: an idle connection is sent nothing (novad keeps eight
-// workers' connections, and under churn dbus-daemon would queue every job's
-// signal for each). Nothing here runs a thread; novad gives each of its
-// threads a connection of its own.
+// deadline passes. The match lasts as long as the wait: an idle connection
+// is sent nothing (novad keeps eight workers' connections, and under churn
+// dbus-daemon would queue every job's signal for each). Nothing here runs a
+// thread; novad gives each of its threads a connection of its own.
 #include "systemd.h"
 
 #include <poll.h>
@@ -145,7 +144,7 @@ class SdbusSystemd final : public Systemd {
     std::vector<sdbus::Struct<std::string, DbusProperties>> dbus_aux;
     for (const auto& [name, props] : aux) dbus_aux.emplace_back(name, ToDbus(props));
     sdbus::ObjectPath job;
-    auto match = MatchJobsOf(unit);
+    auto match = MatchJobRemoved();
     try {
       job = manager_.StartTransientUnit(unit, "fail", ToDbus(properties), dbus_aux);
     } catch (const sdbus::Error& e) {
@@ -164,7 +163,7 @@ class SdbusSystemd final : public Systemd {
   std::string StopUnit(const std::string& unit, std::optional<Usec> deadline) override {
     sdbus::ObjectPath job;
     sdbus::Slot match;
-    if (deadline) match = MatchJobsOf(unit);
+    if (deadline) match = MatchJobRemoved();
     try {
       job = manager_.StopUnit(unit, "replace");
     } catch (const sdbus::Error& e) {
@@ -448,23 +447,19 @@ class SdbusSystemd final : public Systemd {
     return ok;
   }
 
-  // JobRemoved of UNIT's jobs (arg2 is the unit's name), until the slot
-  // goes; added before the job exists, as systemd-run does. The rule is
-  // quoted: a name with a quote or a backslash is not asked about.
-  sdbus::Slot MatchJobsOf(const std::string& unit) {
-    if (unit.find_first_of("'\\") != std::string::npos) {
-      throw Error(ErrorKind::kInvalidArgument, "a unit name with a quote or a backslash: " + unit);
-    }
-    std::string rule = std::string("type='signal',sender='") + kSystemdService + "',path='" +
-                       kSystemdPath +
-                       "',interface='org.freedesktop.systemd1.Manager',member='JobRemoved',"
-                       "arg2='" +
-                       unit + "'";
-    return connection_->addMatch(rule, [this](auto&& message) {
+  // JobRemoved, until the slot goes; added before the job exists, as
+  // systemd-run does. Not narrowed to the unit by arg2: sd-bus matches no
+  // argument that follows a non-string one (the job id) and would drop them.
+  sdbus::Slot MatchJobRemoved() {
+    static const std::string rule = std::string("type='signal',sender='") + kSystemdService +
+                                    "',path='" + kSystemdPath +
+                                    "',interface='org.freedesktop.systemd1.Manager',"
+                                    "member='JobRemoved'";
+    return sdbus_compat::AddMatch(*connection_, rule, [this](auto&& message) {
       uint32_t id = 0;
       sdbus::ObjectPath job;
-      std::string unit_name, result;
-      message >> id >> job >> unit_name >> result;
+      std::string unit, result;
+      message >> id >> job >> unit >> result;
       if (job == awaited_job_) awaited_result_ = result;
     });
   }
