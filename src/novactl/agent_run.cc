@@ -132,7 +132,7 @@ int RunAgent(const SpawnRequest& request) {
       // Not found: it ended meanwhile.
       if (refusal.kind != ErrorKind::kNotFound) throw Error(refusal.kind, refusal.message);
     }
-    killer.WaitUntilGone(false);
+    killer.WaitUntilStopped(false);
     output.Drain();
     return 128 + signal;
   };

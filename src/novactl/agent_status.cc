@@ -5,8 +5,10 @@
 #include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "admission.h"
+#include "agent_name.h"
 #include "errors.h"
 #include "size.h"
 #include "table.h"
@@ -353,6 +355,27 @@ std::string FormatAgent(const StatusReport& r, const std::string& name) {
   }
   throw Error(ErrorKind::kNotFound, "no agent named \"" + Printable(name) +
                                         "\", running or finished; see novactl status --all");
+}
+
+bool WaitForPendingOutcomes(Systemd& systemd, const std::string& name,
+                            std::chrono::milliseconds limit) {
+  std::string who = name.empty() ? "*" : name;
+  std::vector<std::string> pending;
+  for (const auto& [unit, state] :
+       systemd.UnitStates({OutcomeUnitOnSuccess(who), OutcomeUnitOnFailure(who)})) {
+    if (state.busy()) pending.push_back(unit);
+  }
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (!pending.empty()) {
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto states = systemd.UnitStates(pending);
+    std::erase_if(pending, [&](const std::string& unit) {
+      auto it = states.find(unit);
+      return it == states.end() || !it->second.busy();
+    });
+  }
+  return true;
 }
 
 }  // namespace nova

@@ -3,6 +3,7 @@
 // so status keeps working while novad is down or being upgraded.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json_fwd.hpp>
@@ -65,5 +66,13 @@ std::string FormatStatus(const StatusReport& report, bool all);
 
 // One agent, every field on its own line (`novactl status NAME`).
 std::string FormatAgent(const StatusReport& report, const std::string& name);
+
+// Waits, at most `limit`, for the outcome recorders of `name` (of every
+// agent when empty) that have a job or run now: an agent stopped a moment
+// ago (novactl kill returns then) has its outcome on disk once they are
+// done. Recorders that start later are not waited for. False when the limit
+// passed first.
+bool WaitForPendingOutcomes(Systemd& systemd, const std::string& name,
+                            std::chrono::milliseconds limit);
 
 }  // namespace nova

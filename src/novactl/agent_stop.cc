@@ -18,20 +18,13 @@
 
 namespace nova {
 
-StopTracker::StopTracker(std::vector<std::string> names, Clock::duration settle)
-    : remaining_(std::move(names)), settle_(settle) {}
+StopTracker::StopTracker(std::vector<std::string> names) : remaining_(std::move(names)) {}
 
-const std::vector<std::string>& StopTracker::Update(const std::map<std::string, UnitState>& states,
-                                                    Clock::time_point now) {
+const std::vector<std::string>& StopTracker::Update(
+    const std::map<std::string, UnitState>& states) {
   std::erase_if(remaining_, [&](const std::string& name) {
     auto it = states.find(name);
-    if (it == states.end()) return true;  // unloaded: gone
-    if (it->second.live()) {
-      stopped_at_.erase(name);
-      return false;
-    }
-    auto [at, inserted] = stopped_at_.try_emplace(name, now);
-    return now - at->second > settle_;
+    return it == states.end() || !it->second.live();  // unloaded, or stopped
   });
   return remaining_;
 }
@@ -62,6 +55,7 @@ Error BusFailure(const std::string& what, int r) {
 struct AgentKiller::Bus {
   sd_bus* bus = nullptr;
   std::set<std::string> removed;  // agents whose unit systemd unloaded, by name
+  bool job_ended = false;         // an agent unit's job ended: list again now
 
   ~Bus() {
     if (bus) sd_bus_flush_close_unref(bus);
@@ -90,31 +84,18 @@ struct AgentKiller::Bus {
     return Message(m);
   }
 
-  // The states of those of `names` whose units systemd has loaded. A unit
-  // whose outcome recorder has a job or runs reads as live: it is still
-  // there, however long it waits (many stopped at once queue their
-  // recorders), so that its outcome is on disk once it counts as gone.
+  // The states of those of `names` whose units systemd has loaded.
   std::map<std::string, UnitState> States(const std::vector<std::string>& names) {
     auto m = NewCall(kSystemd, kSystemdPath, kSystemdManager, "ListUnitsByPatterns");
-    std::vector<std::string> units;
-    std::map<std::string, std::string> recorders;  // recorder unit -> agent name
-    for (const auto& n : names) {
-      units.push_back(AgentUnit(n));
-      for (auto recorder : {OutcomeUnitOnSuccess(n), OutcomeUnitOnFailure(n)}) {
-        units.push_back(recorder);
-        recorders[recorder] = n;
-      }
-    }
     int r = sd_bus_message_append_strv(m.get(), nullptr);
     if (r >= 0) r = sd_bus_message_open_container(m.get(), 'a', "s");
-    for (size_t i = 0; r >= 0 && i < units.size(); ++i) {
-      r = sd_bus_message_append_basic(m.get(), 's', units[i].c_str());
+    for (size_t i = 0; r >= 0 && i < names.size(); ++i) {
+      r = sd_bus_message_append_basic(m.get(), 's', AgentUnit(names[i]).c_str());
     }
     if (r >= 0) r = sd_bus_message_close_container(m.get());
     if (r < 0) throw BusFailure("building a call", r);
     auto reply = Call(m.get(), "listing the agents' units");
     std::map<std::string, UnitState> states;
-    std::set<std::string> recording;
     r = sd_bus_message_enter_container(reply.get(), 'a', "(ssssssouso)");
     while (r > 0) {
       const char *id = nullptr, *description, *load, *active = nullptr, *sub = nullptr;
@@ -123,18 +104,9 @@ struct AgentKiller::Bus {
       r = sd_bus_message_read(reply.get(), "(ssssssouso)", &id, &description, &load, &active, &sub,
                               &following, &path, &job_id, &job_type, &job_path);
       if (r <= 0) break;
-      if (auto it = recorders.find(id); it != recorders.end()) {
-        if (job_id != 0 || IsLiveState(active)) recording.insert(it->second);
-      } else if (auto name = AgentNameFromUnit(id)) {
-        states[*name] = UnitState{active, sub};
-      }
+      if (auto name = AgentNameFromUnit(id)) states[*name] = UnitState{active, sub, job_id};
     }
     if (r < 0) throw BusFailure("reading systemd's units", r);
-    for (const auto& name : recording) {
-      if (auto it = states.find(name); it != states.end() && !it->second.live()) {
-        it->second = UnitState{"deactivating", "recording-outcome"};
-      }
-    }
     return states;
   }
 
@@ -165,6 +137,20 @@ AgentKiller::AgentKiller() : bus_(std::make_unique<Bus>()) {
   };
   r = sd_bus_match_signal_async(bus_->bus, nullptr, kSystemd, kSystemdPath, kSystemdManager,
                                 "UnitRemoved", on_removed, nullptr, bus_.get());
+  // The stop job's end is the moment the agent is stopped: a listing then
+  // says so at once, not at the next tick.
+  auto on_job_removed = [](sd_bus_message* m, void* userdata, sd_bus_error*) -> int {
+    uint32_t id = 0;
+    const char *job = nullptr, *unit = nullptr;
+    if (sd_bus_message_read(m, "uos", &id, &job, &unit) > 0 && AgentNameFromUnit(unit)) {
+      static_cast<Bus*>(userdata)->job_ended = true;
+    }
+    return 0;
+  };
+  if (r >= 0) {
+    r = sd_bus_match_signal_async(bus_->bus, nullptr, kSystemd, kSystemdPath, kSystemdManager,
+                                  "JobRemoved", on_job_removed, nullptr, bus_.get());
+  }
   // systemd sends its signals once any client subscribed (novad's workers
   // are); subscribing too makes that sure.
   if (r >= 0) {
@@ -231,16 +217,16 @@ std::vector<AgentKiller::Refusal> AgentKiller::Kill(const std::vector<std::strin
   return refused;
 }
 
-void AgentKiller::WaitUntilGone(bool force) {
+void AgentKiller::WaitUntilStopped(bool force) {
   if (queued_.empty()) return;
   Config config = LoadConfig(kConfigPath);
   Usec deadline = config.timeout_stop + std::chrono::seconds(30);
-  StopTracker tracker(queued_, std::chrono::seconds(2));
+  StopTracker tracker(queued_);
   auto start = StopTracker::Clock::now();
   auto next_listing = start + kListEvery;
   std::map<std::string, UnitState> last;
   bool told = false;
-  // The deadline counts from the last agent gone: systemd tears hundreds of
+  // The deadline counts from the last agent stopped: systemd tears hundreds of
   // sandboxed agents down one after the other, and a mass kill that keeps
   // making progress is not stuck.
   size_t total = queued_.size(), last_left = total;
@@ -250,7 +236,8 @@ void AgentKiller::WaitUntilGone(bool force) {
     bus_->Drain();
     auto now = StopTracker::Clock::now();
     std::map<std::string, UnitState> states;
-    if (now >= next_listing) {
+    if (now >= next_listing || bus_->job_ended) {
+      bus_->job_ended = false;
       last = bus_->States(tracker.remaining());
       next_listing = now + kListEvery;
       states = last;
@@ -265,7 +252,7 @@ void AgentKiller::WaitUntilGone(bool force) {
       }
     }
     for (const auto& name : bus_->removed) states.erase(name);
-    const auto& left = tracker.Update(states, now);
+    const auto& left = tracker.Update(states);
     if (left.empty()) return;
     if (left.size() < last_left) {
       last_left = left.size();

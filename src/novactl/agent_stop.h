@@ -1,11 +1,12 @@
 // novad queues an agent's stop and answers at once; novactl kill waits here
-// until the agents are gone: until systemd has unloaded their units (once the
-// outcome recorder has run: systemd keeps a unit whose OnSuccess=/OnFailure=
-// job is pending, so the outcome is on disk by then), within the stop
-// timeout plus 30 s. Like systemctl, one connection, its signal match set up
-// before novad is asked: the wait is for systemd's UnitRemoved, not a poll. A
-// slow listing backs the signals up, and lets a stopped unit that something
-// else holds count as gone after a moment.
+// until the agents are stopped, as systemctl stop does: until each unit is
+// inactive or failed (or unloaded), within the stop timeout plus 30 s. The
+// outcome recorder (OnSuccess=/OnFailure=) is queued by systemd in that same
+// step and writes the outcome a moment later; `novactl status` waits for a
+// pending one, and a spawn of the name waits for it too. Like systemctl, one
+// connection, its signal matches set up before novad is asked: the wait is
+// for systemd's JobRemoved and UnitRemoved, with a listing each time and
+// every 250 ms besides.
 #pragma once
 
 #include <chrono>
@@ -20,21 +21,18 @@
 
 namespace nova {
 
-// Which of the awaited agents are still there, tick by tick: an agent is gone
-// once its unit is unloaded, or has stayed stopped for `settle`.
+// Which of the awaited agents still run, listing by listing: an agent is
+// stopped once its unit is unloaded or no longer live (inactive, failed).
 class StopTracker {
  public:
   using Clock = std::chrono::steady_clock;
-  StopTracker(std::vector<std::string> names, Clock::duration settle);
-  // Takes one listing of the agents' states; returns the agents still there.
-  const std::vector<std::string>& Update(const std::map<std::string, UnitState>& states,
-                                         Clock::time_point now);
+  explicit StopTracker(std::vector<std::string> names);
+  // Takes one listing of the agents' states; returns the agents still running.
+  const std::vector<std::string>& Update(const std::map<std::string, UnitState>& states);
   const std::vector<std::string>& remaining() const { return remaining_; }
 
  private:
   std::vector<std::string> remaining_;
-  std::map<std::string, Clock::time_point> stopped_at_;
-  Clock::duration settle_;
 };
 
 // A kill from asking novad to the agents being gone, on one bus connection.
@@ -53,10 +51,10 @@ class AgentKiller {
   // Asks novad to stop `names` (Kill for one, KillMany for more); returns
   // the names it refused. Throws when novad refused the whole call.
   std::vector<Refusal> Kill(const std::vector<std::string>& names, bool force);
-  // Waits until every agent Kill queued is gone. Says on stderr what it waits
-  // for when a graceful stop takes over a second; throws Failed when the
-  // deadline passes.
-  void WaitUntilGone(bool force);
+  // Waits until every agent Kill queued is stopped. Says on stderr what it
+  // waits for when a graceful stop takes over a second; throws Failed when
+  // the deadline passes.
+  void WaitUntilStopped(bool force);
   const std::vector<std::string>& queued() const { return queued_; }
 
  private:

@@ -90,7 +90,7 @@ void RunKill(const KillOptions& o) {
     std::cerr << "novactl: " << (FindControl(message) ? Printable(message) : message) << std::endl;
     if (!first_failure) first_failure = refusal.kind;
   }
-  killer.WaitUntilGone(o.force);
+  killer.WaitUntilStopped(o.force);
   for (const auto& name : killer.queued()) {
     std::cout << "Stopped agent " << name << (o.force ? " (SIGKILL)." : ".") << std::endl;
   }

@@ -48,6 +48,8 @@ void AddStatusCommand(CLI::App& app) {
     auto systemd = ConnectSystemd();
     OutcomeStore outcomes(kStateDir, kRuntimeDir);
     int64_t now = RealtimeUsec();
+    // An agent killed a moment ago: its outcome is being written.
+    WaitForPendingOutcomes(*systemd, o->name, std::chrono::seconds(5));
     std::vector<AgentUnitInfo> units = systemd->ListAgents();
     std::vector<Outcome> finished = outcomes.ReadAll();
     StatusReport report = BuildStatusReport(ReadHostMemory(), config, units, finished, now);

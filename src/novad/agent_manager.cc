@@ -176,7 +176,10 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
                                       !admission_gate_ || admission_gate_->open())) {
     refuse(*refusal);
   }
-  if (states.count(spec.name)) systemd_.ResetFailedUnit(unit);  // a leftover from an earlier run
+  if (states.count(spec.name)) {
+    systemd_.ResetFailedUnit(unit);  // a leftover from an earlier run
+    if (recorder_states) (*recorder_states)[unit] = states[spec.name];
+  }
   auto reservation = in_flight_->Reserve(spec.name, {spec.user, spec.memory_max});
   deciding.unlock();
 
@@ -237,22 +240,31 @@ void AgentManager::ClaimName(const AgentSpec& spec, const Caller& caller,
                              const std::vector<std::string>& recorders,
                              std::optional<std::map<std::string, UnitState>> first_look) {
   // The previous agent's recorder first, then its outcome: the owner read
-  // before that recorder ran would be of the run before.
-  // Both recorders' states in one call per look; the first look may have
-  // been made already, with the agents' listing.
+  // before that recorder ran would be of the run before. And the previous
+  // agent's unit gone: systemd unloads it only after its recorder ran, and
+  // refuses to make a unit of a name still loaded. Both recorders' states and
+  // the unit's in one call per look; the first look may have been made
+  // already, with the agents' listing.
+  std::string unit = AgentUnit(spec.name);
+  std::vector<std::string> looked_at = recorders;
+  looked_at.push_back(unit);
   auto deadline = std::chrono::steady_clock::now() + kOutcomeDeadline;
   for (;;) {
-    auto states = first_look ? std::move(*first_look) : systemd_.UnitStates(recorders);
+    auto states = first_look ? std::move(*first_look) : systemd_.UnitStates(looked_at);
     first_look.reset();
-    auto busy = std::find_if(recorders.begin(), recorders.end(), [&](const std::string& unit) {
-      auto it = states.find(unit);
+    auto busy = std::find_if(recorders.begin(), recorders.end(), [&](const std::string& recorder) {
+      auto it = states.find(recorder);
       return it != states.end() && it->second.busy();
     });
-    if (busy == recorders.end()) break;
+    bool old_unit_loaded = states.count(unit) > 0;
+    if (busy == recorders.end() && !old_unit_loaded) break;
     if (std::chrono::steady_clock::now() >= deadline) {
-      throw Error(ErrorKind::kAlreadyRunning, "the outcome of the previous agent \"" + spec.name +
-                                                  "\" is still being recorded (" + *busy +
-                                                  "); try again in a moment");
+      if (busy != recorders.end()) {
+        throw Error(ErrorKind::kAlreadyRunning, "the outcome of the previous agent \"" + spec.name +
+                                                    "\" is still being recorded (" + *busy +
+                                                    "); try again in a moment");
+      }
+      break;  // something else holds the old unit: the start will say so
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

@@ -594,6 +594,25 @@ TEST_F(AgentManagerTest, ANameHeldByAnotherUsersOutcomeIsRefusedNotClobbered) {
   manager_.Spawn(Request("a1"), Caller{0});  // root may
 }
 
+TEST_F(AgentManagerTest, ASpawnWaitsForThePreviousAgentsUnitToGo) {
+  // a1 was stopped a moment ago (novactl kill returns then): its unit is
+  // still loaded, and systemd would refuse to make one of that name.
+  config_.max_agents = 5;
+  AgentUnitInfo old;
+  old.name = "a1";
+  old.unit = AgentUnit("a1");
+  old.active_state = "inactive";
+  old.sub_state = "dead";
+  systemd_.agents["a1"] = old;
+  int looks = 0;
+  systemd_.on_unit_states = [&] {
+    if (++looks == 2) systemd_.agents.erase("a1");  // unloaded
+  };
+  manager_.Spawn(Request("a1"), Caller{0});
+  EXPECT_EQ(looks, 2);
+  EXPECT_THAT(systemd_.calls, testing::Contains(testing::StartsWith("start nova-agent-a1")));
+}
+
 TEST_F(AgentManagerTest, AMemberIsCheckedAgainstTheOutcomeAQueuedRecorderWrites) {
   // alice's a1 just ended; its recorder is queued. Another member asking for
   // a1 meanwhile is refused by the outcome that recorder then writes.

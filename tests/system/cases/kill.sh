@@ -1,7 +1,8 @@
 #!/bin/bash
 # Graceful kill: SIGTERM reaches every process, which may clean up. Forced
-# kill: SIGKILL to every process at once, no handler runs. Either way nothing
-# of the agent is left, and status records who killed it.
+# kill: SIGKILL to every process at once, no handler runs. Either way the
+# agent is stopped when kill returns (as systemctl stop leaves a unit), its
+# unit then goes, and status, right away, shows who killed it.
 # timeout: 120
 source "$NOVA_TEST_LIB"
 # An 8 s stop timeout: a spawn during a stubborn agent's stop is seen not to
@@ -17,17 +18,19 @@ printf '%s\n' "$agent_script" > "$ws/graceful"
 novactl spawn graceful --workdir "$ws" -- bash "$ws/graceful" >/dev/null
 wait_until 10 "graceful has its child" eval '(($(prop graceful TasksCurrent) >= 3))'
 novactl kill graceful
-expect_eq "unit after graceful kill" yes "$(is_gone graceful && echo yes)"
+expect_eq "graceful is stopped when kill returns" yes "$(is_stopped graceful && echo yes)"
 expect_contains "TERM handlers ran" "main" "$(cat "$ws/graceful.term")"
 expect_contains "TERM reached the child" "child" "$(cat "$ws/graceful.term")"
+# The outcome is recorded a moment after the stop; status waits for it.
 expect_contains "status" "killed by root (kill)" "$(novactl status graceful)"
+wait_until 10 "graceful's unit is unloaded" is_gone graceful
 
 printf '%s\n' "${agent_script//graceful/forced}" > "$ws/forced"
 novactl spawn forced --workdir "$ws" -- bash "$ws/forced" >/dev/null
 wait_until 10 "forced has its child" eval '(($(prop forced TasksCurrent) >= 3))'
 start=$SECONDS
 novactl kill --force forced
-expect_eq "unit after forced kill" yes "$(is_gone forced && echo yes)"
+expect_eq "forced is stopped when kill returns" yes "$(is_stopped forced && echo yes)"
 [[ ! -e $ws/forced.term ]] || fail "a TERM handler ran under --force: $(cat "$ws/forced.term")"
 ((SECONDS - start < 3)) || fail "--force took $((SECONDS - start))s, expected at once"
 expect_contains "status" "killed by root (kill --force)" "$(novactl status forced)"
@@ -44,7 +47,7 @@ novactl spawn meanwhile --workdir "$ws" -- sleep 600 >/dev/null
 echo "ok: spawned while another agent was stopping"
 wait $killer
 ((SECONDS - start >= 8)) || fail "the TERM-ignoring agent was gone before the 8s stop timeout"
-expect_eq "stubborn gone after SIGKILL" yes "$(is_gone stubborn && echo yes)"
+expect_eq "stubborn stopped after SIGKILL" yes "$(is_stopped stubborn && echo yes)"
 expect_contains "kill told it was waiting" "Waiting for agent stubborn to stop (SIGKILL after 8s)" "$(cat "$ws/stubborn.out")"
 novactl kill --force meanwhile >/dev/null
 

@@ -63,13 +63,19 @@ unit_of() { echo "nova-agent-$1.service"; }
 prop() { systemctl show -P "$2" "$(unit_of "$1")"; }
 is_active() { [[ $(systemctl is-active "$(unit_of "$1")" 2>/dev/null) == active ]]; }
 is_gone() { ! systemctl list-units --all --no-legend "$(unit_of "$1")" | grep -q .; }
+# Stopped, as novactl kill leaves it: inactive or failed, or already unloaded
+# (systemd unloads it once its outcome recorder has run, a moment later).
+is_stopped() { [[ $(systemctl show -P ActiveState "$(unit_of "$1")") =~ ^(inactive|failed)$ ]]; }
 agent_cgroup() { echo "/sys/fs/cgroup$(prop "$1" ControlGroup)"; }
 
 # No agent unit of any kind is loaded: nothing half-created was left behind.
+# A stopped agent's unit goes once its outcome recorder has run: 10 s for that.
 expect_no_agent_units() {
-  local left
-  left=$(systemctl list-units --all --no-legend 'nova-agent-*' 'nova-soft-*' || true)
-  [[ -z $left ]] || fail "agent units left behind: $left"
+  local left end=$((SECONDS + 10))
+  while left=$(systemctl list-units --all --no-legend 'nova-agent-*' 'nova-soft-*' || true); [[ -n $left ]]; do
+    ((SECONDS < end)) || fail "agent units left behind: $left"
+    sleep 0.2
+  done
   echo "ok: no agent unit is loaded"
 }
 

@@ -49,7 +49,7 @@ expect_eq "exit code for a name not hers" 6 "$rc"
 expect_eq "one line for it" 1 "$(wc -l <"$ws/err")"
 expect_contains "the line names it" 'agent "milo-01" runs as nova-milo' "$(cat "$ws/err")"
 expect_eq "the others were stopped" 3 "$(grep -c '^Stopped agent mara-0[123]\.$' <<<"$out")"
-for a in mara-01 mara-02 mara-03; do is_gone "$a" || fail "$a still loaded"; done
+for a in mara-01 mara-02 mara-03; do is_stopped "$a" || fail "$a still runs"; done
 expect_eq "milo-01 still runs" active "$(systemctl is-active nova-agent-milo-01.service)"
 
 # One not running: exit 5, the others stopped.

@@ -59,7 +59,7 @@ for sig in TERM INT; do
   kill -s "$sig" "$runner"
   rc=0; wait "$runner" || rc=$?
   expect_eq "novactl run after SIG$sig" "$((128 + $(kill -l "$sig")))" "$rc"
-  expect_eq "$name is stopped" yes "$(is_gone "$name" && echo yes)"
+  expect_eq "$name is stopped" yes "$(is_stopped "$name" && echo yes)"
   wait_until 20 "$name's outcome says novactl run killed it" eval "novactl status $name | grep -q 'killed by root (kill)'"
   expect_contains "novactl says why it stopped the agent" "SIG$sig received: stopping agent $name" \
     "$(cat "$ws/$name.err")"

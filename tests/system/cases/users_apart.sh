@@ -26,7 +26,7 @@ expect_eq "egon's own agent is stopped" "Stopped agent egon-1." "$out"
 expect_eq "dana's agent is refused in one line" \
   'novactl: agent "dana-1" runs as nova-dana; only its user or root may kill it' \
   "$(grep -v '^Waiting for agent egon-1 to stop' "$ws/egon-kill.err" || true)"
-expect_eq "egon-1 is gone" yes "$(is_gone egon-1 && echo yes)"
+expect_eq "egon-1 is stopped" yes "$(is_stopped egon-1 && echo yes)"
 expect_contains "egon-1's outcome" "killed by nova-egon (kill)" "$(novactl status egon-1)"
 expect_eq "dana-1 still running" active "$(systemctl is-active nova-agent-dana-1.service)"
 run_expect_fail 6 as nova-egon novactl logs dana-1
