@@ -55,7 +55,11 @@ Error BusFailure(const std::string& what, int r) {
 struct AgentKiller::Bus {
   sd_bus* bus = nullptr;
   std::set<std::string> removed;  // agents whose unit systemd unloaded, by name
-  bool job_ended = false;         // an agent unit's job ended: list again now
+  // The last job systemd made for each agent's unit since the matches were
+  // added: the stop novad queued (nothing else makes a job for a live agent).
+  std::map<std::string, std::string> stop_jobs;
+  std::set<std::string> stopped;  // agents whose stop job ended "done"
+  bool job_ended = false;         // another job of an agent's unit ended: list again
 
   ~Bus() {
     if (bus) sd_bus_flush_close_unref(bus);
@@ -137,16 +141,37 @@ AgentKiller::AgentKiller() : bus_(std::make_unique<Bus>()) {
   };
   r = sd_bus_match_signal_async(bus_->bus, nullptr, kSystemd, kSystemdPath, kSystemdManager,
                                 "UnitRemoved", on_removed, nullptr, bus_.get());
-  // The stop job's end is the moment the agent is stopped: a listing then
-  // says so at once, not at the next tick.
-  auto on_job_removed = [](sd_bus_message* m, void* userdata, sd_bus_error*) -> int {
+  // The stop job's end "done" is the moment the agent is stopped, as it is
+  // for systemctl stop, which knows its job from its own call; novactl learns
+  // it from JobNew (novad makes the call). Any other end is checked by a
+  // listing at once, not at the next tick.
+  auto on_job_new = [](sd_bus_message* m, void* userdata, sd_bus_error*) -> int {
     uint32_t id = 0;
     const char *job = nullptr, *unit = nullptr;
-    if (sd_bus_message_read(m, "uos", &id, &job, &unit) > 0 && AgentNameFromUnit(unit)) {
-      static_cast<Bus*>(userdata)->job_ended = true;
+    if (sd_bus_message_read(m, "uos", &id, &job, &unit) > 0) {
+      if (auto name = AgentNameFromUnit(unit)) static_cast<Bus*>(userdata)->stop_jobs[*name] = job;
     }
     return 0;
   };
+  auto on_job_removed = [](sd_bus_message* m, void* userdata, sd_bus_error*) -> int {
+    uint32_t id = 0;
+    const char *job = nullptr, *unit = nullptr, *result = nullptr;
+    if (sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) <= 0) return 0;
+    auto name = AgentNameFromUnit(unit);
+    if (!name) return 0;
+    auto* bus = static_cast<Bus*>(userdata);
+    auto it = bus->stop_jobs.find(*name);
+    if (it != bus->stop_jobs.end() && it->second == job && std::strcmp(result, "done") == 0) {
+      bus->stopped.insert(*name);
+    } else {
+      bus->job_ended = true;
+    }
+    return 0;
+  };
+  if (r >= 0) {
+    r = sd_bus_match_signal_async(bus_->bus, nullptr, kSystemd, kSystemdPath, kSystemdManager,
+                                  "JobNew", on_job_new, nullptr, bus_.get());
+  }
   if (r >= 0) {
     r = sd_bus_match_signal_async(bus_->bus, nullptr, kSystemd, kSystemdPath, kSystemdManager,
                                   "JobRemoved", on_job_removed, nullptr, bus_.get());
@@ -252,6 +277,7 @@ void AgentKiller::WaitUntilStopped(bool force) {
       }
     }
     for (const auto& name : bus_->removed) states.erase(name);
+    for (const auto& name : bus_->stopped) states[name] = UnitState{"inactive", "dead"};
     const auto& left = tracker.Update(states);
     if (left.empty()) return;
     if (left.size() < last_left) {

@@ -110,8 +110,8 @@ void AddKillCommand(CLI::App& app) {
       "--user U): one call to novad queues every stop, then all are awaited. A name\n"
       "that is not running or not yours is one line on stderr; the others are still\n"
       "stopped, and the exit code is that of the first refusal (5 not running, 6 not\n"
-      "yours). Returns once systemd has unloaded the agents' units, which it does\n"
-      "once their outcomes are recorded: novactl status --all shows them at once.\n"
+      "yours). Returns once the agents are stopped, as systemctl stop does; their\n"
+      "outcomes are recorded a moment later, and novactl status waits for them.\n"
       "Many agents: progress every 10 s; it gives up only when none has stopped for\n"
       "the stop timeout plus 30 s.");
   cmd->add_option("name", o->names, "Agent name(s)");
