@@ -69,9 +69,10 @@ is_stopped() { [[ $(systemctl show -P ActiveState "$(unit_of "$1")") =~ ^(inacti
 agent_cgroup() { echo "/sys/fs/cgroup$(prop "$1" ControlGroup)"; }
 
 # No agent unit of any kind is loaded: nothing half-created was left behind.
-# A stopped agent's unit goes once its outcome recorder has run: 10 s for that.
+# A stopped agent's unit goes once its outcome recorder has run: 30 s for that
+# (PID 1 runs the recorders of a mass kill one after the other).
 expect_no_agent_units() {
-  local left end=$((SECONDS + 10))
+  local left end=$((SECONDS + 30))
   while left=$(systemctl list-units --all --no-legend 'nova-agent-*' 'nova-soft-*' || true); [[ -n $left ]]; do
     ((SECONDS < end)) || fail "agent units left behind: $left"
     sleep 0.2
