@@ -15,10 +15,7 @@ nova_config "MemoryMax=16M" "MaxAgents=$((N + 50))" "TimeoutStop=3s"
 ws=$(workdir bench)
 source "$(dirname "$0")/bench_lib.sh"
 
-systemd_run anchor-probe
-novactl spawn probe --workdir "$ws" --soft-timeout 0 -- /usr/bin/sleep 3600 >/dev/null
-same_unit anchor-probe probe
-systemctl stop anchor-probe.service nova-agent-probe.service
+check_anchor
 
 echo "== $N agents: sequential anchors, then $PAR parallel novactl clients and one kill --all (s)"
 t0=$(now_ns)

@@ -10,8 +10,8 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 
 # The anchor: the unit Nova makes (one unit: --soft-timeout 0), standard
 # sandbox and all, made by systemd-run; in a slice of its own. What it lacks
-# is Nova's alone: the outcome recorders (OnSuccess=/OnFailure=), which
-# novactl kill waits for. same_unit below checks that nothing else drifted.
+# is Nova's alone: the outcome recorders (OnSuccess=/OnFailure=), which run
+# once the agent has stopped. same_unit below checks that nothing else drifted.
 systemd_version=$(systemctl --version | awk 'NR == 1 {print $2}')
 systemd_run() {
   local cgroup_props=(-p ProtectControlGroups=strict)
@@ -50,6 +50,26 @@ same_unit() {  # ANCHOR AGENT: fails on any difference in same_props
     fail "the anchor is not the agent's unit (< anchor, > agent):"$'\n'"$diff"
 }
 active_count() { systemctl list-units --state=active --no-legend "$1" | wc -l; }
+# Before measuring: an anchor and an agent made once each, compared, removed.
+check_anchor() {
+  systemd_run anchor-probe
+  novactl spawn probe --workdir "$ws" --soft-timeout 0 -- /usr/bin/sleep 3600 >/dev/null
+  same_unit anchor-probe probe
+  systemctl stop anchor-probe.service nova-agent-probe.service
+}
+
+kill_one_by_one() {  # N: agents a1..aN and anchors anchor-1..N, killed interleaved
+  local i t0 t1
+  local -A total=([systemctl_stop]=0 [novactl_kill]=0)
+  for ((i = 1; i <= $1; i++)); do
+    t0=$(now_ns); systemctl stop "anchor-$i.service"; t1=$(now_ns)
+    total[systemctl_stop]=$((total[systemctl_stop] + t1 - t0))
+    t0=$(now_ns); novactl kill "a$i" >/dev/null; t1=$(now_ns)
+    total[novactl_kill]=$((total[novactl_kill] + t1 - t0))
+  done
+  printf '  systemctl_stop %8.2f\n  novactl_kill   %8.2f\n' "$(secs "${total[systemctl_stop]}")" "$(secs "${total[novactl_kill]}")"
+  echo "  ratio novactl_kill / systemctl_stop: $(ratio "${total[novactl_kill]}" "${total[systemctl_stop]}")"
+}
 
 
 idle() {  # LABEL: RSS and CPU share of novad over 30 s of quiet, and its busiest threads

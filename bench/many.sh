@@ -26,10 +26,7 @@ source "$(dirname "$0")/bench_lib.sh"
 nova() { novactl spawn "$1" --workdir "$ws" -- /usr/bin/sleep 3600 >/dev/null; }
 nova_one_unit() { novactl spawn "$1" --workdir "$ws" --soft-timeout 0 -- /usr/bin/sleep 3600 >/dev/null; }
 
-systemd_run anchor-probe
-nova_one_unit probe
-same_unit anchor-probe probe
-systemctl stop anchor-probe.service nova-agent-probe.service
+check_anchor
 echo "== 1. single spawn to an active unit, median of $RUNS (ms)"
 declare -A samples
 for ((i = 0; i < RUNS; i++)); do
@@ -98,16 +95,8 @@ mv /etc/default/novad.bench /etc/default/novad
 restart_novad
 
 echo "== 5. $N agents killed one by one, interleaved with systemctl stop (s)"
-declare -A kill_total=([systemctl_stop]=0 [novactl_kill]=0)
-for ((i = 1; i <= N; i++)); do
-  t0=$(now_ns); systemctl stop "anchor-$i.service"; t1=$(now_ns)
-  kill_total[systemctl_stop]=$((kill_total[systemctl_stop] + t1 - t0))
-  t0=$(now_ns); novactl kill "a$i" >/dev/null; t1=$(now_ns)
-  kill_total[novactl_kill]=$((kill_total[novactl_kill] + t1 - t0))
-done
+kill_one_by_one "$N"
 expect_no_agent_units
-printf '  systemctl_stop %8.2f\n  novactl_kill   %8.2f\n' "$(secs "${kill_total[systemctl_stop]}")" "$(secs "${kill_total[novactl_kill]}")"
-echo "  ratio novactl_kill / systemctl_stop: $(ratio "${kill_total[novactl_kill]}" "${kill_total[systemctl_stop]}")"
 
 echo "== 6. $N at once: $PAR parallel novactl clients, then novactl kill --all (s)"
 t0=$(now_ns)

@@ -20,6 +20,16 @@ namespace {
 
 constexpr uint64_t kGiB = 1ULL << 30;
 
+// The recorded outcome of alice's agent a1, which exited 0.
+Outcome AlicesFinishedA1() {
+  Outcome o;
+  o.agent = "a1";
+  o.user = "alice";
+  o.exit_code = "exited";
+  o.exit_status = "0";
+  return o;
+}
+
 class FakeSystemd : public Systemd {
  public:
   std::map<std::string, AgentUnitInfo> agents;  // by agent name
@@ -580,12 +590,7 @@ TEST_F(AgentManagerTest, RefusesEveryCallFromInsideAnAgentWhateverItsUid) {
 }
 
 TEST_F(AgentManagerTest, ANameHeldByAnotherUsersOutcomeIsRefusedNotClobbered) {
-  Outcome theirs;
-  theirs.agent = "a1";
-  theirs.user = "alice";
-  theirs.exit_code = "exited";
-  theirs.exit_status = "0";
-  store_.Write(theirs);
+  store_.Write(AlicesFinishedA1());
   EXPECT_EQ(SpawnError(Request("a1"), Caller{65534}, ErrorKind::kAlreadyRunning),
             "agent name \"a1\" is held by the recorded outcome of alice's agent; choose another "
             "name (root may reuse it)");
@@ -618,12 +623,7 @@ TEST_F(AgentManagerTest, AMemberIsCheckedAgainstTheOutcomeAQueuedRecorderWrites)
   // a1 meanwhile is refused by the outcome that recorder then writes.
   systemd_.others[OutcomeUnitOnSuccess("a1")] = UnitState{"inactive", "dead", 17};
   systemd_.on_unit_states = [&] {
-    Outcome theirs;
-    theirs.agent = "a1";
-    theirs.user = "alice";
-    theirs.exit_code = "exited";
-    theirs.exit_status = "0";
-    store_.Write(theirs);
+    store_.Write(AlicesFinishedA1());
     systemd_.others.clear();
   };
   EXPECT_THAT(SpawnError(Request("a1"), Caller{65534}, ErrorKind::kAlreadyRunning),
