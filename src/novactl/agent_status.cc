@@ -357,7 +357,7 @@ std::string FormatAgent(const StatusReport& r, const std::string& name) {
                                         "\", running or finished; see novactl status --all");
 }
 
-bool WaitForPendingOutcomes(Systemd& systemd, const std::string& name,
+void WaitForPendingOutcomes(Systemd& systemd, const std::string& name,
                             std::chrono::milliseconds limit) {
   std::string who = name.empty() ? "*" : name;
   std::vector<std::string> pending;
@@ -366,8 +366,7 @@ bool WaitForPendingOutcomes(Systemd& systemd, const std::string& name,
     if (state.busy()) pending.push_back(unit);
   }
   auto end = std::chrono::steady_clock::now() + limit;
-  while (!pending.empty()) {
-    if (std::chrono::steady_clock::now() >= end) return false;
+  while (!pending.empty() && std::chrono::steady_clock::now() < end) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     auto states = systemd.UnitStates(pending);
     std::erase_if(pending, [&](const std::string& unit) {
@@ -375,7 +374,6 @@ bool WaitForPendingOutcomes(Systemd& systemd, const std::string& name,
       return it == states.end() || !it->second.busy();
     });
   }
-  return true;
 }
 
 }  // namespace nova

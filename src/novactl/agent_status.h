@@ -70,9 +70,9 @@ std::string FormatAgent(const StatusReport& report, const std::string& name);
 // Waits, at most `limit`, for the outcome recorders of `name` (of every
 // agent when empty) that have a job or run now: an agent stopped a moment
 // ago (novactl kill returns then) has its outcome on disk once they are
-// done. Recorders that start later are not waited for. False when the limit
-// passed first.
-bool WaitForPendingOutcomes(Systemd& systemd, const std::string& name,
+// done. Recorders that start later are not waited for; past the limit,
+// status shows what is recorded by then.
+void WaitForPendingOutcomes(Systemd& systemd, const std::string& name,
                             std::chrono::milliseconds limit);
 
 }  // namespace nova

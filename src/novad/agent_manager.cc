@@ -176,9 +176,9 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
                                       !admission_gate_ || admission_gate_->open())) {
     refuse(*refusal);
   }
-  if (states.count(spec.name)) {
+  if (auto old = states.find(spec.name); old != states.end()) {
     systemd_.ResetFailedUnit(unit);  // a leftover from an earlier run
-    if (recorder_states) (*recorder_states)[unit] = states[spec.name];
+    if (recorder_states) (*recorder_states)[unit] = old->second;
   }
   auto reservation = in_flight_->Reserve(spec.name, {spec.user, spec.memory_max});
   deciding.unlock();

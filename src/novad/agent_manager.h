@@ -124,9 +124,11 @@ class AgentManager {
   // A start job past StartTimeout: kills and stops the unit and forgets it,
   // so that it cannot start after the caller was told it failed.
   void AbandonStart(const std::string& unit);
-  // Refuses a name whose last outcome belongs to another user, and waits for
-  // the previous run's outcome to be recorded, so that neither is clobbered.
-  // `first_look` holds the recorders' states when the caller listed them.
+  // Waits for the previous run's outcome to be recorded and its unit to go
+  // (at most kOutcomeDeadline), then refuses a name whose last outcome
+  // belongs to another user, so that neither is clobbered. `first_look`
+  // holds the recorders' (and the old unit's) states when the caller listed
+  // them.
   void ClaimName(const AgentSpec& spec, const Caller& caller,
                  const std::vector<std::string>& recorders,
                  std::optional<std::map<std::string, UnitState>> first_look);
