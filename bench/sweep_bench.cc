@@ -67,7 +67,10 @@ int main(int argc, char** argv) {
   policy.oom_score_adj = 998;
   policy.nice = 5;
   policy.own_oom_score_adj = 0;
-  nova::PrioritySweeper sweeper(policy);
+  // Every pass made, as while pids are handed out; and one that skips passes
+  // while none is (an idle host).
+  nova::PrioritySweeper sweeper(policy, nova::kAgentsCgroup, /*newest_pid_file=*/"");
+  nova::PrioritySweeper quiet(policy);
 
   double cold_start = CpuMicroseconds();
   nova::SweepStats cold = sweeper.Sweep(true);
@@ -82,6 +85,10 @@ int main(int argc, char** argv) {
   double steady_us = PerCall(rounds, [&] { sweeper.Sweep(); });
   double full_us = PerCall(rounds, [&] { sweeper.Sweep(true); });
   double scan_us = PerCall(rounds, [] { ScanProc(); });
+  quiet.Sweep();
+  quiet.Sweep();
+  int skipped = 0;
+  double quiet_us = PerCall(rounds, [&] { skipped += quiet.Sweep().skipped; });
   // novad sweeps every kInterval and re-examines everything every
   // kFullSweepInterval; a scanner would scan at each tick.
   const int per_full = nova::PrioritySweeper::kFullSweepInterval / nova::PrioritySweeper::kInterval;
@@ -99,9 +106,11 @@ int main(int argc, char** argv) {
               scan_us / steady_us);
   std::printf("  sweep, full re-examination  %9.0f us   scan/sweep = %.1fx\n", full_us,
               scan_us / full_us);
+  std::printf("  sweep, no new pid           %9.0f us   (%d of %d skipped)\n", quiet_us, skipped,
+              rounds);
   std::printf(
-      "per minute at novad's cadence (a sweep every %llds, a full one every %llds): %.0f us CPU, "
-      "against %.0f us scanning as often: %.1fx less\n",
+      "per minute at novad's cadence (a sweep every %llds, a full one every %llds) while pids are "
+      "handed out: %.0f us CPU, against %.0f us scanning as often: %.1fx less\n",
       static_cast<long long>(nova::PrioritySweeper::kInterval.count()),
       static_cast<long long>(nova::PrioritySweeper::kFullSweepInterval.count()), per_minute,
       scan_per_minute, scan_per_minute / per_minute);

@@ -80,8 +80,32 @@ std::vector<std::string> ApplyPriority(int pid, const PriorityPolicy& policy, Sw
   return failures;
 }
 
-PrioritySweeper::PrioritySweeper(PriorityPolicy policy, std::string agents_cgroup)
-    : policy_(std::move(policy)), cgroups_({"cgroup.procs"}, std::move(agents_cgroup)) {}
+PrioritySweeper::PrioritySweeper(PriorityPolicy policy, std::string agents_cgroup,
+                                 const std::string& newest_pid_file)
+    : policy_(std::move(policy)), cgroups_({"cgroup.procs"}, std::move(agents_cgroup)) {
+  if (!newest_pid_file.empty()) {
+    newest_pid_fd_ = ::open(newest_pid_file.c_str(), O_RDONLY | O_CLOEXEC);
+  }
+}
+
+PrioritySweeper::~PrioritySweeper() {
+  if (newest_pid_fd_ >= 0) ::close(newest_pid_fd_);
+}
+
+// "0.12 0.08 0.01 2/391 12345": the last field is the pid handed out last,
+// in novad's pid namespace, the host's (an agent's processes have a pid
+// there too, whatever namespace they are in).
+std::optional<long> PrioritySweeper::NewestPid() {
+  if (newest_pid_fd_ < 0 || !ReadFromStart(newest_pid_fd_, newest_pid_text_)) return std::nullopt;
+  size_t space = newest_pid_text_.find_last_of(' ');
+  if (space == std::string::npos) return std::nullopt;
+  char* end = nullptr;
+  long pid = std::strtol(newest_pid_text_.c_str() + space + 1, &end, 10);
+  if (end == newest_pid_text_.c_str() + space + 1 || (*end != '\n' && *end != '\0')) {
+    return std::nullopt;
+  }
+  return pid;
+}
 
 void PrioritySweeper::Fail(int pid, const std::string& what, const std::string& reason) {
   auto now = std::chrono::steady_clock::now();
@@ -147,8 +171,24 @@ SweepStats PrioritySweeper::Sweep(bool full) {
   SweepStats stats;
   if (!policy_.enabled) return stats;
   auto now = std::chrono::steady_clock::now();
-  if (!last_full_ || now - *last_full_ >= kFullSweepInterval) full = true;
-  if (full) last_full_ = now;
+  std::optional<long> newest = NewestPid();
+  // Unknown (no such file) counts as new: every pass is made.
+  auto created_since = [&](const std::optional<long>& then) { return !newest || newest != then; };
+  bool created = created_since(newest_at_pass_);
+  if (!last_full_ || now - *last_full_ >= kQuietFullSweepInterval ||
+      (now - *last_full_ >= kFullSweepInterval && created_since(newest_at_full_))) {
+    full = true;
+  }
+  if (!full && !created && !settling_) {
+    stats.skipped = true;
+    return stats;
+  }
+  settling_ = created;
+  newest_at_pass_ = newest;
+  if (full) {
+    last_full_ = now;
+    newest_at_full_ = newest;
+  }
   std::unordered_set<int> seen;
   seen.reserve(known_.size());
   seen_subdirectories_.clear();

@@ -43,6 +43,7 @@ struct SweepStats {
   int niced = 0;
   int oom_adjusted = 0;
   int failures = 0;
+  bool skipped = false;  // no process created since the last passes: nothing read
 };
 
 // Gives one process the policy as the sweep does (DecideSweep). Returns the
@@ -53,7 +54,11 @@ std::vector<std::string> ApplyPriority(int pid, const PriorityPolicy& policy,
 
 class PrioritySweeper {
  public:
-  explicit PrioritySweeper(PriorityPolicy policy, std::string agents_cgroup = kAgentsCgroup);
+  // NEWEST_PID_FILE: where the kernel says which pid it handed out last
+  // (/proc/loadavg's last field); empty or unreadable, every pass is made.
+  explicit PrioritySweeper(PriorityPolicy policy, std::string agents_cgroup = kAgentsCgroup,
+                           const std::string& newest_pid_file = "/proc/loadavg");
+  ~PrioritySweeper();
   PrioritySweeper(const PrioritySweeper&) = delete;
   PrioritySweeper& operator=(const PrioritySweeper&) = delete;
 
@@ -62,6 +67,12 @@ class PrioritySweeper {
   // process later does to its own values is its user's choice, so there is
   // nothing to re-read each time. A full pass (every kFullSweepInterval, or
   // when asked) re-examines everything, which also covers reused pids.
+  // A new process, or a pid reused, needs a pid handed out: while the
+  // kernel's newest pid stays where it was, a pass reads nothing but that
+  // (skipped), once one more pass has followed the last new pid (a child
+  // forked just before a pass may join its agent's cgroup just after it).
+  // Full passes wait for a new pid too, up to kQuietFullSweepInterval: only
+  // a privileged process can put an agent's process back to the defaults.
   // Failures are logged with pid, command and reason, each distinct cause at
   // most once a minute. With hundreds of agents a pass costs about one
   // system call per agent: each agent's cgroup.procs stays open between
@@ -73,9 +84,11 @@ class PrioritySweeper {
   // policy back within kFullSweepInterval.
   static constexpr std::chrono::seconds kInterval{2};
   static constexpr std::chrono::seconds kFullSweepInterval{10};
+  static constexpr std::chrono::seconds kQuietFullSweepInterval{60};
 
  private:
   void Fail(int pid, const std::string& what, const std::string& reason);
+  std::optional<long> NewestPid();
   // Examines the pids listed in PROCS (a cgroup.procs).
   void Examine(const std::string& procs, bool full, SweepStats& stats,
                std::unordered_set<int>& seen);
@@ -89,6 +102,12 @@ class PrioritySweeper {
   std::map<std::string, std::chrono::steady_clock::time_point> last_logged_;
   std::unordered_set<int> known_;  // processes seen in the last sweep
   std::optional<std::chrono::steady_clock::time_point> last_full_;
+  int newest_pid_fd_ = -1;
+  std::string newest_pid_text_;
+  // The newest pid when the last pass and the last full pass began; whether
+  // the pass after the last new pid is still to come.
+  std::optional<long> newest_at_pass_, newest_at_full_;
+  bool settling_ = false;
   std::string procs_buffer_;  // reused: one cgroup.procs read per cgroup per pass
   AgentCgroups cgroups_;      // each agent's cgroup.procs, kept open
   // By directory name: its inode, and whether it had sub-cgroups when last

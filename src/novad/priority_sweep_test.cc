@@ -17,6 +17,9 @@ PriorityPolicy Policy(int oom, int nice) {
   return p;
 }
 
+// No newest-pid file: every pass is made, whatever the host forks meanwhile.
+const std::string kEveryPass;
+
 TEST(Sweep, ProcessesAtTheDefaultGetThePolicy) {
   SweepDecision d = DecideSweep({0, 0}, Policy(998, 5));
   EXPECT_TRUE(d.set_nice);
@@ -51,7 +54,7 @@ TEST(Sweeper, ExaminesOnlyNewProcessesBetweenFullSweeps) {
   fs::create_directories(slice / "nova-agent-b.service");
   std::ofstream(slice / "nova-agent-a.service" / "cgroup.procs") << "5000001\n5000002\n";
   std::ofstream(slice / "nova-agent-b.service" / "cgroup.procs") << "5000003\n";
-  PrioritySweeper sweeper(Policy(998, 5), slice.string());
+  PrioritySweeper sweeper(Policy(998, 5), slice.string(), kEveryPass);
 
   SweepStats first = sweeper.Sweep();
   EXPECT_EQ(first.processes, 3);
@@ -62,7 +65,8 @@ TEST(Sweeper, ExaminesOnlyNewProcessesBetweenFullSweeps) {
   EXPECT_EQ(after_fork.processes, 4);
   EXPECT_EQ(after_fork.examined, 1);
   EXPECT_EQ(sweeper.Sweep(/*full=*/true).examined, 4);
-  EXPECT_EQ(PrioritySweeper(PriorityPolicy{}, slice.string()).Sweep().examined, 0);  // disabled
+  EXPECT_EQ(PrioritySweeper(PriorityPolicy{}, slice.string(), kEveryPass).Sweep().examined,
+            0);  // disabled
   fs::remove_all(slice);
 }
 
@@ -78,7 +82,7 @@ TEST(Sweeper, FollowsAgentsThatComeGoAndComeBack) {
   };
   agent("nova-agent-a.service", "5000001\n");
   agent("nova-agent-b.service", "5000002\n");
-  PrioritySweeper sweeper(Policy(998, 5), slice.string());
+  PrioritySweeper sweeper(Policy(998, 5), slice.string(), kEveryPass);
   EXPECT_EQ(sweeper.Sweep().processes, 2);
 
   fs::remove_all(slice / "nova-agent-b.service");  // b is gone
@@ -113,7 +117,7 @@ TEST(Sweeper, WalksTheCgroupsAnAgentMakes) {
   std::ofstream(agent / "cgroup.procs") << "";
   std::ofstream(agent / "build" / "cgroup.procs") << "5000001\n";
   std::ofstream(agent / "build" / "worker" / "cgroup.procs") << "5000002\n5000003\n";
-  PrioritySweeper sweeper(Policy(998, 5), slice.string());
+  PrioritySweeper sweeper(Policy(998, 5), slice.string(), kEveryPass);
   SweepStats stats = sweeper.Sweep();
   EXPECT_EQ(stats.processes, 3);
   EXPECT_EQ(stats.examined, 3);
@@ -130,7 +134,7 @@ TEST(Sweeper, ASubCgroupMadeLaterIsWalkedFromTheNextFullPass) {
   fs::path agent = slice / "nova-agent-a.service";
   fs::create_directories(agent);
   std::ofstream(agent / "cgroup.procs") << "5000001\n";
-  PrioritySweeper sweeper(Policy(998, 5), slice.string());
+  PrioritySweeper sweeper(Policy(998, 5), slice.string(), kEveryPass);
   EXPECT_EQ(sweeper.Sweep().processes, 1);
   fs::create_directories(agent / "build");
   std::ofstream(agent / "build" / "cgroup.procs") << "5000002\n";
@@ -139,6 +143,72 @@ TEST(Sweeper, ASubCgroupMadeLaterIsWalkedFromTheNextFullPass) {
   SweepStats steady = sweeper.Sweep();
   EXPECT_EQ(steady.processes, 2);
   EXPECT_EQ(steady.examined, 0);
+  fs::remove_all(slice);
+}
+
+// A pass reads nothing while the kernel hands out no pid: nothing new can be
+// in an agent. After a new pid one more pass is made, for a child that joins
+// its agent's cgroup just after a pass read it.
+TEST(Sweeper, SkipsPassesWhileNoPidIsHandedOut) {
+  namespace fs = std::filesystem;
+  fs::path slice = fs::path(testing::TempDir()) / "sweep-quiet.slice";
+  fs::remove_all(slice);
+  fs::create_directories(slice / "nova-agent-a.service");
+  fs::path procs = slice / "nova-agent-a.service" / "cgroup.procs";
+  fs::path loadavg = slice / "loadavg";
+  std::ofstream(procs) << "5000001\n";
+  std::ofstream(loadavg) << "0.10 0.05 0.01 1/300 5000001\n";
+  PrioritySweeper sweeper(Policy(998, 5), slice.string(), loadavg.string());
+
+  SweepStats first = sweeper.Sweep();  // the first is full
+  EXPECT_FALSE(first.skipped);
+  EXPECT_EQ(first.examined, 1);
+  EXPECT_FALSE(sweeper.Sweep().skipped);  // the one after a new pid
+  SweepStats quiet = sweeper.Sweep();
+  EXPECT_TRUE(quiet.skipped);
+  EXPECT_EQ(quiet.processes, 0);
+
+  // A skipped pass reads nothing (the kernel never adds a process without a
+  // new pid; the file changes here only to show it). A new pid: a pass, and
+  // the one after it, which sees a process that joined late.
+  std::ofstream(procs) << "5000001\n5000002\n";
+  EXPECT_TRUE(sweeper.Sweep().skipped);
+  std::ofstream(loadavg) << "0.10 0.05 0.01 1/301 5000002\n";
+  SweepStats after_fork = sweeper.Sweep();
+  EXPECT_FALSE(after_fork.skipped);
+  EXPECT_EQ(after_fork.processes, 2);
+  EXPECT_EQ(after_fork.examined, 1);
+  std::ofstream(procs) << "5000001\n5000002\n5000003\n";  // joined late
+  SweepStats settling = sweeper.Sweep();
+  EXPECT_FALSE(settling.skipped);
+  EXPECT_EQ(settling.examined, 1);
+  EXPECT_TRUE(sweeper.Sweep().skipped);
+
+  // Asked for, a full pass is made whatever the newest pid.
+  SweepStats full = sweeper.Sweep(/*full=*/true);
+  EXPECT_FALSE(full.skipped);
+  EXPECT_EQ(full.examined, 3);
+  fs::remove_all(slice);
+}
+
+// What the kernel's file says is not trusted to skip anything unless it
+// parses: an unreadable or odd one means every pass is made.
+TEST(Sweeper, MakesEveryPassWhenTheNewestPidIsUnknown) {
+  namespace fs = std::filesystem;
+  fs::path slice = fs::path(testing::TempDir()) / "sweep-unknown.slice";
+  fs::remove_all(slice);
+  fs::create_directories(slice / "nova-agent-a.service");
+  std::ofstream(slice / "nova-agent-a.service" / "cgroup.procs") << "5000001\n";
+  fs::path odd = slice / "loadavg";
+  std::ofstream(odd) << "0.10 0.05 0.01 1/300 not-a-pid\n";
+  for (const fs::path& file : {slice / "absent", odd}) {
+    PrioritySweeper sweeper(Policy(998, 5), slice.string(), file.string());
+    for (int pass = 0; pass < 4; ++pass) {
+      SweepStats stats = sweeper.Sweep();
+      EXPECT_FALSE(stats.skipped) << file << " pass " << pass;
+      EXPECT_EQ(stats.processes, 1) << file << " pass " << pass;
+    }
+  }
   fs::remove_all(slice);
 }
 
