@@ -89,6 +89,13 @@ idle() {  # LABEL: RSS and CPU share of novad over 30 s of quiet, and its busies
   # Of the RSS, what novad allocated and what are pages of its binary and libraries.
   awk '/^RssAnon/ {a = $2} /^RssFile/ {f = $2} END {printf "    (anonymous %.1f MiB, file-backed %.1f MiB)\n", a / 1024, f / 1024}' \
     "/proc/$pid/status"
+  # Where the anonymous part is: the main heap, unnamed mappings (malloc's
+  # other arenas, thread stacks), pages of the libraries written to.
+  awk '/^[0-9a-f]+-[0-9a-f]+ / {kind = ($6 == "" ? "unnamed" : ($6 ~ /^\[/ ? $6 : "libraries")); if (kind == "unnamed") n++}
+       /^Anonymous:/ {kb[kind] += $2}
+       END {printf "    anonymous in: [heap] %.1f MiB, %d unnamed mappings %.1f MiB, libraries %.1f MiB, [stack] %.1f MiB\n",
+            kb["[heap]"] / 1024, n, kb["unnamed"] / 1024, kb["libraries"] / 1024, kb["[stack]"] / 1024}' \
+    "/proc/$pid/smaps"
   # novad names its threads (watcher, worker-N, metrics; the bus thread is novad).
   for t in /proc/"$pid"/task/*; do
     [[ -n ${before[${t##*/}]:-} ]] || continue

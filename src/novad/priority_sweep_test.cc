@@ -20,6 +20,24 @@ PriorityPolicy Policy(int oom, int nice) {
 // No newest-pid file: every pass is made, whatever the host forks meanwhile.
 const std::string kEveryPass;
 
+// An agents slice of one agent, "a", under the test's temporary folder, with
+// a file beside it for the kernel's newest pid; removed at the end.
+struct OneAgentSlice {
+  explicit OneAgentSlice(const std::string& name)
+      : path(std::filesystem::path(testing::TempDir()) / name),
+        procs(path / "nova-agent-a.service" / "cgroup.procs"),
+        loadavg(path / "loadavg") {
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(procs.parent_path());
+    std::ofstream(procs) << "5000001\n";
+  }
+  ~OneAgentSlice() { std::filesystem::remove_all(path); }
+  void NewestPid(const std::string& pid) const {
+    std::ofstream(loadavg) << "0.10 0.05 0.01 1/300 " << pid << "\n";
+  }
+  std::filesystem::path path, procs, loadavg;
+};
+
 TEST(Sweep, ProcessesAtTheDefaultGetThePolicy) {
   SweepDecision d = DecideSweep({0, 0}, Policy(998, 5));
   EXPECT_TRUE(d.set_nice);
@@ -150,15 +168,9 @@ TEST(Sweeper, ASubCgroupMadeLaterIsWalkedFromTheNextFullPass) {
 // in an agent. After a new pid one more pass is made, for a child that joins
 // its agent's cgroup just after a pass read it.
 TEST(Sweeper, SkipsPassesWhileNoPidIsHandedOut) {
-  namespace fs = std::filesystem;
-  fs::path slice = fs::path(testing::TempDir()) / "sweep-quiet.slice";
-  fs::remove_all(slice);
-  fs::create_directories(slice / "nova-agent-a.service");
-  fs::path procs = slice / "nova-agent-a.service" / "cgroup.procs";
-  fs::path loadavg = slice / "loadavg";
-  std::ofstream(procs) << "5000001\n";
-  std::ofstream(loadavg) << "0.10 0.05 0.01 1/300 5000001\n";
-  PrioritySweeper sweeper(Policy(998, 5), slice.string(), loadavg.string());
+  OneAgentSlice slice("sweep-quiet.slice");
+  slice.NewestPid("5000001");
+  PrioritySweeper sweeper(Policy(998, 5), slice.path.string(), slice.loadavg.string());
 
   SweepStats first = sweeper.Sweep();  // the first is full
   EXPECT_FALSE(first.skipped);
@@ -171,14 +183,14 @@ TEST(Sweeper, SkipsPassesWhileNoPidIsHandedOut) {
   // A skipped pass reads nothing (the kernel never adds a process without a
   // new pid; the file changes here only to show it). A new pid: a pass, and
   // the one after it, which sees a process that joined late.
-  std::ofstream(procs) << "5000001\n5000002\n";
+  std::ofstream(slice.procs) << "5000001\n5000002\n";
   EXPECT_TRUE(sweeper.Sweep().skipped);
-  std::ofstream(loadavg) << "0.10 0.05 0.01 1/301 5000002\n";
+  slice.NewestPid("5000002");
   SweepStats after_fork = sweeper.Sweep();
   EXPECT_FALSE(after_fork.skipped);
   EXPECT_EQ(after_fork.processes, 2);
   EXPECT_EQ(after_fork.examined, 1);
-  std::ofstream(procs) << "5000001\n5000002\n5000003\n";  // joined late
+  std::ofstream(slice.procs) << "5000001\n5000002\n5000003\n";  // joined late
   SweepStats settling = sweeper.Sweep();
   EXPECT_FALSE(settling.skipped);
   EXPECT_EQ(settling.examined, 1);
@@ -188,28 +200,21 @@ TEST(Sweeper, SkipsPassesWhileNoPidIsHandedOut) {
   SweepStats full = sweeper.Sweep(/*full=*/true);
   EXPECT_FALSE(full.skipped);
   EXPECT_EQ(full.examined, 3);
-  fs::remove_all(slice);
 }
 
 // What the kernel's file says is not trusted to skip anything unless it
 // parses: an unreadable or odd one means every pass is made.
 TEST(Sweeper, MakesEveryPassWhenTheNewestPidIsUnknown) {
-  namespace fs = std::filesystem;
-  fs::path slice = fs::path(testing::TempDir()) / "sweep-unknown.slice";
-  fs::remove_all(slice);
-  fs::create_directories(slice / "nova-agent-a.service");
-  std::ofstream(slice / "nova-agent-a.service" / "cgroup.procs") << "5000001\n";
-  fs::path odd = slice / "loadavg";
-  std::ofstream(odd) << "0.10 0.05 0.01 1/300 not-a-pid\n";
-  for (const fs::path& file : {slice / "absent", odd}) {
-    PrioritySweeper sweeper(Policy(998, 5), slice.string(), file.string());
+  OneAgentSlice slice("sweep-unknown.slice");
+  slice.NewestPid("not-a-pid");
+  for (const auto& file : {slice.path / "absent", slice.loadavg}) {
+    PrioritySweeper sweeper(Policy(998, 5), slice.path.string(), file.string());
     for (int pass = 0; pass < 4; ++pass) {
       SweepStats stats = sweeper.Sweep();
       EXPECT_FALSE(stats.skipped) << file << " pass " << pass;
       EXPECT_EQ(stats.processes, 1) << file << " pass " << pass;
     }
   }
-  fs::remove_all(slice);
 }
 
 }  // namespace
