@@ -91,11 +91,15 @@ idle() {  # LABEL: RSS and CPU share of novad over 30 s of quiet, and its busies
     "/proc/$pid/status"
   # Where the anonymous part is: the main heap, unnamed mappings (malloc's
   # other arenas, thread stacks), pages of the libraries written to.
+  # The largest unnamed ones by their size tell them apart: 8 MiB for a
+  # thread's stack, up to 64 MiB for an arena.
   awk '/^[0-9a-f]+-[0-9a-f]+ / {kind = ($6 == "" ? "unnamed" : ($6 ~ /^\[/ ? $6 : "libraries")); if (kind == "unnamed") n++}
-       /^Anonymous:/ {kb[kind] += $2}
+       /^Size:/ {size = $2}
+       /^Anonymous:/ {kb[kind] += $2; if (kind == "unnamed" && $2 > 0) big[n] = $2 " KiB of " size " KiB"}
        END {printf "    anonymous in: [heap] %.1f MiB, %d unnamed mappings %.1f MiB, libraries %.1f MiB, [stack] %.1f MiB\n",
-            kb["[heap]"] / 1024, n, kb["unnamed"] / 1024, kb["libraries"] / 1024, kb["[stack]"] / 1024}' \
-    "/proc/$pid/smaps"
+            kb["[heap]"] / 1024, n, kb["unnamed"] / 1024, kb["libraries"] / 1024, kb["[stack]"] / 1024
+            for (i in big) print big[i]}' "/proc/$pid/smaps" |
+    { IFS= read -r line; echo "$line"; sort -rn | head -n 6 | sed 's/^/      unnamed: /'; }
   # novad names its threads (watcher, worker-N, metrics; the bus thread is novad).
   for t in /proc/"$pid"/task/*; do
     [[ -n ${before[${t##*/}]:-} ]] || continue
