@@ -1,6 +1,8 @@
 #include "watch_host.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/syscall.h>
@@ -72,6 +74,11 @@ void ReleaseMemoryInBackground(std::vector<int> pidfds) {
   if (pidfds.empty()) return;
   std::thread([pidfds = std::move(pidfds)] {
     NameThisThread("reaper");
+    // Made by the real-time watcher, it would be real-time too: freeing a
+    // victim's gigabytes is long work, done at normal priority as the
+    // kernel's own OOM reaper does it.
+    sched_param normal{};
+    pthread_setschedparam(pthread_self(), SCHED_OTHER, &normal);
     for (int fd : pidfds) {
       ::syscall(SYS_process_mrelease, fd, 0);
       ::close(fd);

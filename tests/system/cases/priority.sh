@@ -74,4 +74,10 @@ spawn empty
 expect_eq "empty: unit properties" "0 0" "$(prop empty OOMScoreAdjust) $(prop empty Nice)"
 expect_eq "novad itself is not deprioritised" "-900 -5" \
   "$(cat /proc/"$(systemctl show -P MainPID novad)"/oom_score_adj) $(ps -o nice= -p "$(systemctl show -P MainPID novad)" | tr -d ' ')"
+# novad's memory watcher thread is real-time (SCHED_FIFO 1), so that a busy
+# host cannot keep it from a CPU; every other thread of novad is not.
+threads=$(ps -L -o cls=,rtprio=,comm= -p "$(systemctl show -P MainPID novad)" | awk '{print $1, $2, $3}')
+expect_eq "the watcher thread's scheduling" "FF 1 watcher" "$(grep -w watcher <<<"$threads")"
+expect_eq "no other thread of novad is real-time" "" "$(grep -vw watcher <<<"$threads" | grep -v '^TS - ' || true)"
+expect_not_contains "journal" "the memory watcher runs at normal priority" "$(novad_log)"
 for a in off on empty; do novactl kill --force $a >/dev/null; done
