@@ -14,6 +14,8 @@ ws=$(workdir bench)
 source "$(dirname "$0")/bench_lib.sh"
 
 echo "== novad idle with $N agents ($PAR parallel clients spawned them)"
+echo "  (transparent huge pages: $(cat /sys/kernel/mm/transparent_hugepage/enabled);" \
+  "novad's $(grep THP_enabled "/proc/$(systemctl show -P MainPID novad)/status" | tr -d '\t'))"
 idle "no agents:"
 seq 1 "$N" | xargs -P "$PAR" -I{} novactl spawn "i{}" --workdir "$ws" -- /usr/bin/sleep 3600 >/dev/null
 expect_eq "agents active" "$N" "$(systemctl list-units --state=active --no-legend 'nova-agent-i*.service' | wc -l)"

@@ -19,6 +19,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -403,6 +404,12 @@ int main(int argc, char** argv) {
   // core; novad's dozen threads (workers, bus, watcher, metrics) then hold
   // memory long after a burst of spawns. Two arenas are plenty for them.
   mallopt(M_ARENA_MAX, 2);
+  // No transparent huge pages: with THP set to "always", a
+  // thread's stack whose 8 MiB mapping happens to hold an aligned 2 MiB
+  // range gets a whole huge page at its first touch, a quarter of novad's
+  // memory for a few KiB used (bench idle.sh saw it come and go with the
+  // mapping's address). novad's memory is small and gains nothing from them.
+  prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
   // The sweep and the metrics writer keep up to seven files open per agent
   // (AgentCgroups); systemd gives services a soft limit of 1024 descriptors
   // and a hard one far above, and expects a daemon that needs more to raise

@@ -80,4 +80,6 @@ threads=$(ps -L -o cls=,rtprio=,comm= -p "$(systemctl show -P MainPID novad)" | 
 expect_eq "the watcher thread's scheduling" "FF 1 watcher" "$(grep -w watcher <<<"$threads")"
 expect_eq "no other thread of novad is real-time" "" "$(grep -vw watcher <<<"$threads" | grep -v '^TS - ' || true)"
 expect_not_contains "journal" "the memory watcher runs at normal priority" "$(novad_log)"
+# novad takes no transparent huge pages (a 2 MiB page on a thread's stack).
+expect_contains "novad's status" "THP_enabled:	0" "$(cat /proc/"$(systemctl show -P MainPID novad)"/status)"
 for a in off on empty; do novactl kill --force $a >/dev/null; done
