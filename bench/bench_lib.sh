@@ -73,18 +73,29 @@ kill_one_by_one() {  # N: agents a1..aN and anchors anchor-1..N, killed interlea
 
 
 idle() {  # LABEL: RSS and CPU share of novad over 30 s of quiet, and its busiest threads
-  local pid ticks0 ticks1 hz rss t
+  # CPU time is each thread's run time as the scheduler counts it
+  # (schedstat, ns), exact where the ticks of /proc/PID/stat are a sample;
+  # the ticks' figure, which earlier runs reported, is printed beside it.
+  local pid ticks0 ticks1 hz rss t ns=0
   local -A before
   pid=$(systemctl show -P MainPID novad)
   sleep 5
-  for t in /proc/"$pid"/task/*; do before[${t##*/}]=$(awk '{print $14 + $15}' "$t/stat"); done
+  for t in /proc/"$pid"/task/*; do before[${t##*/}]=$(cut -d' ' -f1 "$t/schedstat"); done
   ticks0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   sleep 30
   ticks1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  local -a threads=()
+  for t in /proc/"$pid"/task/*; do
+    [[ -n ${before[${t##*/}]:-} ]] || continue  # a thread started meanwhile
+    local d=$(($(cut -d' ' -f1 "$t/schedstat") - ${before[${t##*/}]}))
+    ns=$((ns + d))
+    threads+=("$d $(cat "$t/comm")")
+  done
   hz=$(getconf CLK_TCK)
   rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
-  printf '  %-34s RSS %5.1f MiB, CPU %.2f%% (goal: <= 8 MiB, <= 0.5%%)\n' "$1" \
+  printf '  %-34s RSS %5.1f MiB, CPU %.2f%% (goal: <= 8 MiB, <= 0.5%%; by ticks %.2f%%)\n' "$1" \
     "$(awk -v k="$rss" 'BEGIN {print k / 1024}')" \
+    "$(awk -v ns="$ns" 'BEGIN {print 100 * ns / 30e9}')" \
     "$(awk -v d="$((ticks1 - ticks0))" -v hz="$hz" 'BEGIN {print 100 * d / hz / 30}')"
   # Of the RSS, what novad allocated and what are pages of its binary and libraries.
   awk '/^RssAnon/ {a = $2} /^RssFile/ {f = $2} END {printf "    (anonymous %.1f MiB, file-backed %.1f MiB)\n", a / 1024, f / 1024}' \
@@ -92,7 +103,8 @@ idle() {  # LABEL: RSS and CPU share of novad over 30 s of quiet, and its busies
   # Where the anonymous part is: the main heap, unnamed mappings (malloc's
   # other arenas, thread stacks), pages of the libraries written to.
   # The largest unnamed ones by their size tell them apart: 8 MiB for a
-  # thread's stack, up to 64 MiB for an arena.
+  # thread's stack; an arena's grown part is a mapping of its own, the
+  # rest of its 64 MiB reserved without access.
   awk '/^[0-9a-f]+-[0-9a-f]+ / {kind = ($6 == "" ? "unnamed" : ($6 ~ /^\[/ ? $6 : "libraries")); if (kind == "unnamed") n++}
        /^Size:/ {size = $2}
        /^Anonymous:/ {kb[kind] += $2; if (kind == "unnamed" && $2 > 0) big[n] = $2 " KiB of " size " KiB"}
@@ -101,8 +113,6 @@ idle() {  # LABEL: RSS and CPU share of novad over 30 s of quiet, and its busies
             for (i in big) print big[i]}' "/proc/$pid/smaps" |
     { IFS= read -r line; echo "$line"; sort -rn | head -n 6 | sed 's/^/      unnamed: /'; }
   # novad names its threads (watcher, worker-N, metrics; the bus thread is novad).
-  for t in /proc/"$pid"/task/*; do
-    [[ -n ${before[${t##*/}]:-} ]] || continue
-    echo "$(($(awk '{print $14 + $15}' "$t/stat") - ${before[${t##*/}]})) $(cat "$t/comm")"
-  done | sort -rn | awk -v hz="$hz" '$1 > 0 && n++ < 3 {printf "    %-12s %.2f%%\n", $2, 100 * $1 / hz / 30}'
+  printf '%s\n' "${threads[@]}" | sort -rn |
+    awk '$1 > 0 && n++ < 3 {printf "    %-12s %.2f%%\n", $2, 100 * $1 / 30e9}'
 }

@@ -38,19 +38,20 @@ namespace {
 #define SYS_process_mrelease 448
 #endif
 
-// At most this many of a victim's processes are reaped from novad; the rest
-// free their memory as they exit, as they would anyway. It keeps a fork
-// bomb from costing novad thousands of descriptors.
-constexpr size_t kMaxReapedProcesses = 256;
+}  // namespace
 
 // A pidfd for each process in CGROUP and the cgroups below it (agents are
-// delegated their subtree), taken before the kill.
-std::vector<int> OpenPidfds(const std::string& cgroup) {
+// delegated their subtree), taken before the kill. Bounded both ways, as it
+// runs on the real-time watcher: an agent may make a million empty cgroups
+// before it runs away, and cgroup.kill kills them all anyway.
+std::vector<int> OpenPidfds(const std::string& cgroup, size_t max_processes, size_t max_cgroups) {
   std::vector<int> pidfds;
+  size_t cgroups = 0;
   auto add_procs = [&](const fs::path& dir) {
+    ++cgroups;
     std::ifstream procs(dir / "cgroup.procs");
     long pid = 0;
-    while (pidfds.size() < kMaxReapedProcesses && procs >> pid) {
+    while (pidfds.size() < max_processes && procs >> pid) {
       int fd = static_cast<int>(::syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0));
       if (fd >= 0) pidfds.push_back(fd);
     }
@@ -58,11 +59,13 @@ std::vector<int> OpenPidfds(const std::string& cgroup) {
   add_procs(cgroup);
   std::error_code ec;
   for (fs::recursive_directory_iterator it(cgroup, ec), end; !ec && it != end; it.increment(ec)) {
-    if (pidfds.size() >= kMaxReapedProcesses) break;
+    if (pidfds.size() >= max_processes || cgroups >= max_cgroups) break;
     if (it->is_directory(ec)) add_procs(it->path());
   }
   return pidfds;
 }
+
+namespace {
 
 // process_mrelease(2) (Linux 5.15) frees a dying process's memory at once,
 // as the kernel's OOM reaper does, instead of when each killed task gets
@@ -182,7 +185,7 @@ std::vector<AgentMemory> LinuxWatchHost::ReadAgents() { return ReadAgentMemory(a
 void LinuxWatchHost::KillAgent(const std::string& agent, const KillMarker& marker) {
   outcomes_.KillMarked(agent, marker, [&] {
     std::string cgroup = CgroupOf(agent);
-    std::vector<int> pidfds = OpenPidfds(cgroup);
+    std::vector<int> pidfds = OpenPidfds(cgroup, kMaxReapedProcesses, kMaxReapedCgroups);
     std::ofstream kill(cgroup + "/cgroup.kill");
     if (kill) {
       kill << "1" << std::flush;

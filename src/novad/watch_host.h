@@ -45,6 +45,17 @@ class LinuxOomSource : public OomSource {
   bool save_failed_ = false;
 };
 
+// At most this many of a victim's processes are reaped from novad, found in
+// at most this many of its cgroups; the rest free their memory as they exit,
+// as they would anyway. It keeps a fork bomb from costing novad thousands of
+// descriptors, and a tree of cgroups from holding up the watcher.
+inline constexpr size_t kMaxReapedProcesses = 256;
+inline constexpr size_t kMaxReapedCgroups = 1024;
+
+// A pidfd for each process of CGROUP's subtree, at most MAX_PROCESSES found
+// in at most MAX_CGROUPS cgroups (CGROUP's own first).
+std::vector<int> OpenPidfds(const std::string& cgroup, size_t max_processes, size_t max_cgroups);
+
 class LinuxWatchHost : public WatchHost {
  public:
   LinuxWatchHost(Systemd& systemd, const OutcomeStore& outcomes,
