@@ -1,6 +1,7 @@
 #!/bin/bash
 # Benchmark, run inside the test VM by bench/run.sh: novad's RSS and CPU
-# while idle with N agents, with the priority sweep off and on; the part of
+# while idle with N agents, after they are killed and spawned again (a leak
+# would grow), and with the priority sweep off and on; the part of
 # many.sh that answers "what does novad cost a host of 300 agents", in a few
 # minutes instead of many.sh's half hour. Agents are spawned by parallel
 # clients and are the agent's full unit (standard sandbox, soft-deadline
