@@ -4,6 +4,7 @@
 // cgroup, so a look at every agent's memory costs a few reads per agent and no D-Bus call.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,7 +54,7 @@ inline constexpr size_t kMaxReapedProcesses = 256;
 inline constexpr size_t kMaxReapedCgroups = 1024;
 
 // A pidfd for each process of CGROUP's subtree, at most MAX_PROCESSES found
-// in at most MAX_CGROUPS cgroups (CGROUP's own first).
+// in at most MAX_CGROUPS cgroups (CGROUP's own first); the caller closes them.
 std::vector<int> OpenPidfds(const std::string& cgroup, size_t max_processes, size_t max_cgroups);
 
 class LinuxWatchHost : public WatchHost {
