@@ -42,7 +42,7 @@ namespace {
 
 // A pidfd for each process in CGROUP and the cgroups below it (agents are
 // delegated their subtree), taken before the kill. Bounded both ways, as it
-// runs on the real-time watcher: an agent may make a million empty cgroups
+// runs on the real-time watcher: an agent may make thousands of empty cgroups
 // before it runs away, and cgroup.kill kills them all anyway.
 std::vector<int> OpenPidfds(const std::string& cgroup, size_t max_processes, size_t max_cgroups) {
   std::vector<int> pidfds;
