@@ -71,10 +71,11 @@ agent_cgroup() { echo "/sys/fs/cgroup$(prop "$1" ControlGroup)"; }
 # No agent unit of any kind is loaded: nothing half-created was left behind.
 # A stopped agent's unit goes once its outcome recorder has run: 30 s for that
 # (PID 1 runs the recorders of a mass kill one after the other).
-expect_no_agent_units() {
-  local left end=$((SECONDS + 30))
+expect_no_agent_units() {  # [SECONDS]: how long they may take to go, 30 unless said
+  local left limit=${1:-30}
+  local end=$((SECONDS + limit))
   while left=$(systemctl list-units --all --no-legend 'nova-agent-*' 'nova-soft-*' || true); [[ -n $left ]]; do
-    ((SECONDS < end)) || fail "agent units left behind: $left"
+    ((SECONDS < end)) || fail "agent units left behind after ${limit}s: $left"
     sleep 0.2
   done
   echo "ok: no agent unit is loaded"
