@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "agent_name.h"
+#include "dbus_daemon_proxy.h"
 #include "errors.h"
 #include "nova_manager_adaptor.h"
 #include "sdbus_compat.h"
@@ -28,7 +29,31 @@ sdbus::Error ToDbusError(const Error& e) {
   return sdbus_compat::MakeError(DbusErrorNameFor(e.kind()), e.what());
 }
 
+// What novad asks the bus about its callers; on the bus thread only.
+class DbusDaemonProxy final : public sdbus::ProxyInterfaces<org::freedesktop::DBus_proxy> {
+ public:
+  explicit DbusDaemonProxy(sdbus::IConnection& connection)
+      : ProxyInterfaces(connection, sdbus_compat::ServiceName("org.freedesktop.DBus"),
+                        sdbus_compat::ObjectPath("/org/freedesktop/DBus")) {
+    registerProxy();
+  }
+  ~DbusDaemonProxy() { unregisterProxy(); }
+};
+
 }  // namespace
+
+CallerCreds CallerCredsFromBus(const std::map<std::string, sdbus::Variant>& credentials) {
+  auto read = [&credentials](const char* key) {
+    auto it = credentials.find(key);
+    if (it == credentials.end() || !it->second.containsValueOfType<uint32_t>()) {
+      throw Error(ErrorKind::kPermissionDenied, std::string("the bus did not say the caller's ") +
+                                                    key +
+                                                    "; novad serves no caller it cannot name");
+    }
+    return it->second.get<uint32_t>();
+  };
+  return CallerCreds{read("UnixUserID"), read("ProcessID")};
+}
 
 SpawnRequest SpawnRequestFromOptions(const std::string& name, const std::vector<std::string>& argv,
                                      const std::map<std::string, sdbus::Variant>& options) {
@@ -74,7 +99,9 @@ class NovaService::Adaptor final
     : public sdbus::AdaptorInterfaces<org::nova::Nova1::Manager_adaptor> {
  public:
   Adaptor(sdbus::IConnection& connection, CallDispatch& dispatch)
-      : AdaptorInterfaces(connection, sdbus_compat::ObjectPath(kObjectPath)), dispatch_(dispatch) {
+      : AdaptorInterfaces(connection, sdbus_compat::ObjectPath(kObjectPath)),
+        bus_daemon_(connection),
+        dispatch_(dispatch) {
     registerAdaptor();
   }
   ~Adaptor() { unregisterAdaptor(); }
@@ -82,11 +109,18 @@ class NovaService::Adaptor final
  private:
   // The uid and pid come from the bus (dbus-daemon took them from the
   // socket's peer credentials), never from an argument; read here, on the
-  // bus thread, while the call is the one being processed.
+  // bus thread, while the call is the one being processed. One question to
+  // the bus for both (sd-bus asks once per credential).
   Caller CurrentCaller() {
-    auto creds = sdbus_compat::CurrentCreds(getObject());
-    Caller caller{creds.uid, std::nullopt, static_cast<uint32_t>(creds.pid)};
-    std::string cgroup = ProcessCgroup(creds.pid);
+    CallerCreds creds;
+    try {
+      creds = CallerCredsFromBus(
+          bus_daemon_.GetConnectionCredentials(sdbus_compat::CurrentSender(getObject())));
+    } catch (const Error& e) {
+      throw ToDbusError(e);
+    }
+    Caller caller{creds.uid, std::nullopt, creds.pid};
+    std::string cgroup = ProcessCgroup(static_cast<pid_t>(creds.pid));
     // A caller whose cgroup cannot be read is treated as an agent: fail closed.
     caller.agent = cgroup.empty() ? std::optional<std::string>("") : AgentOfCgroup(cgroup);
     return caller;
@@ -286,6 +320,7 @@ class NovaService::Adaptor final
         std::move(respond));
   }
 
+  DbusDaemonProxy bus_daemon_;
   CallDispatch& dispatch_;
 };
 

@@ -27,6 +27,14 @@ class NovaService {
   std::unique_ptr<Adaptor> adaptor_;
 };
 
+// Who sent a call, from the bus's GetConnectionCredentials reply;
+// PermissionDenied when the uid or the pid is missing or not a uint32.
+struct CallerCreds {
+  uint32_t uid = 0;
+  uint32_t pid = 0;
+};
+CallerCreds CallerCredsFromBus(const std::map<std::string, sdbus::Variant>& credentials);
+
 // Decodes Spawn's a{sv} options into a request; unknown keys and wrong types
 // are InvalidArgument errors.
 SpawnRequest SpawnRequestFromOptions(const std::string& name, const std::vector<std::string>& argv,

@@ -1,5 +1,6 @@
 // Spawn's options as they travel: what novactl encodes is what novad decodes,
 // the sandbox choice included, and a value of the wrong D-Bus type is refused.
+// Who called: the bus's credentials, refused when they do not name the caller.
 #include "nova_service.h"
 
 #include <gtest/gtest.h>
@@ -47,6 +48,39 @@ TEST(EncodeSpawnOptions, WrongTypeIsRefused) {
     EXPECT_EQ(e.kind(), ErrorKind::kInvalidArgument);
     EXPECT_STREQ(e.what(), "option Sandbox has D-Bus type t, expected s");
   }
+}
+
+}  // namespace
+}  // namespace nova
+
+namespace nova {
+namespace {
+
+TEST(CallerCredsFromBus, ReadsTheUidAndPidTheBusTook) {
+  std::map<std::string, sdbus::Variant> credentials{
+      {"UnixUserID", sdbus::Variant(uint32_t{1001})},
+      {"ProcessID", sdbus::Variant(uint32_t{4242})},
+      {"UnixGroupIDs", sdbus::Variant(std::vector<uint32_t>{1001, 27})}};
+  CallerCreds creds = CallerCredsFromBus(credentials);
+  EXPECT_EQ(creds.uid, 1001u);
+  EXPECT_EQ(creds.pid, 4242u);
+}
+
+TEST(CallerCredsFromBus, RefusesACallerItCannotName) {
+  // Root's uid is 0: a missing uid must never read as root.
+  std::map<std::string, sdbus::Variant> no_uid{{"ProcessID", sdbus::Variant(uint32_t{4242})}};
+  try {
+    CallerCredsFromBus(no_uid);
+    FAIL() << "no uid was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kPermissionDenied);
+    EXPECT_NE(std::string(e.what()).find("UnixUserID"), std::string::npos) << e.what();
+  }
+  std::map<std::string, sdbus::Variant> no_pid{{"UnixUserID", sdbus::Variant(uint32_t{0})}};
+  EXPECT_THROW(CallerCredsFromBus(no_pid), Error);
+  std::map<std::string, sdbus::Variant> wrong_type{{"UnixUserID", sdbus::Variant(std::string("0"))},
+                                                   {"ProcessID", sdbus::Variant(uint32_t{4242})}};
+  EXPECT_THROW(CallerCredsFromBus(wrong_type), Error);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 namespace nova {
@@ -49,6 +50,22 @@ TEST(WorkQueue, ANameBusyIsPassedByOthersAndKeepsItsOrder) {
   queue.Done(*first);
   auto third = queue.Take();
   EXPECT_EQ(third->task, 2);
+}
+
+TEST(WorkQueue, DoneWakesAWorkerForTheNextCallOfThatName) {
+  Queue queue({10, 10});
+  queue.Push("x", 0, 1);
+  queue.Push("x", 0, 2);
+  auto first = queue.Take();
+  std::optional<int> taken;
+  std::thread worker([&] {
+    bool closed = false;
+    if (auto item = queue.TakeWithin(std::chrono::seconds(5), &closed)) taken = item->task;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the worker waits on x
+  queue.Done(*first);  // by a thread that does not take again
+  worker.join();
+  EXPECT_EQ(taken, 2);
 }
 
 TEST(WorkQueue, CallsOfOneNameNeverRunAtOnceAndOthersDo) {

@@ -8,7 +8,7 @@
 //     constructors: ServiceName, ObjectPath, MakeError;
 //   - processPendingRequest() is now processPendingEvent(): ProcessPending;
 //   - getCurrentlyProcessedMessage() returns a Message, not a pointer:
-//     CurrentCreds;
+//     CurrentSender;
 //   - signature_of<T>::str() is gone (a constexpr char array instead):
 //     TypeSignature<T>;
 //   - PollData carries an eventFd that an external event loop must poll for
@@ -19,7 +19,6 @@
 
 #include <poll.h>
 #include <sdbus-c++/sdbus-c++.h>
-#include <sys/types.h>
 
 #include <array>
 #include <cstddef>
@@ -67,19 +66,14 @@ inline bool ProcessPending(sdbus::IConnection& connection) {
 #endif
 }
 
-// The peer credentials dbus-daemon attached to the method call being handled
-// (call only from inside a handler).
-struct Creds {
-  uid_t uid;
-  pid_t pid;
-};
-inline Creds CurrentCreds(const sdbus::IObject& object) {
+// The unique bus name that sent the method call being handled (call only
+// from inside a handler); empty on a direct connection, which has no bus.
+inline std::string CurrentSender(const sdbus::IObject& object) {
 #if NOVA_SDBUS_CPP_MAJOR >= 2
-  auto message = object.getCurrentlyProcessedMessage();
-  return {message.getCredsUid(), message.getCredsPid()};
+  const char* sender = object.getCurrentlyProcessedMessage().getSender();
+  return sender != nullptr ? sender : "";
 #else
-  const auto* message = object.getCurrentlyProcessedMessage();
-  return {message->getCredsUid(), message->getCredsPid()};
+  return object.getCurrentlyProcessedMessage()->getSender();
 #endif
 }
 
