@@ -50,12 +50,6 @@ TEST(EncodeSpawnOptions, WrongTypeIsRefused) {
   }
 }
 
-}  // namespace
-}  // namespace nova
-
-namespace nova {
-namespace {
-
 TEST(CallerCredsFromBus, ReadsTheUidAndPidTheBusTook) {
   std::map<std::string, sdbus::Variant> credentials{
       {"UnixUserID", sdbus::Variant(uint32_t{1001})},

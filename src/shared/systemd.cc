@@ -193,25 +193,25 @@ class SdbusSystemd final : public Systemd {
     return failed;
   }
 
-  // ActiveState and User= of each unit by its object path, all in one
-  // batch: a kill of one agent waits for one round trip, not a listing
-  // first. A unit systemd has not loaded is loaded as "not found" for the
-  // question, inactive (what `systemctl show` of any name does).
+  // One listing of the units, then User= of each in one batch.
   std::map<std::string, AgentOwner> AgentOwners(const std::vector<std::string>& names) override {
     std::map<std::string, AgentOwner> owners;
+    if (names.empty()) return owners;
+    std::vector<std::string> units;
+    for (const auto& name : names) units.push_back(AgentUnit(name));
     BusBatch batch(RawBus());
-    for (const auto& name : names) {
-      AgentOwner& owner = owners[name];
-      std::string path = UnitObjectPath(AgentUnit(name));
-      // Gone meanwhile, or unreadable: not live.
-      auto read = [&owner](std::string& out) {
-        return [&owner, &out](sd_bus_message* reply, const char*) {
-          if (reply == nullptr || !ReadVariant(reply, out)) owner.state = UnitState{"inactive"};
-        };
-      };
-      batch.Get(path, "org.freedesktop.systemd1.Unit", "ActiveState",
-                read(owner.state.active_state));
-      batch.Get(path, "org.freedesktop.systemd1.Service", "User", read(owner.user));
+    for (const auto& u : manager_.ListUnitsByPatterns({}, units)) {
+      auto name = AgentNameFromUnit(u.get<0>());
+      if (!name) continue;
+      AgentOwner& owner = owners[*name];
+      owner.state = UnitState{u.get<3>(), u.get<4>()};
+      batch.Get(u.get<6>(), "org.freedesktop.systemd1.Service", "User",
+                [&owner](sd_bus_message* reply, const char*) {
+                  // Gone meanwhile: no longer live.
+                  if (reply == nullptr || !ReadVariant(reply, owner.user)) {
+                    owner.state = UnitState{"inactive", "dead"};
+                  }
+                });
     }
     batch.Run();
     return owners;

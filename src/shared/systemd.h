@@ -64,7 +64,7 @@ struct UnitState {
 
 // What novad needs to know of an agent before it stops it.
 struct AgentOwner {
-  UnitState state;   // its ActiveState (the sub-state and job are not read)
+  UnitState state;
   std::string user;  // the unit's User=
 };
 
@@ -126,9 +126,8 @@ class Systemd {
   // Every loaded agent unit.
   virtual std::vector<AgentUnitInfo> ListAgents() = 0;
 
-  // The state and user of each named agent, by name: what a kill checks,
-  // read in one round trip. A name systemd has no unit for reads as
-  // inactive (or is left out).
+  // The state and user of those named agents that systemd has loaded, by
+  // name: what a kill checks, read with a constant number of round trips.
   virtual std::map<std::string, AgentOwner> AgentOwners(const std::vector<std::string>& names);
 
   // Handles, without blocking, what systemd sent this connection meanwhile
