@@ -6,6 +6,8 @@
 // (nova_host_*) and cAdvisor (nova_agent_memory_usage_bytes, ..._total).
 #pragma once
 
+#include <sys/types.h>
+
 #include <array>
 #include <chrono>
 #include <condition_variable>
@@ -56,6 +58,7 @@ class AgentSampler {
  private:
   struct Known {  // what is kept of an agent's cgroup between reads
     ino_t inode = 0;
+    uid_t uid = 0;  // the cgroup's owner when last asked
     std::string user;
     std::optional<uint64_t> memory_max, tasks_max;
     std::optional<std::chrono::steady_clock::time_point> limits_at;

@@ -2,7 +2,9 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -266,6 +268,28 @@ TEST_F(MetricsFiles, TheSamplerRereadsLimitsEachMinuteAndOomKillsWhenTheSliceCou
   local.Read(t0);
   Put(a / "memory.events", "oom_kill 3\n");
   EXPECT_EQ(local.Read(t0 + std::chrono::seconds(1))[0].oom_kills, 3u);
+}
+
+// systemd makes an agent's cgroup as root and hands it to User= only once
+// the agent's first process runs: a sample taken in between must not name
+// root for good.
+TEST_F(MetricsFiles, TheSamplerNamesTheUserOnceSystemdHandsTheCgroupOver) {
+  if (geteuid() != 0) GTEST_SKIP() << "chown needs root";
+  fs::path a = dir_ / "nova-agent-build.service";
+  Put(a / "memory.current", "100\n");
+  AgentSampler sampler(dir_.string(), /*hierarchical_events=*/true);
+  auto t0 = std::chrono::steady_clock::time_point();
+  auto before = sampler.Read(t0);
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_EQ(before[0].user, "root");
+
+  const uid_t nobody = 65534;
+  ASSERT_EQ(chown(a.c_str(), nobody, nobody), 0);
+  auto after = sampler.Read(t0 + std::chrono::seconds(1));
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_NE(after[0].user, "root");
+  struct passwd* pw = getpwuid(nobody);
+  EXPECT_EQ(after[0].user, pw ? std::string(pw->pw_name) : std::to_string(nobody));
 }
 
 }  // namespace

@@ -12,11 +12,22 @@ use_small_agents "MetricsInterval=1s" "MemoryMax=4G" "MaxAgents=3" "AdmissionPer
 ws=$(workdir metrics)
 members nova-dana
 file=/var/lib/prometheus/node-exporter/nova.prom
-trap 'systemctl stop prometheus-node-exporter' EXIT
+scrape() { curl -sf http://localhost:9100/metrics; }
+# On a failure, what novad wrote and what the exporter served of it.
+show_on_failure() {
+  local rc=$?
+  if ((rc != 0)); then
+    echo "----- $file -----"
+    grep -v '^#' "$file" 2>&1 | head -n 30
+    echo "----- nova series the exporter serves -----"
+    scrape | grep -E '^(nova_|node_textfile)' | head -n 30
+  fi
+  systemctl stop prometheus-node-exporter
+}
+trap show_on_failure EXIT
 systemctl start prometheus-node-exporter
 wait_until 30 "the exporter answers" curl -sf -o /dev/null http://localhost:9100/metrics
 
-scrape() { curl -sf http://localhost:9100/metrics; }
 # novad writes every second here, but one scrape of the exporter takes seconds
 # under emulation, more with another VM beside (CI runs two): a change is
 # waited for over several scrapes.
