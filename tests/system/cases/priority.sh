@@ -82,4 +82,7 @@ expect_eq "no other thread of novad is real-time" "" "$(grep -vw watcher <<<"$th
 expect_not_contains "journal" "the memory watcher runs at normal priority" "$(novad_log)"
 # novad takes no transparent huge pages (a 2 MiB page on a thread's stack).
 expect_contains "novad's status" "THP_enabled:	0" "$(cat /proc/"$(systemctl show -P MainPID novad)"/status)"
+# nor glibc's per-thread malloc caches (novad.service's GLIBC_TUNABLES).
+expect_contains "novad's environment" "GLIBC_TUNABLES=glibc.malloc.tcache_count=0" \
+  "$(tr '\0' '\n' </proc/"$(systemctl show -P MainPID novad)"/environ)"
 for a in off on empty; do novactl kill --force $a >/dev/null; done
