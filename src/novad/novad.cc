@@ -336,10 +336,10 @@ int Run(const std::string& config_path) {
   // Every connection is made and the name taken before any thread starts,
   // so that novad fails at start with one line, not later. Calls arriving
   // meanwhile wait in the bus's queue.
-  auto watch_systemd = nova::ConnectSystemd();
+  auto watch_systemd = nova::ConnectSystemd(nova::SecondConnection::kNow);
   std::vector<Worker> workers(kWorkers);
   for (auto& worker : workers) {
-    worker.systemd = nova::ConnectSystemd();
+    worker.systemd = nova::ConnectSystemd(nova::SecondConnection::kNow);
     worker.manager = std::make_unique<nova::AgentManager>(
         *worker.systemd, config, outcomes, nova::ReadHostMemory, nova::kAgentHookPath, priority,
         &gate, &in_flight, &metrics);
@@ -403,6 +403,8 @@ int main(int argc, char** argv) {
   // glibc gives each thread that allocates an arena of its own, up to 8 per
   // core; novad's dozen threads (workers, bus, watcher, metrics) then hold
   // memory long after a burst of spawns. Two arenas are plenty for them.
+  // (Their per-thread caches are turned off in novad.service: glibc takes
+  // that from GLIBC_TUNABLES only.)
   mallopt(M_ARENA_MAX, 2);
   // No transparent huge pages: with THP set to "always", a
   // thread's stack whose 8 MiB mapping happens to hold an aligned 2 MiB

@@ -124,8 +124,21 @@ class ManagerProxy final
 
 class SdbusSystemd final : public Systemd {
  public:
-  SdbusSystemd() : connection_(sdbus::createSystemBusConnection()), manager_(*connection_) {
+  explicit SdbusSystemd(SecondConnection second)
+      : connection_(sdbus::createSystemBusConnection()), manager_(*connection_) {
     manager_.Subscribe();
+    if (second == SecondConnection::kNow) {
+      // Connected, authenticated and named now: sd-bus finishes that only
+      // when the bus is next used, and dbus-daemon drops a connection left
+      // unauthenticated past its auth_timeout (the first call on it then
+      // failed, "Transport endpoint is not connected", 35 s after start).
+      const char* unique_name = nullptr;
+      int r = sd_bus_get_unique_name(RawBus(), &unique_name);
+      if (r < 0) {
+        throw Error(ErrorKind::kUnavailable,
+                    std::string("cannot connect to the system bus: ") + std::strerror(-r));
+      }
+    }
   }
   ~SdbusSystemd() override {
     if (raw_bus_ != nullptr) sd_bus_flush_close_unref(raw_bus_);
@@ -556,9 +569,9 @@ std::optional<uint64_t> SoftDeadlineRealtime(uint64_t next_monotonic, uint64_t n
                                          : now_realtime;
 }
 
-std::unique_ptr<Systemd> ConnectSystemd() {
+std::unique_ptr<Systemd> ConnectSystemd(SecondConnection second) {
   try {
-    return std::make_unique<SdbusSystemd>();
+    return std::make_unique<SdbusSystemd>(second);
   } catch (const sdbus::Error& e) {
     throw Error(ErrorKind::kUnavailable, "cannot reach systemd on the system bus: " +
                                              e.getMessage() + " (Nova needs systemd as PID 1)");

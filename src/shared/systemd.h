@@ -171,7 +171,12 @@ std::optional<std::string> AgentNameFromSoftTimer(std::string_view unit);
 std::optional<uint64_t> SoftDeadlineRealtime(uint64_t next_monotonic, uint64_t now_monotonic,
                                              uint64_t now_realtime);
 
-// The real thing, on the system bus.
-std::unique_ptr<Systemd> ConnectSystemd();
+// The real thing, on the system bus. Batches of calls go on a second
+// connection (sd-bus's own, which sdbus-c++ does not expose), made when first
+// needed, or at once with kNow: novad's threads connect everything at start,
+// so that no call pays for a connection and a refusing bus fails novad at
+// once, not a caller later.
+enum class SecondConnection { kWhenNeeded, kNow };
+std::unique_ptr<Systemd> ConnectSystemd(SecondConnection second = SecondConnection::kWhenNeeded);
 
 }  // namespace nova
