@@ -18,9 +18,9 @@ show_on_failure() {
   local rc=$?
   if ((rc != 0)); then
     echo "----- $file -----"
-    grep -v '^#' "$file" 2>&1 | head -n 30
+    grep -v '^#' "$file" 2>&1 | head -n 30 || true
     echo "----- nova series the exporter serves -----"
-    scrape | grep -E '^(nova_|node_textfile)' | head -n 30
+    scrape | grep -E '^(nova_|node_textfile)' | head -n 30 || true
   fi
   systemctl stop prometheus-node-exporter
 }
