@@ -150,14 +150,16 @@ std::vector<AgentSample> AgentSampler::Read(std::chrono::steady_clock::time_poin
       }
       k = Known{};
       k.inode = dir.inode();
-      k.uid = dir.dir_stat().st_uid;
-      k.user = UserName(k.uid);
-    } else if (k.uid == 0 && dir.dir_stat().st_nlink != 0 && dir.dir_stat().st_uid != 0) {
-      // systemd makes the cgroup as root and hands it to User= a moment
-      // later, once the agent's first process runs: a root-owned cgroup is
-      // asked again (root's own agents cost one stat each pass).
-      k.uid = dir.dir_stat().st_uid;
-      k.user = UserName(k.uid);
+    }
+    // systemd makes the cgroup as root and hands it to User= a moment later,
+    // once the agent's first process runs: a cgroup still root's is asked
+    // again (root's own agents cost one stat each pass).
+    if (fresh || k.uid == 0) {
+      uid_t uid = dir.dir_stat().st_uid;  // 0 if gone meanwhile: kept as it was
+      if (fresh || uid != k.uid) {
+        k.uid = uid;
+        k.user = UserName(uid);
+      }
     }
     k.generation = generation_;
     // Limits change only by `systemctl set-property`: read again each minute.

@@ -127,18 +127,7 @@ class SdbusSystemd final : public Systemd {
   explicit SdbusSystemd(SecondConnection second)
       : connection_(sdbus::createSystemBusConnection()), manager_(*connection_) {
     manager_.Subscribe();
-    if (second == SecondConnection::kNow) {
-      // Connected, authenticated and named now: sd-bus finishes that only
-      // when the bus is next used, and dbus-daemon drops a connection left
-      // unauthenticated past its auth_timeout (the first call on it then
-      // failed, "Transport endpoint is not connected", 35 s after start).
-      const char* unique_name = nullptr;
-      int r = sd_bus_get_unique_name(RawBus(), &unique_name);
-      if (r < 0) {
-        throw Error(ErrorKind::kUnavailable,
-                    std::string("cannot connect to the system bus: ") + std::strerror(-r));
-      }
-    }
+    if (second == SecondConnection::kNow) RawBus();
   }
   ~SdbusSystemd() override {
     if (raw_bus_ != nullptr) sd_bus_flush_close_unref(raw_bus_);
@@ -380,14 +369,23 @@ class SdbusSystemd final : public Systemd {
     std::string sub_state;
   };
 
+  // Connected, authenticated and named before it is handed out: sd-bus
+  // finishes that only when the bus is next used, and dbus-daemon drops a
+  // connection left unauthenticated past its auth_timeout (a worker's first
+  // call on one opened at start failed so, "Transport endpoint is not
+  // connected", 35 s later).
   sd_bus* RawBus() {
     if (raw_bus_ == nullptr) {
-      int r = sd_bus_open_system(&raw_bus_);
+      sd_bus* bus = nullptr;
+      const char* unique_name = nullptr;
+      int r = sd_bus_open_system(&bus);
+      if (r >= 0) r = sd_bus_get_unique_name(bus, &unique_name);
       if (r < 0) {
-        raw_bus_ = nullptr;
+        sd_bus_flush_close_unref(bus);
         throw Error(ErrorKind::kUnavailable,
                     std::string("cannot connect to the system bus: ") + std::strerror(-r));
       }
+      raw_bus_ = bus;
     }
     return raw_bus_;
   }
