@@ -45,10 +45,14 @@ Error NovadError(const std::string& dbus_name, const std::string& dbus_message) 
   return Error(kind, message);
 }
 
+// Given the connection by reference: a proxy that owns its connection runs
+// an event loop thread on it (sdbus-c++ 1.x has no way to say no), a thread
+// novactl's calls, all synchronous, never need, and that woke with each of
+// their replies.
 class NovaClient::Proxy final : public sdbus::ProxyInterfaces<org::nova::Nova1::Manager_proxy> {
  public:
-  explicit Proxy(std::unique_ptr<sdbus::IConnection> connection)
-      : ProxyInterfaces(std::move(connection), sdbus_compat::ServiceName(kBusName),
+  explicit Proxy(sdbus::IConnection& connection)
+      : ProxyInterfaces(connection, sdbus_compat::ServiceName(kBusName),
                         sdbus_compat::ObjectPath(kObjectPath)) {
     registerProxy();
   }
@@ -74,8 +78,8 @@ void RefuseInsideAgent() {
 NovaClient::NovaClient() {
   RefuseInsideAgent();
   try {
-    auto connection = sdbus::createSystemBusConnection();
-    proxy_ = std::make_unique<Proxy>(std::move(connection));
+    connection_ = sdbus::createSystemBusConnection();
+    proxy_ = std::make_unique<Proxy>(*connection_);
   } catch (const sdbus::Error& e) {
     throw Error(ErrorKind::kUnavailable, "cannot connect to the system bus: " + e.getMessage());
   }

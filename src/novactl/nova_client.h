@@ -47,6 +47,7 @@ class NovaClient {
   template <typename With>
   void Call(const char* method, With&& with);
 
+  std::unique_ptr<sdbus::IConnection> connection_;  // outlives the proxy
   std::unique_ptr<Proxy> proxy_;
 };
 
