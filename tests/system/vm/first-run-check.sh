@@ -1,6 +1,6 @@
 #!/bin/bash
 # Inside the VM of the first-run test (first-run.sh): Nova, installed from the
-# package, answers and runs an agent.
+# build tree, answers and runs an agent.
 # timeout: 60
 source "$NOVA_TEST_LIB"
 expect_eq "novad" active "$(systemctl is-active novad)"

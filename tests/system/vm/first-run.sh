@@ -7,8 +7,13 @@
 # the shared image cache when that holds none of the same key (so the suite
 # does not build it twice), and its own cache is removed.
 #
-# Environment: NOVA_VM_DEB and NOVA_VM_HELPERS as for run.sh; NOVA_FIRST_RUN_DIR
-# (default: a new folder under $TMPDIR) holds the cache and the session.
+# Nova goes in as `cmake --install` of the build tree (NOVA_FIRST_RUN_BUILD),
+# not as the .deb every other case installs: so this test needs no package
+# and runs while the package is built, the image being what it tests.
+#
+# Environment: NOVA_FIRST_RUN_BUILD (the cmake build folder) and
+# NOVA_VM_HELPERS as for run.sh; NOVA_FIRST_RUN_DIR (default: a new folder
+# under $TMPDIR) holds the cache, the installed tree and the session.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${NOVA_FIRST_RUN_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/nova-first-run.XXXXXX")}
@@ -16,6 +21,10 @@ shared_cache=${NOVA_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nova/vm}
 rm -rf "$dir"
 mkdir -p "$dir"
 trap 'rm -rf "$dir"' EXIT
+build=${NOVA_FIRST_RUN_BUILD:?NOVA_FIRST_RUN_BUILD must name the cmake build folder}
+DESTDIR=$dir/stage cmake --install "$build" >/dev/null
+unset NOVA_VM_DEB
+export NOVA_VM_STAGE=$dir/stage
 export NOVA_VM_CACHE=$dir/cache NOVA_VM_SESSION=$dir/session NOVA_VM_EXTRA=$here/first-run-check.sh
 start=$SECONDS
 echo "first-run: from an empty image cache ($NOVA_VM_CACHE)" >&2
