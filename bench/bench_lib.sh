@@ -58,16 +58,37 @@ check_anchor() {
   systemctl stop anchor-probe.service nova-agent-probe.service
 }
 
-kill_one_by_one() {  # N: agents a1..aN and anchors anchor-1..N, killed interleaved
-  local i t0 t1
-  local -A total=([systemctl_stop]=0 [novactl_kill]=0)
-  for ((i = 1; i <= $1; i++)); do
-    t0=$(now_ns); systemctl stop "anchor-$i.service"; t1=$(now_ns)
-    total[systemctl_stop]=$((total[systemctl_stop] + t1 - t0))
-    t0=$(now_ns); novactl kill "a$i" >/dev/null; t1=$(now_ns)
-    total[novactl_kill]=$((total[novactl_kill] + t1 - t0))
+# Until systemd runs no job of Nova's or the anchors' units: a stopped agent's
+# outcome recorder (a job of its own, queued by OnSuccess=/OnFailure=) has run
+# and the unit is unloaded. A measure that follows an agent's stop waits for
+# this first, or it would pay for the recorder that runs beside it.
+settle() {
+  local end=$((SECONDS + 30)) units=('nova-agent-*' 'nova-outcome-*' 'nova-soft-*' 'anchor-*')
+  while [[ -n $(systemctl list-jobs --no-legend "${units[@]}" 2>/dev/null) ]]; do
+    ((SECONDS < end)) || fail "systemd still runs jobs after 30 s: $(systemctl list-jobs --no-legend "${units[@]}")"
+    sleep 0.05
   done
-  printf '  systemctl_stop %8.2f\n  novactl_kill   %8.2f\n' "$(secs "${total[systemctl_stop]}")" "$(secs "${total[novactl_kill]}")"
+}
+
+# Each stop from a settled systemd, timed until the command returns; what
+# follows it until systemd settles again (the agent's recorder) is printed
+# apart, as the aftermath.
+kill_one_by_one() {  # N: agents a1..aN and anchors anchor-1..N, killed interleaved
+  local i t0 t1 t2
+  local -A total=([systemctl_stop]=0 [novactl_kill]=0) after=([systemctl_stop]=0 [novactl_kill]=0)
+  settle
+  for ((i = 1; i <= $1; i++)); do
+    t0=$(now_ns); systemctl stop "anchor-$i.service"; t1=$(now_ns); settle; t2=$(now_ns)
+    total[systemctl_stop]=$((total[systemctl_stop] + t1 - t0))
+    after[systemctl_stop]=$((after[systemctl_stop] + t2 - t1))
+    t0=$(now_ns); novactl kill "a$i" >/dev/null; t1=$(now_ns); settle; t2=$(now_ns)
+    total[novactl_kill]=$((total[novactl_kill] + t1 - t0))
+    after[novactl_kill]=$((after[novactl_kill] + t2 - t1))
+  done
+  printf '  systemctl_stop %8.2f   (then until systemd settled: %.2f)\n' \
+    "$(secs "${total[systemctl_stop]}")" "$(secs "${after[systemctl_stop]}")"
+  printf '  novactl_kill   %8.2f   (then until systemd settled: %.2f)\n' \
+    "$(secs "${total[novactl_kill]}")" "$(secs "${after[novactl_kill]}")"
   echo "  ratio novactl_kill / systemctl_stop: $(ratio "${total[novactl_kill]}" "${total[systemctl_stop]}")"
 }
 

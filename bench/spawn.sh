@@ -17,8 +17,9 @@ source "$(dirname "$0")/bench_lib.sh"  # the anchor: the agent's own unit (syste
 nova() { novactl spawn "$1" --workdir "$ws" -- /usr/bin/sleep 3600 >/dev/null; }
 nova_one_unit() { novactl spawn "$1" --workdir "$ws" --soft-timeout 0 -- /usr/bin/sleep 3600 >/dev/null; }
 unit_of_way() { [[ $1 == systemd_run ]] && echo "$2.service" || echo "nova-agent-$2.service"; }
-clear_agents() {
+clear_agents() {  # and wait for their recorders, so the next way does not share the CPUs with them
   systemctl stop 'nova-agent-*.service' 'nova-soft-*' 'anchor-*.service' 2>/dev/null || true
+  settle
   systemctl reset-failed 'nova-*' 'anchor-*' 2>/dev/null || true
 }
 
@@ -37,6 +38,7 @@ for ((i = 0; i < RUNS; i++)); do
     [[ $(systemctl is-active "$(unit_of_way "$way" "$name")") == active ]] || fail "$way $name not active"
     samples[$way]+="$(((t1 - t0) / 1000)) "
     systemctl stop "$(unit_of_way "$way" "$name")"
+    settle  # the next way's spawn must not share the CPUs with this one's recorder
   done
 done
 echo "single spawn to an active unit, median of $RUNS (ms):"
