@@ -1,7 +1,8 @@
 #!/bin/bash
 # Benchmark, run inside the test VM by bench/run.sh: novad's RSS and CPU
 # while idle with N agents, after they are killed and spawned again (a leak
-# would grow), and with the priority sweep off and on; the part of
+# would grow), and with the priority sweep off and on (quiet, and with a
+# shell forking two processes a second beside the agents); the part of
 # many.sh that answers "what does novad cost a host of 300 agents", in a few
 # minutes instead of many.sh's half hour. Agents are spawned by parallel
 # clients and are the agent's full unit (standard sandbox, soft-deadline
@@ -35,6 +36,12 @@ cp /etc/default/novad /etc/default/novad.bench 2>/dev/null || : >/etc/default/no
 echo "CODER_PROC_PRIO_MGMT=1" >>/etc/default/novad
 restart_novad
 idle "restarted, priority sweep on:"
+# A host's other services fork now and then; each new pid makes the sweep
+# look (the quiet phase above has none): a shell forking two a second.
+(while :; do /bin/true; sleep 1; done) &
+forker=$!
+idle "sweep on, 2 forks a second:"
+kill "$forker"
 mv /etc/default/novad.bench /etc/default/novad
 restart_novad
 novactl kill --all --force >/dev/null

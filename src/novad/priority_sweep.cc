@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <string_view>
 
 #include "files.h"
 #include "text.h"
@@ -80,16 +82,61 @@ std::vector<std::string> ApplyPriority(int pid, const PriorityPolicy& policy, Sw
   return failures;
 }
 
+bool FullSweepDue(std::optional<std::chrono::steady_clock::duration> since_full,
+                  bool pids_handed_out_since_full, bool skipped_seen_pids_since_full) {
+  if (!since_full || *since_full >= PrioritySweeper::kQuietFullSweepInterval) return true;
+  return *since_full >= PrioritySweeper::kFullSweepInterval && pids_handed_out_since_full &&
+         skipped_seen_pids_since_full;
+}
+
 PrioritySweeper::PrioritySweeper(PriorityPolicy policy, std::string agents_cgroup,
-                                 const std::string& newest_pid_file)
-    : policy_(std::move(policy)), cgroups_({"cgroup.procs"}, std::move(agents_cgroup)) {
+                                 const std::string& newest_pid_file, const std::string& proc,
+                                 const std::string& cgroup_mount)
+    : policy_(std::move(policy)), cgroups_({"cgroup.procs"}, agents_cgroup) {
   if (!newest_pid_file.empty()) {
     newest_pid_fd_ = ::open(newest_pid_file.c_str(), O_RDONLY | O_CLOEXEC);
+  }
+  std::string_view below(agents_cgroup);
+  if (!cgroup_mount.empty() && below.substr(0, cgroup_mount.size()) == cgroup_mount &&
+      below.size() > cgroup_mount.size() && below[cgroup_mount.size()] == '/') {
+    below.remove_prefix(cgroup_mount.size());
+    agents_cgroup_line_ = "0::" + std::string(below) + "/";
+    proc_fd_ = ::open(proc.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   }
 }
 
 PrioritySweeper::~PrioritySweeper() {
   if (newest_pid_fd_ >= 0) ::close(newest_pid_fd_);
+  if (proc_fd_ >= 0) ::close(proc_fd_);
+}
+
+bool PrioritySweeper::InAgentCgroup(const std::string& text) const {
+  // cgroup2's line is "0::PATH"; on a host with v1 hierarchies as well it
+  // comes after theirs.
+  size_t at = text.rfind("0::", 0) == 0 ? 0 : text.find("\n0::");
+  if (at == std::string::npos) return false;
+  if (at != 0) ++at;
+  return text.compare(at, agents_cgroup_line_.size(), agents_cgroup_line_) == 0;
+}
+
+void PrioritySweeper::SweepNewPids(long from, long to, SweepStats& stats) {
+  stats.by_new_pids = true;
+  char name[32];
+  for (long pid = from + 1; pid <= to; ++pid) {
+    std::snprintf(name, sizeof name, "%ld/cgroup", pid);
+    // No such pid any more (it ended), or a thread's: /proc lists only
+    // processes, but opens a thread's folder by its id as well.
+    if (!ReadSmallFile(proc_fd_, name, pid_cgroup_text_)) continue;
+    ++stats.looked_up;
+    if (!InAgentCgroup(pid_cgroup_text_)) continue;
+    ++stats.processes;
+    if (!known_.insert(static_cast<int>(pid)).second) continue;
+    ++stats.examined;
+    for (const std::string& failure : ApplyPriority(static_cast<int>(pid), policy_, &stats)) {
+      size_t colon = failure.find(": ");
+      Fail(static_cast<int>(pid), failure.substr(0, colon), failure.substr(colon + 2));
+    }
+  }
 }
 
 // "0.12 0.08 0.01 2/391 12345": the last field is the pid handed out last,
@@ -140,6 +187,7 @@ void PrioritySweeper::Examine(const std::string& procs, bool full, SweepStats& s
 
 void PrioritySweeper::SweepCgroup(int dir_fd, int depth, bool full, SweepStats& stats,
                                   std::unordered_set<int>& seen) {
+  ++cgroups_read_;
   if (ReadSmallFile(dir_fd, "cgroup.procs", procs_buffer_))
     Examine(procs_buffer_, full, stats, seen);
   struct stat st {};
@@ -175,8 +223,9 @@ SweepStats PrioritySweeper::Sweep(bool full) {
   // Unknown (no such file) counts as new: every pass is made.
   auto created_since = [&](const std::optional<long>& then) { return !newest || newest != then; };
   bool created = created_since(newest_at_pass_);
-  if (!last_full_ || now - *last_full_ >= kQuietFullSweepInterval ||
-      (now - *last_full_ >= kFullSweepInterval && created_since(newest_at_full_))) {
+  std::optional<std::chrono::steady_clock::duration> since_full;
+  if (last_full_) since_full = now - *last_full_;
+  if (FullSweepDue(since_full, created_since(newest_at_full_), skipped_seen_pids_since_full_)) {
     full = true;
   }
   if (!full && !created && !settling_) {
@@ -184,15 +233,30 @@ SweepStats PrioritySweeper::Sweep(bool full) {
     return stats;
   }
   settling_ = created;
+  std::optional<long> from = newest_at_pass_before_;
+  newest_at_pass_before_ = newest_at_pass_;
   newest_at_pass_ = newest;
   if (full) {
     last_full_ = now;
     newest_at_full_ = newest;
+    skipped_seen_pids_since_full_ = false;
   }
+  // Looking up a pid costs three system calls; a pass over cgroup.procs one
+  // per cgroup and, for each process listed, about a tenth of one (the
+  // kernel's line, novad's parse and set). A pid wrapped around (newest below
+  // FROM) or many handed out: cgroup.procs.
+  if (!full && proc_fd_ >= 0 && newest && from && *newest >= *from &&
+      3 * (*newest - *from) <= cgroups_read_ + processes_listed_ / 10) {
+    SweepNewPids(*from, *newest, stats);
+    return stats;
+  }
+  if (!full) skipped_seen_pids_since_full_ = true;
+  cgroups_read_ = 0;
   std::unordered_set<int> seen;
   seen.reserve(known_.size());
   seen_subdirectories_.clear();
   cgroups_.ForEach([&](const AgentCgroups::Entry& agent) {
+    ++cgroups_read_;
     if (agent.Read(0, procs_buffer_)) Examine(procs_buffer_, full, stats, seen);
     // Whether it has cgroups of its own: asked of new agents and at each
     // full pass (an agent's new sub-cgroup is walked within
@@ -214,6 +278,7 @@ SweepStats PrioritySweeper::Sweep(bool full) {
       }
     }
   });
+  processes_listed_ = stats.processes;
   known_ = std::move(seen);
   subdirectories_.swap(seen_subdirectories_);
   seen_subdirectories_.clear();

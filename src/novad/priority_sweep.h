@@ -44,7 +44,21 @@ struct SweepStats {
   int oom_adjusted = 0;
   int failures = 0;
   bool skipped = false;  // no process created since the last passes: nothing read
+  // The pass looked up the new pids one by one (/proc/PID/cgroup) instead of
+  // reading every agent's cgroup.procs; `processes` are then the new ones
+  // found in agent units. `looked_up`: the new pids that were still there.
+  bool by_new_pids = false;
+  int looked_up = 0;
 };
+
+// Whether the next pass must re-examine every process: the first pass; once
+// every kQuietFullSweepInterval; and once every kFullSweepInterval while
+// pids are handed out if a pass since the last full one read cgroup.procs
+// (such a pass skips a pid it has seen, so a process that reused one is
+// examined only by a full pass). Passes that looked up every new pid leave
+// nothing of that kind behind.
+bool FullSweepDue(std::optional<std::chrono::steady_clock::duration> since_full,
+                  bool pids_handed_out_since_full, bool skipped_seen_pids_since_full);
 
 // Gives one process the policy as the sweep does (DecideSweep). Returns the
 // failures, each "failed to adjust niceness: REASON" or "failed to adjust oom
@@ -56,8 +70,12 @@ class PrioritySweeper {
  public:
   // NEWEST_PID_FILE: where the kernel says which pid it handed out last
   // (/proc/loadavg's last field); empty or unreadable, every pass is made.
+  // PROC: where /proc/PID/cgroup is read; CGROUP_MOUNT: where the paths it
+  // names start (the cgroup2 mount, of which AGENTS_CGROUP is a folder).
   explicit PrioritySweeper(PriorityPolicy policy, std::string agents_cgroup = kAgentsCgroup,
-                           const std::string& newest_pid_file = "/proc/loadavg");
+                           const std::string& newest_pid_file = "/proc/loadavg",
+                           const std::string& proc = "/proc",
+                           const std::string& cgroup_mount = "/sys/fs/cgroup");
   ~PrioritySweeper();
   PrioritySweeper(const PrioritySweeper&) = delete;
   PrioritySweeper& operator=(const PrioritySweeper&) = delete;
@@ -65,7 +83,7 @@ class PrioritySweeper {
   // One pass over the agents' cgroups. A process is examined the first time
   // it is seen: the policy is applied at spawn and inherited, and what a
   // process later does to its own values is its user's choice, so there is
-  // nothing to re-read each time. A full pass (every kFullSweepInterval, or
+  // nothing to re-read each time. A full pass (when FullSweepDue says, or
   // when asked) re-examines everything, which also covers reused pids.
   // A new process, or a pid reused, needs a pid handed out: while the
   // kernel's newest pid stays where it was, a pass reads nothing but that
@@ -81,7 +99,8 @@ class PrioritySweeper {
   SweepStats Sweep(bool full = false);
 
   // novad sweeps every kInterval; a process reset to the defaults gets the
-  // policy back within kFullSweepInterval.
+  // policy back within kFullSweepInterval on a host that forks more than
+  // passes by new pids take, within kQuietFullSweepInterval otherwise.
   static constexpr std::chrono::seconds kInterval{2};
   static constexpr std::chrono::seconds kFullSweepInterval{10};
   static constexpr std::chrono::seconds kQuietFullSweepInterval{60};
@@ -97,6 +116,10 @@ class PrioritySweeper {
                    std::unordered_set<int>& seen);
   void SweepChildren(int dir_fd, int depth, bool full, SweepStats& stats,
                      std::unordered_set<int>& seen);
+  // The pids in (FROM, TO], each looked up in /proc: those in agent units
+  // and not seen yet are examined.
+  void SweepNewPids(long from, long to, SweepStats& stats);
+  bool InAgentCgroup(const std::string& proc_cgroup) const;
 
   PriorityPolicy policy_;
   std::map<std::string, std::chrono::steady_clock::time_point> last_logged_;
@@ -104,10 +127,18 @@ class PrioritySweeper {
   std::optional<std::chrono::steady_clock::time_point> last_full_;
   int newest_pid_fd_ = -1;
   std::string newest_pid_text_;
-  // The newest pid when the last pass and the last full pass began; whether
-  // the pass after the last new pid is still to come.
-  std::optional<long> newest_at_pass_, newest_at_full_;
+  // The newest pid when the last pass, the one before it and the last full
+  // pass began; whether the pass after the last new pid is still to come.
+  std::optional<long> newest_at_pass_, newest_at_pass_before_, newest_at_full_;
   bool settling_ = false;
+  bool skipped_seen_pids_since_full_ = false;
+  int proc_fd_ = -1;
+  // "0::/nova.slice/nova-agents.slice/" as /proc/PID/cgroup says it; empty
+  // when AGENTS_CGROUP is not below CGROUP_MOUNT (then no pass by new pids).
+  std::string agents_cgroup_line_;
+  std::string pid_cgroup_text_;
+  // What the last pass over cgroup.procs read: files, and processes in them.
+  int cgroups_read_ = 0, processes_listed_ = 0;
   std::string procs_buffer_;  // reused: one cgroup.procs read per cgroup per pass
   AgentCgroups cgroups_;      // each agent's cgroup.procs, kept open
   // By directory name: its inode, and whether it had sub-cgroups when last

@@ -217,5 +217,81 @@ TEST(Sweeper, MakesEveryPassWhenTheNewestPidIsUnknown) {
   }
 }
 
+// While few pids are handed out, a pass looks each one up in /proc instead
+// of reading every agent's cgroup.procs; what it finds in an agent unit is
+// examined once.
+TEST(Sweeper, LooksUpTheNewPidsWhileFewAreHandedOut) {
+  namespace fs = std::filesystem;
+  fs::path root = fs::path(testing::TempDir()) / "sweep-new-pids";
+  fs::remove_all(root);
+  fs::path slice = root / "nova-agents.slice", proc = root / "proc", loadavg = root / "loadavg";
+  fs::create_directories(proc);
+  for (int i = 0; i < 9; ++i) {
+    fs::path agent = slice / ("nova-agent-a" + std::to_string(i) + ".service");
+    fs::create_directories(agent);
+    std::ofstream(agent / "cgroup.procs") << 5000000 + i << "\n";
+  }
+  auto process_in = [&](long pid, const std::string& cgroup) {
+    fs::create_directories(proc / std::to_string(pid));
+    std::ofstream(proc / std::to_string(pid) / "cgroup") << "0::" << cgroup << "\n";
+  };
+  auto newest = [&](long pid) { std::ofstream(loadavg) << "0.10 0.05 0.01 1/300 " << pid << "\n"; };
+  newest(5000008);
+  PrioritySweeper sweeper(Policy(998, 5), slice.string(), loadavg.string(), proc.string(),
+                          root.string());
+  EXPECT_EQ(sweeper.Sweep().examined, 9);     // the first pass is full
+  EXPECT_FALSE(sweeper.Sweep().by_new_pids);  // the one after it: no pass before to start from
+  EXPECT_TRUE(sweeper.Sweep().skipped);
+
+  // Three pids: an agent's process (in a cgroup the agent made), a
+  // service's, and one already ended.
+  process_in(5000009, "/nova-agents.slice/nova-agent-a0.service/build");
+  process_in(5000010, "/system.slice/cron.service");
+  newest(5000011);
+  SweepStats forked = sweeper.Sweep();
+  EXPECT_TRUE(forked.by_new_pids);
+  EXPECT_EQ(forked.looked_up, 2);
+  EXPECT_EQ(forked.processes, 1);
+  EXPECT_EQ(forked.examined, 1);
+
+  // A process that joined an agent's cgroup after that pass saw it
+  // elsewhere is examined by the next; the one seen already is not again.
+  process_in(5000010, "/nova-agents.slice/nova-agent-a1.service");
+  SweepStats settling = sweeper.Sweep();
+  EXPECT_TRUE(settling.by_new_pids);
+  EXPECT_EQ(settling.processes, 2);
+  EXPECT_EQ(settling.examined, 1);
+  EXPECT_TRUE(sweeper.Sweep().skipped);
+
+  // A cgroup whose name starts like the slice's is not in it.
+  process_in(5000012, "/nova-agents.slice-other/x.service");
+  newest(5000012);
+  SweepStats beside = sweeper.Sweep();
+  EXPECT_TRUE(beside.by_new_pids);
+  EXPECT_EQ(beside.looked_up, 1);
+  EXPECT_EQ(beside.processes, 0);
+
+  // More pids than a third of the cgroups a pass reads: every cgroup.procs.
+  newest(5000100);
+  SweepStats many = sweeper.Sweep();
+  EXPECT_FALSE(many.by_new_pids);
+  EXPECT_EQ(many.processes, 9);
+  // The pid counter wrapped around: every cgroup.procs too.
+  sweeper.Sweep();
+  newest(301);
+  EXPECT_FALSE(sweeper.Sweep().by_new_pids);
+  fs::remove_all(root);
+}
+
+TEST(Sweeper, FullPassesComeSoonerOnlyAfterPassesThatSkippedSeenPids) {
+  using namespace std::chrono_literals;
+  EXPECT_TRUE(FullSweepDue(std::nullopt, false, false));  // the first
+  EXPECT_TRUE(FullSweepDue(61s, false, false));           // the quiet one
+  EXPECT_TRUE(FullSweepDue(11s, true, true));
+  EXPECT_FALSE(FullSweepDue(11s, true, false));  // every new pid was looked up
+  EXPECT_FALSE(FullSweepDue(11s, false, true));  // no pid handed out
+  EXPECT_FALSE(FullSweepDue(9s, true, true));
+}
+
 }  // namespace
 }  // namespace nova
