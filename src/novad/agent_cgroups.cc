@@ -13,6 +13,12 @@
 namespace nova {
 namespace {
 
+// The cgroup files the kernel lists an entry at a time (a pid, a thread)
+// and may return short before their end; every other one it makes whole.
+bool OnePiece(const std::string& file) {
+  return file != "cgroup.procs" && file != "cgroup.threads";
+}
+
 bool IsSubdirectoryEntry(const dirent& entry) {
   if (entry.d_type != DT_DIR && entry.d_type != DT_UNKNOWN) return false;
   return std::strcmp(entry.d_name, ".") != 0 && std::strcmp(entry.d_name, "..") != 0;
@@ -35,9 +41,11 @@ std::optional<uint64_t> FlatKeyedValue(std::string_view text, std::string_view k
 }
 
 std::optional<uint64_t> OomKillCount(const std::string& cgroup_dir) {
-  auto text = ReadFile(cgroup_dir + "/memory.events");
-  if (!text) return std::nullopt;
-  return FlatKeyedValue(*text, "oom_kill");
+  std::string text;
+  if (!ReadSmallFile(AT_FDCWD, (cgroup_dir + "/memory.events").c_str(), text, Pieces::kOne)) {
+    return std::nullopt;
+  }
+  return FlatKeyedValue(text, "oom_kill");
 }
 
 namespace {
@@ -94,9 +102,10 @@ void AgentCgroups::Forget() {
 
 bool AgentCgroups::Entry::Read(size_t file, std::string& out) const {
   const std::string& name = owner_.files_.at(file);
+  Pieces pieces = OnePiece(name) ? Pieces::kOne : Pieces::kAny;
   if (!fds_) {
     std::string path = std::string(dir_name_) + "/" + name;
-    return ReadSmallFile(slice_fd_, path.c_str(), out);
+    return ReadSmallFile(slice_fd_, path.c_str(), out, pieces);
   }
   int& fd = (*fds_)[file];
   if (fd < 0) {
@@ -104,7 +113,7 @@ bool AgentCgroups::Entry::Read(size_t file, std::string& out) const {
     fd = ::openat(slice_fd_, path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return false;
   }
-  if (ReadFromStart(fd, out)) return true;
+  if (ReadFromStart(fd, out, pieces)) return true;
   ::close(fd);  // gone meanwhile; opened again if it comes back
   fd = -1;
   return false;

@@ -150,11 +150,12 @@ std::vector<AgentSample> AgentSampler::Read(std::chrono::steady_clock::time_poin
       }
       k = Known{};
       k.inode = dir.inode();
+      k.first_seen = now;
     }
     // systemd makes the cgroup as root and hands it to User= a moment later,
     // once the agent's first process runs: a cgroup still root's is asked
-    // again (root's own agents cost one stat each pass).
-    if (fresh || k.uid == 0) {
+    // again for a while.
+    if (fresh || (k.uid == 0 && now - k.first_seen < kOwnerHandoverWindow)) {
       uid_t uid = dir.dir_stat().st_uid;  // 0 if gone meanwhile: kept as it was
       if (fresh || uid != k.uid) {
         k.uid = uid;

@@ -46,7 +46,7 @@ struct AgentSample {
 // is three preads an agent (memory.current, pids.current, cpu.stat). The
 // limits are read again each kLimitsRereadInterval, memory.events only when
 // the slice's OOM count moved, the owner's name once per cgroup (a uid with
-// no name is given by number).
+// no name is given by number; kOwnerHandoverWindow).
 class AgentSampler {
  public:
   explicit AgentSampler(std::string agents_cgroup = kAgentsCgroup,
@@ -54,11 +54,17 @@ class AgentSampler {
   std::vector<AgentSample> Read(std::chrono::steady_clock::time_point now);
 
   static constexpr std::chrono::seconds kLimitsRereadInterval{60};
+  // How long a cgroup still root's is asked its owner again at each read:
+  // systemd hands it to User= once the agent's first process runs, within
+  // the start job; after that, an agent of root's (and the VM's benchmarks
+  // run root's) costs no stat a read.
+  static constexpr std::chrono::minutes kOwnerHandoverWindow{5};
 
  private:
   struct Known {  // what is kept of an agent's cgroup between reads
     ino_t inode = 0;
     uid_t uid = 0;  // the cgroup's owner when last asked
+    std::chrono::steady_clock::time_point first_seen;
     std::string user;
     std::optional<uint64_t> memory_max, tasks_max;
     std::optional<std::chrono::steady_clock::time_point> limits_at;

@@ -292,5 +292,20 @@ TEST_F(MetricsFiles, TheSamplerNamesTheUserOnceSystemdHandsTheCgroupOver) {
   EXPECT_EQ(after[0].user, pw ? std::string(pw->pw_name) : std::to_string(nobody));
 }
 
+// After the handover window, an agent still root's is root's: its owner is
+// no longer asked at each read.
+TEST_F(MetricsFiles, TheSamplerStopsAskingARootAgentsOwnerAfterTheHandoverWindow) {
+  if (geteuid() != 0) GTEST_SKIP() << "chown needs root";
+  fs::path a = dir_ / "nova-agent-root.service";
+  Put(a / "memory.current", "100\n");
+  AgentSampler sampler(dir_.string(), /*hierarchical_events=*/true);
+  auto t0 = std::chrono::steady_clock::time_point();
+  EXPECT_EQ(sampler.Read(t0)[0].user, "root");
+  EXPECT_EQ(sampler.Read(t0 + AgentSampler::kOwnerHandoverWindow)[0].user, "root");
+  ASSERT_EQ(chown(a.c_str(), 65534, 65534), 0);
+  EXPECT_EQ(sampler.Read(t0 + AgentSampler::kOwnerHandoverWindow + std::chrono::seconds(1))[0].user,
+            "root");
+}
+
 }  // namespace
 }  // namespace nova

@@ -58,7 +58,9 @@ std::vector<std::string> ApplyPriority(int pid, const PriorityPolicy& policy, Sw
   if (errno != 0) return failures;  // gone meanwhile
   std::string path = "/proc/" + std::to_string(pid) + "/oom_score_adj";
   std::string text;
-  if (!ReadSmallFile(AT_FDCWD, path.c_str(), text) || text.empty()) return failures;
+  if (!ReadSmallFile(AT_FDCWD, path.c_str(), text, Pieces::kOne) || text.empty()) {
+    return failures;
+  }
   p.oom_score_adj = std::atoi(text.c_str());
   SweepDecision d = DecideSweep(p, policy);
   if (d.set_nice) {
@@ -126,7 +128,7 @@ void PrioritySweeper::SweepNewPids(long from, long to, SweepStats& stats) {
     std::snprintf(name, sizeof name, "%ld/cgroup", pid);
     // No such pid any more (it ended), or a thread's: /proc lists only
     // processes, but opens a thread's folder by its id as well.
-    if (!ReadSmallFile(proc_fd_, name, pid_cgroup_text_)) continue;
+    if (!ReadSmallFile(proc_fd_, name, pid_cgroup_text_, Pieces::kOne)) continue;
     ++stats.looked_up;
     if (!InAgentCgroup(pid_cgroup_text_)) continue;
     ++stats.processes;
@@ -143,7 +145,9 @@ void PrioritySweeper::SweepNewPids(long from, long to, SweepStats& stats) {
 // in novad's pid namespace, the host's (an agent's processes have a pid
 // there too, whatever namespace they are in).
 std::optional<long> PrioritySweeper::NewestPid() {
-  if (newest_pid_fd_ < 0 || !ReadFromStart(newest_pid_fd_, newest_pid_text_)) return std::nullopt;
+  if (newest_pid_fd_ < 0 || !ReadFromStart(newest_pid_fd_, newest_pid_text_, Pieces::kOne)) {
+    return std::nullopt;
+  }
   size_t space = newest_pid_text_.find_last_of(' ');
   if (space == std::string::npos) return std::nullopt;
   char* end = nullptr;

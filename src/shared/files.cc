@@ -8,7 +8,7 @@
 namespace nova {
 namespace {
 
-bool ReadAll(int fd, std::string& out, bool from_start) {
+bool ReadAll(int fd, std::string& out, bool from_start, bool one_piece) {
   out.clear();
   char buffer[4096];
   off_t offset = 0;
@@ -20,20 +20,23 @@ bool ReadAll(int fd, std::string& out, bool from_start) {
     if (n == 0) return true;
     out.append(buffer, static_cast<size_t>(n));
     offset += n;
+    if (one_piece && static_cast<size_t>(n) < sizeof buffer) return true;
   }
 }
 
 }  // namespace
 
-bool ReadSmallFile(int dir_fd, const char* name, std::string& out) {
+bool ReadSmallFile(int dir_fd, const char* name, std::string& out, Pieces pieces) {
   int fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
-  bool ok = ReadAll(fd, out, false);
+  bool ok = ReadAll(fd, out, false, pieces == Pieces::kOne);
   ::close(fd);
   return ok;
 }
 
-bool ReadFromStart(int fd, std::string& out) { return ReadAll(fd, out, true); }
+bool ReadFromStart(int fd, std::string& out, Pieces pieces) {
+  return ReadAll(fd, out, true, pieces == Pieces::kOne);
+}
 
 std::optional<std::string> ReadFile(const std::string& path) {
   std::string text;

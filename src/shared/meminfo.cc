@@ -66,7 +66,7 @@ MeminfoReader::~MeminfoReader() {
 }
 
 HostMemory MeminfoReader::Read() {
-  if (fd_ < 0 || !ReadFromStart(fd_, text_)) return ReadHostMemory();
+  if (fd_ < 0 || !ReadFromStart(fd_, text_, Pieces::kOne)) return ReadHostMemory();
   return ParseMeminfo(text_);
 }
 
