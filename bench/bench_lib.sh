@@ -93,7 +93,10 @@ kill_one_by_one() {  # N: agents a1..aN and anchors anchor-1..N, killed interlea
 }
 
 
-idle() {  # LABEL: RSS and CPU share of novad over 30 s of quiet, and its busiest threads
+idle() {  # LABEL: RSS and CPU share of novad over 60 s of quiet, and its busiest threads
+  # 60 s: four metrics writes (every 15 s) and the limits' read of each
+  # minute in every window; over 30 s a window held two or three writes,
+  # one of them with the limits or not, and phases differed by 0.2%.
   # CPU time is each thread's run time as the scheduler counts it
   # (schedstat, ns), exact where the ticks of /proc/PID/stat are a sample;
   # the ticks' figure, which earlier runs reported, is printed beside it.
@@ -103,7 +106,7 @@ idle() {  # LABEL: RSS and CPU share of novad over 30 s of quiet, and its busies
   sleep 5
   for t in /proc/"$pid"/task/*; do before[${t##*/}]=$(cut -d' ' -f1 "$t/schedstat"); done
   ticks0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-  sleep 30
+  sleep 60
   ticks1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   local -a threads=()
   for t in /proc/"$pid"/task/*; do
@@ -116,8 +119,8 @@ idle() {  # LABEL: RSS and CPU share of novad over 30 s of quiet, and its busies
   rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
   printf '  %-34s RSS %5.1f MiB, CPU %.2f%% (goal: <= 8 MiB, <= 0.5%%; by ticks %.2f%%)\n' "$1" \
     "$(awk -v k="$rss" 'BEGIN {print k / 1024}')" \
-    "$(awk -v ns="$ns" 'BEGIN {print 100 * ns / 30e9}')" \
-    "$(awk -v d="$((ticks1 - ticks0))" -v hz="$hz" 'BEGIN {print 100 * d / hz / 30}')"
+    "$(awk -v ns="$ns" 'BEGIN {print 100 * ns / 60e9}')" \
+    "$(awk -v d="$((ticks1 - ticks0))" -v hz="$hz" 'BEGIN {print 100 * d / hz / 60}')"
   # Of the RSS, what novad allocated and what are pages of its binary and libraries.
   awk '/^RssAnon/ {a = $2} /^RssFile/ {f = $2} END {printf "    (anonymous %.1f MiB, file-backed %.1f MiB)\n", a / 1024, f / 1024}' \
     "/proc/$pid/status"
@@ -135,5 +138,5 @@ idle() {  # LABEL: RSS and CPU share of novad over 30 s of quiet, and its busies
     { IFS= read -r line; echo "$line"; sort -rn | head -n 6 | sed 's/^/      unnamed: /'; }
   # novad names its threads (watcher, worker-N, metrics; the bus thread is novad).
   printf '%s\n' "${threads[@]}" | sort -rn |
-    awk '$1 > 0 && n++ < 3 {printf "    %-12s %.2f%%\n", $2, 100 * $1 / 30e9}'
+    awk '$1 > 0 && n++ < 3 {printf "    %-12s %.2f%%\n", $2, 100 * $1 / 60e9}'
 }

@@ -38,6 +38,8 @@ constexpr const char* kNovaManager = "org.nova.Nova1.Manager";
 // A graceful kill waits for systemd's stop jobs, novad's own deadlines end
 // it sooner.
 constexpr uint64_t kCallTimeoutUsec = 180ULL * 1000000;
+// For the calls given no timeout of their own (the signal matches).
+constexpr uint64_t kMatchTimeoutUsec = 4 * kCallTimeoutUsec;
 // How often the units are listed besides the signals.
 constexpr auto kListEvery = std::chrono::milliseconds(250);
 
@@ -131,7 +133,15 @@ AgentKiller::AgentKiller() : bus_(std::make_unique<Bus>()) {
     throw BusFailure("cannot connect to the system bus", r);
   }
   // The match before anything is asked, as systemctl does; sent without
-  // waiting: the bus keeps a connection's messages in order.
+  // waiting: the bus keeps a connection's messages in order. Their answers
+  // are dispatched only after the call to novad returns, and sd-bus closes
+  // the connection when a match's answer comes after its call timeout (by
+  // default 25 s, shorter than a KillMany of hundreds of agents on a busy
+  // host: "Connection reset by peer" once the call returned). dbus-daemon
+  // answers a match itself, at once: the default timeout only has to
+  // outlast novactl's own calls.
+  r = sd_bus_set_method_call_timeout(bus_->bus, kMatchTimeoutUsec);
+  if (r < 0) throw BusFailure("cannot set up the system bus connection", r);
   auto on_removed = [](sd_bus_message* m, void* userdata, sd_bus_error*) -> int {
     const char *id = nullptr, *path = nullptr;
     if (sd_bus_message_read(m, "so", &id, &path) > 0) {
