@@ -155,7 +155,8 @@ std::vector<AgentSample> AgentSampler::Read(std::chrono::steady_clock::time_poin
     // systemd makes the cgroup as root and hands it to User= a moment later,
     // once the agent's first process runs: a cgroup still root's is asked
     // again for a while.
-    if (fresh || (k.uid == 0 && now - k.first_seen < kOwnerHandoverWindow)) {
+    if (fresh ||
+        (k.uid == 0 && k.reads_with_processes < 2 && now - k.first_seen < kOwnerHandoverWindow)) {
       uid_t uid = dir.dir_stat().st_uid;  // 0 if gone meanwhile: kept as it was
       if (fresh || uid != k.uid) {
         k.uid = uid;
@@ -185,6 +186,7 @@ std::vector<AgentSample> AgentSampler::Read(std::chrono::steady_clock::time_poin
       auto tasks = ParseLimit(text);
       a.tasks_current = tasks && *tasks ? **tasks : 0;
     }
+    k.reads_with_processes = a.tasks_current > 0 ? k.reads_with_processes + 1 : 0;
     if (dir.Read(kCpuStat, text)) a.cpu_usage_usec = FlatKeyedValue(text, "usage_usec").value_or(0);
     agents.push_back(std::move(a));
   });

@@ -55,9 +55,10 @@ class AgentSampler {
 
   static constexpr std::chrono::seconds kLimitsRereadInterval{60};
   // How long a cgroup still root's is asked its owner again at each read:
-  // systemd hands it to User= once the agent's first process runs, within
-  // the start job; after that, an agent of root's (and the VM's benchmarks
-  // run root's) costs no stat a read.
+  // systemd hands it to User= as the agent's first process starts, within
+  // the start job. It is asked no more once two reads in a row saw a
+  // process in it, or after this window; then an agent of root's (the VM's
+  // benchmarks run root's) costs no stat a read.
   static constexpr std::chrono::minutes kOwnerHandoverWindow{5};
 
  private:
@@ -65,6 +66,7 @@ class AgentSampler {
     ino_t inode = 0;
     uid_t uid = 0;  // the cgroup's owner when last asked
     std::chrono::steady_clock::time_point first_seen;
+    int reads_with_processes = 0;  // in a row, while root's
     std::string user;
     std::optional<uint64_t> memory_max, tasks_max;
     std::optional<std::chrono::steady_clock::time_point> limits_at;

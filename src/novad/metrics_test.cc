@@ -307,5 +307,22 @@ TEST_F(MetricsFiles, TheSamplerStopsAskingARootAgentsOwnerAfterTheHandoverWindow
             "root");
 }
 
+// Nor once two reads in a row saw a process in it: systemd hands the cgroup
+// over as the first process starts.
+TEST_F(MetricsFiles, TheSamplerStopsAskingARootAgentsOwnerOnceItRuns) {
+  if (geteuid() != 0) GTEST_SKIP() << "chown needs root";
+  fs::path a = dir_ / "nova-agent-running.service";
+  Put(a / "memory.current", "100\n");
+  Put(a / "pids.current", "0\n");
+  AgentSampler sampler(dir_.string(), /*hierarchical_events=*/true);
+  auto t0 = std::chrono::steady_clock::time_point();
+  EXPECT_EQ(sampler.Read(t0)[0].user, "root");
+  Put(a / "pids.current", "1\n");
+  EXPECT_EQ(sampler.Read(t0 + std::chrono::seconds(15))[0].user, "root");
+  EXPECT_EQ(sampler.Read(t0 + std::chrono::seconds(30))[0].user, "root");
+  ASSERT_EQ(chown(a.c_str(), 65534, 65534), 0);
+  EXPECT_EQ(sampler.Read(t0 + std::chrono::seconds(45))[0].user, "root");
+}
+
 }  // namespace
 }  // namespace nova
