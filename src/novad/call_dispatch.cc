@@ -135,9 +135,12 @@ void CallDispatch::Close() {
 
 void CallDispatch::RunWorker(AgentManager& manager, const std::function<void()>& idle) {
   for (;;) {
+    // Without an idle task, a worker sleeps until a call comes: eight
+    // workers waking every 5 s for nothing were a tenth of novad's idle
+    // CPU under emulation.
     bool closed = false;
-    auto item = queue_.TakeWithin(std::chrono::seconds(5), &closed);
-    if (closed) return;
+    auto item = idle ? queue_.TakeWithin(std::chrono::seconds(5), &closed) : queue_.Take();
+    if (!item && (closed || !idle)) return;
     if (idle) idle();
     if (!item) continue;
     CallOutcome outcome;

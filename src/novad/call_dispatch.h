@@ -59,8 +59,8 @@ class CallDispatch {
   // return once its current call is done.
   void Close();
 
-  // A worker thread's loop, until Close; `idle` runs before each call and
-  // every 5 s without one (the worker drains its connection).
+  // A worker thread's loop, until Close; `idle`, when given, runs before
+  // each call and every 5 s without one (to drain a connection).
   void RunWorker(AgentManager& manager, const std::function<void()>& idle = {});
   // Watcher thread: POLLIN when work waits; runs what waits, without blocking.
   int watcher_fd() const { return watcher_fd_; }

@@ -126,8 +126,9 @@ void PrioritySweeper::SweepNewPids(long from, long to, SweepStats& stats) {
   char name[32];
   for (long pid = from + 1; pid <= to; ++pid) {
     std::snprintf(name, sizeof name, "%ld/cgroup", pid);
-    // No such pid any more (it ended), or a thread's: /proc lists only
-    // processes, but opens a thread's folder by its id as well.
+    // No such pid any more: it ended. A thread's id opens too (/proc lists
+    // only processes but opens a thread's folder by its id): a new thread
+    // is examined as a process is.
     if (!ReadSmallFile(proc_fd_, name, pid_cgroup_text_, Pieces::kOne)) continue;
     ++stats.looked_up;
     if (!InAgentCgroup(pid_cgroup_text_)) continue;
