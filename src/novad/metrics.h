@@ -53,7 +53,7 @@ class AgentSampler {
                         bool hierarchical_events = HierarchicalMemoryEvents());
   std::vector<AgentSample> Read(std::chrono::steady_clock::time_point now);
 
-  static constexpr std::chrono::seconds kLimitsRereadInterval{60};
+  static constexpr std::chrono::minutes kLimitsRereadInterval{5};
   // How long a cgroup still root's is asked its owner again at each read:
   // systemd hands it to User= as the agent's first process starts, within
   // the start job. It is asked no more once two reads in a row saw a

@@ -243,7 +243,7 @@ TEST_F(MetricsFiles, TheSamplerRereadsLimitsEachMinuteAndOomKillsWhenTheSliceCou
   auto second = sampler.Read(t0 + std::chrono::seconds(15));
   ASSERT_EQ(second.size(), 1u);
   EXPECT_EQ(second[0].memory_current, 200u);  // read every time
-  EXPECT_EQ(second[0].memory_max, 1000u);     // within the minute
+  EXPECT_EQ(second[0].memory_max, 1000u);     // within the interval
   EXPECT_EQ(second[0].oom_kills, 0u);
 
   Put(dir_ / "memory.events", "oom_kill 1\n");
