@@ -41,11 +41,9 @@ std::optional<uint64_t> FlatKeyedValue(std::string_view text, std::string_view k
 }
 
 std::optional<uint64_t> OomKillCount(const std::string& cgroup_dir) {
-  std::string text;
-  if (!ReadSmallFile(AT_FDCWD, (cgroup_dir + "/memory.events").c_str(), text, Pieces::kOne)) {
-    return std::nullopt;
-  }
-  return FlatKeyedValue(text, "oom_kill");
+  auto text = ReadFile(cgroup_dir + "/memory.events", Pieces::kOne);
+  if (!text) return std::nullopt;
+  return FlatKeyedValue(*text, "oom_kill");
 }
 
 namespace {

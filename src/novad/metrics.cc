@@ -187,7 +187,7 @@ std::vector<AgentSample> AgentSampler::Read(std::chrono::steady_clock::time_poin
       auto tasks = ParseLimit(text);
       a.tasks_current = tasks && *tasks ? **tasks : 0;
     }
-    k.reads_with_processes = a.tasks_current > 0 ? k.reads_with_processes + 1 : 0;
+    k.reads_with_processes = a.tasks_current > 0 ? std::min(k.reads_with_processes + 1, 2) : 0;
     if (dir.Read(kCpuStat, text)) a.cpu_usage_usec = FlatKeyedValue(text, "usage_usec").value_or(0);
     agents.push_back(std::move(a));
   });

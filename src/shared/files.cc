@@ -38,9 +38,9 @@ bool ReadFromStart(int fd, std::string& out, Pieces pieces) {
   return ReadAll(fd, out, true, pieces == Pieces::kOne);
 }
 
-std::optional<std::string> ReadFile(const std::string& path) {
+std::optional<std::string> ReadFile(const std::string& path, Pieces pieces) {
   std::string text;
-  if (!ReadSmallFile(AT_FDCWD, path.c_str(), text)) return std::nullopt;
+  if (!ReadSmallFile(AT_FDCWD, path.c_str(), text, pieces)) return std::nullopt;
   return text;
 }
 

@@ -19,7 +19,7 @@ namespace nova {
 enum class Pieces { kAny, kOne };
 
 // The file's contents, or nullopt when it cannot be opened or read.
-std::optional<std::string> ReadFile(const std::string& path);
+std::optional<std::string> ReadFile(const std::string& path, Pieces pieces = Pieces::kAny);
 
 // The same into OUT (its capacity reused), for NAME below the directory open
 // at DIR_FD (AT_FDCWD: NAME is a path); false when it cannot be opened or read.
