@@ -1,6 +1,6 @@
 #!/bin/bash
 # Runs a benchmark inside the test VM (real systemd) and prints its report.
-#   bench/run.sh spawn | many | idle | at_once | kill | sweep | reaction | earlyoom | load  [more, in the same VM]
+#   bench/run.sh spawn | many | idle | at_once | kill | admission | sweep | reaction | earlyoom | load  [more, in the same VM]
 # Build the package first (scripts/nova-vm.sh does), or set NOVA_VM_DEB, or
 # NOVA_VM_STAGE to a `cmake --install` tree (DESTDIR=... cmake --install
 # build), quicker while iterating; NOVA_VM_DISTRO=debian13 runs it in
@@ -10,7 +10,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-name=${1:?usage: bench/run.sh spawn|many|idle|at_once|kill|sweep|reaction|earlyoom|load [more...]}
+name=${1:?usage: bench/run.sh spawn|many|idle|at_once|kill|admission|sweep|reaction|earlyoom|load [more...]}
 case ${NOVA_VM_DISTRO:-debian12} in debian13) release=trixie ;; *) release=bookworm ;; esac
 [[ -n ${NOVA_VM_STAGE:-} ]] || export NOVA_VM_DEB=${NOVA_VM_DEB:-$root/build/deb-$release}
 if [[ -z ${NOVA_VM_HELPERS:-} ]]; then

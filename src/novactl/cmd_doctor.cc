@@ -48,7 +48,9 @@ void AddDoctorCommand(CLI::App& app) {
       in.systemd_version = systemd->Version();
       if (auto state = systemd->GetUnitState("novad.service")) in.novad_state = state->active_state;
       if (in.config.max_agents == 0) {
-        in.agents = MeasureLoad(systemd->ListAgents(), in.memory.total);  // needs their limits
+        std::map<std::string, UnitState> no_units;
+        in.agents = MeasureLoad(systemd->ListAgentsWith({.memory_max = true}, {}, &no_units),
+                                in.memory.total);  // needs their limits
       } else {
         for (const auto& [name, state] : systemd->AgentStates()) in.agents.running += state.live();
       }

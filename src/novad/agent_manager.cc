@@ -117,25 +117,19 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
   // spawns deciding at once count each other; the start jobs are not.
   auto deciding = in_flight_->Decide();
   HostMemory memory = read_memory_();
-  // One listing answers every question: is the name taken, how many run, and
-  // when asked, whose they are and how much memory they were given. The
-  // states alone are one call; the full listing one more per agent.
+  // One listing answers every question: is the name taken, how many run,
+  // the name's outcome recorders (so that ClaimName need not ask again) and,
+  // when the policy counts them, whose the agents are and how much memory
+  // they were given (two Gets a live agent, in one batch).
   bool per_user = !privileged && config_.max_agents_per_user > 0;
   bool by_memory = config_.max_agents == 0;
-  std::vector<AgentUnitInfo> units;
-  std::map<std::string, UnitState> states;
-  // The name's outcome recorders, asked about in the states' listing when
-  // that is the listing made (one round trip less per spawn).
   std::vector<std::string> recorders = {OutcomeUnitOnSuccess(spec.name),
                                         OutcomeUnitOnFailure(spec.name)};
-  std::optional<std::map<std::string, UnitState>> recorder_states;
-  if (per_user || by_memory) {
-    units = systemd_.ListAgents();
-    for (const auto& u : units) states[u.name] = UnitState{u.active_state, u.sub_state};
-  } else {
-    recorder_states.emplace();
-    states = systemd_.AgentStatesWith(recorders, &*recorder_states);
-  }
+  std::map<std::string, UnitState> recorder_states;
+  std::vector<AgentUnitInfo> units = systemd_.ListAgentsWith(
+      AgentFields{.memory_max = by_memory, .user = per_user}, recorders, &recorder_states);
+  std::map<std::string, UnitState> states;
+  for (const auto& u : units) states[u.name] = UnitState{u.active_state, u.sub_state};
   if (auto it = states.find(spec.name); it != states.end() && it->second.live()) {
     throw Error(ErrorKind::kAlreadyRunning, "agent \"" + spec.name + "\" is already running (" +
                                                 unit + ", " + it->second.active_state +
@@ -169,7 +163,7 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
     }
   } else {
     load.running =
-        std::count_if(states.begin(), states.end(), [](const auto& s) { return s.second.live(); });
+        std::count_if(units.begin(), units.end(), [](const auto& u) { return u.live(); });
   }
   load.running += others.size();
   if (auto refusal = AdmissionRefusal(config_, memory, load, spec.memory_max,
@@ -178,7 +172,7 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
   }
   if (auto old = states.find(spec.name); old != states.end()) {
     systemd_.ResetFailedUnit(unit);  // a leftover from an earlier run
-    if (recorder_states) (*recorder_states)[unit] = old->second;
+    recorder_states[unit] = old->second;
   }
   auto reservation = in_flight_->Reserve(spec.name, {spec.user, spec.memory_max});
   deciding.unlock();

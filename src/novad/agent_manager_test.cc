@@ -117,16 +117,27 @@ class FakeSystemd : public Systemd {
     if (it == agents.end()) return std::nullopt;
     return it->second;
   }
-  std::map<std::string, UnitState> AgentStatesWith(
-      const std::vector<std::string>& units,
+  // One listing, and one batch when a field is asked; the fields not asked
+  // for keep their defaults, as systemd is not asked them.
+  std::vector<AgentUnitInfo> ListAgentsWith(
+      AgentFields fields, const std::vector<std::string>& units,
       std::map<std::string, UnitState>* unit_states) override {
-    ++lookups;
+    lookups += fields.memory_max || fields.user ? 2 : 1;
     unit_states->clear();
     for (const auto& unit : units) {
       if (auto state = StateOf(unit)) (*unit_states)[unit] = *state;
     }
-    --lookups;  // AgentStates counts the one call
-    return AgentStates();
+    std::vector<AgentUnitInfo> out;
+    for (auto& [n, a] : agents) {
+      AgentUnitInfo& info = out.emplace_back();
+      info.name = a.name;
+      info.unit = a.unit;
+      info.active_state = a.active_state;
+      info.sub_state = a.sub_state;
+      if (fields.memory_max && a.live()) info.memory_max = a.memory_max;
+      if (fields.user && a.live()) info.user = a.user;
+    }
+    return out;
   }
   std::optional<std::pair<UnitState, uint32_t>> ServiceState(const std::string& unit) override {
     ++lookups;
@@ -245,6 +256,22 @@ TEST_F(AgentManagerTest, ASpawnLooksUpTwiceBesidesItsStart) {
   EXPECT_EQ(r.sub_state, "running");
 }
 
+TEST_F(AgentManagerTest, AutoAdmissionCostsOneBatchMore) {
+  // MaxAgents=auto counts the memory the agents were given: a batch of
+  // their MemoryMax= besides the listing, whatever their number, and the
+  // recorders' states come with the listing as in a counted maximum.
+  for (int i = 0; i < 50; ++i) {
+    SpawnRequest small = Request("a" + std::to_string(i));
+    small.memory_max = 256ULL << 20;
+    manager_.Spawn(small, Caller{0});
+  }
+  systemd_.lookups = 0;
+  SpawnResult r = manager_.Spawn(Request("b1"), Caller{0});
+  EXPECT_EQ(systemd_.lookups, 3);
+  EXPECT_EQ(systemd_.list_agents_calls, 0);
+  EXPECT_EQ(r.sub_state, "running");
+}
+
 TEST_F(AgentManagerTest, ASpawnWaitsForTheRecorderItsListingSawBusy) {
   config_.max_agents = 5;
   systemd_.others[OutcomeUnitOnFailure("a1")] = UnitState{"activating", "start"};
@@ -297,7 +324,8 @@ TEST_F(AgentManagerTest, AutoAdmitsByTheMemoryAgentsWereGiven) {
     tiny.memory_max = 128ULL << 20;
     manager_.Spawn(tiny, Caller{0});
   }
-  EXPECT_GT(systemd_.list_agents_calls, 0);
+  // Each spawn asked the agents' MemoryMax= only, never every property.
+  EXPECT_EQ(systemd_.list_agents_calls, 0);
   // A finished agent gives its share back.
   systemd_.agents.at("big1").active_state = "failed";
   big.name = "big4";
@@ -324,15 +352,19 @@ TEST_F(AgentManagerTest, OneUserMayRunAtMostMaxAgentsPerUser) {
             "agent \"n3\" refused: nobody runs 2 agents, the most one user may run "
             "(MaxAgentsPerUser=2 in /etc/nova/nova.conf); wait for one to finish or kill one");
   EXPECT_TRUE(systemd_.calls.empty());
-  // Root is not held to it, even with an explicit MaxAgents (one cheap listing).
+  // Root is not held to it, even with an explicit MaxAgents: the listing of
+  // states and the started unit's, no agent's User= asked.
   config_.max_agents = 10;
-  int listings = systemd_.list_agents_calls;
+  systemd_.lookups = 0;
   manager_.Spawn(Request("r1"), Caller{0});
-  EXPECT_EQ(systemd_.list_agents_calls, listings);
-  // One of theirs ends: room again.
+  EXPECT_EQ(systemd_.lookups, 2);
+  // One of theirs ends: room again. A member's spawn asks User= too, in one
+  // batch; never every property.
   systemd_.agents.erase("n1");
+  systemd_.lookups = 0;
   manager_.Spawn(Request("n3"), nobody);
-  EXPECT_GT(systemd_.list_agents_calls, listings);
+  EXPECT_EQ(systemd_.lookups, 3);
+  EXPECT_EQ(systemd_.list_agents_calls, 0);
 }
 
 TEST_F(AgentManagerTest, OnlyRootMayPassTheCeilings) {

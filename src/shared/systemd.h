@@ -62,6 +62,12 @@ struct UnitState {
   bool busy() const { return live() || job_id != 0; }
 };
 
+// Which of an agent's properties ListAgentsWith reads besides its state.
+struct AgentFields {
+  bool memory_max = false;  // MemoryMax=
+  bool user = false;        // User=
+};
+
 // What novad needs to know of an agent before it stops it.
 struct AgentOwner {
   UnitState state;
@@ -139,14 +145,15 @@ class Systemd {
   // their number.
   virtual std::map<std::string, UnitState> AgentStates() = 0;
 
-  // AgentStates, and in the same call the states of those of `units` that
-  // are loaded (by unit name, into `unit_states`): a spawn asks about the
-  // agents and its name's outcome recorders in one round trip.
-  virtual std::map<std::string, UnitState> AgentStatesWith(
-      const std::vector<std::string>& units, std::map<std::string, UnitState>* unit_states) {
-    *unit_states = UnitStates(units);
-    return AgentStates();
-  }
+  // The loaded agents with their states and, for the live ones, only the
+  // `fields` asked for (the others keep AgentUnitInfo's defaults), and in
+  // the same listing the states of those of `units` that are loaded (by unit
+  // name, into `unit_states`): what a spawn's admission counts, in one
+  // listing and one batch of Gets (none when no field is asked), where
+  // ListAgents reads every property of every agent and the soft timers.
+  virtual std::vector<AgentUnitInfo> ListAgentsWith(AgentFields fields,
+                                                    const std::vector<std::string>& units,
+                                                    std::map<std::string, UnitState>* unit_states);
 
   // A service's state and main process (0 if none), read together in one
   // round trip; nullopt when systemd has no such unit.
