@@ -224,7 +224,7 @@ TEST_F(MetricsFiles, ReadsEachAgentsCgroupAndSkipsWhatIsNotAnAgent) {
   EXPECT_EQ(samples[0].oom_kills, 2u);
 }
 
-TEST_F(MetricsFiles, TheSamplerRereadsLimitsEachMinuteAndOomKillsWhenTheSliceCountMoves) {
+TEST_F(MetricsFiles, TheSamplerRereadsLimitsEveryFewMinutesAndOomKillsWhenTheSliceCountMoves) {
   fs::path a = dir_ / "nova-agent-build.service";
   Put(dir_ / "memory.events", "oom_kill 0\n");  // the slice's, counting its agents'
   Put(a / "memory.current", "100\n");
