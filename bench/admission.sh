@@ -61,10 +61,11 @@ for level in $LEVELS; do
       samples[anchor]+="$(((t1 - t0) / 1000)) "
       systemctl stop "anchor-q$i.service"
       settle
-      t0=$(now_ns); spawn_as "$pol" "q$i"; t1=$(now_ns)
-      [[ $(systemctl is-active "nova-agent-q$i.service") == active ]] || fail "$pol: q$i not active"
+      name=$pol-q$i  # the member's own names: root's recorded outcomes would hold them
+      t0=$(now_ns); spawn_as "$pol" "$name"; t1=$(now_ns)
+      [[ $(systemctl is-active "nova-agent-$name.service") == active ]] || fail "$pol: $name not active"
       samples[nova]+="$(((t1 - t0) / 1000)) "
-      systemctl stop "nova-agent-q$i.service"
+      systemctl stop "nova-agent-$name.service"
       settle
     done
     a=$(tr ' ' '\n' <<<"${samples[anchor]}" | grep . | median)
