@@ -319,7 +319,7 @@ class SdbusSystemd final : public Systemd {
       }
     }
     if (fields.memory_max || fields.user) {
-      // Two small Gets a live agent, not a GetAll of its hundreds of
+      // At most two small Gets a live agent, not a GetAll of its hundreds of
       // properties: with 300 agents, megabytes less per spawn.
       BusBatch batch(RawBus());
       auto gone = [](AgentUnitInfo& info) {  // gone meanwhile: no longer live
