@@ -46,6 +46,16 @@ std::optional<uint64_t> OomKillCount(const std::string& cgroup_dir) {
   return FlatKeyedValue(*text, "oom_kill");
 }
 
+std::optional<uint64_t> MemoryMaxOf(const std::string& cgroup_dir) {
+  auto text = ReadFile(cgroup_dir + "/memory.max", Pieces::kOne);
+  if (!text) return std::nullopt;
+  if (text->rfind("max", 0) == 0) return UINT64_MAX;
+  uint64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc()) return std::nullopt;
+  return value;
+}
+
 namespace {
 
 // Mounted with memory_localevents, a cgroup's memory.events counts its own

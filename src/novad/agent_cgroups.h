@@ -32,6 +32,9 @@ std::optional<uint64_t> FlatKeyedValue(std::string_view text, std::string_view k
 
 // The oom_kill count of a cgroup's memory.events; nullopt if unreadable.
 std::optional<uint64_t> OomKillCount(const std::string& cgroup_dir);
+// A cgroup's memory.max (what systemd made of MemoryMax=): UINT64_MAX for
+// "max", nullopt if unreadable (the cgroup is gone, or not made yet).
+std::optional<uint64_t> MemoryMaxOf(const std::string& cgroup_dir);
 // Whether a cgroup's memory.events counts its descendants' events too (so
 // the agents slice's oom_kill moves whenever an agent's does): true unless
 // cgroup2 is mounted with memory_localevents.

@@ -103,5 +103,13 @@ TEST_F(AgentCgroupsTest, FilesAreNotDirectoriesAndLinksAreNotFollowed) {
   EXPECT_EQ(Pass(cgroups), (Seen{{"a.service", "1\n"}}));
 }
 
+TEST_F(AgentCgroupsTest, MemoryMaxIsBytesOrUnlimitedAndNothingWhenGone) {
+  Write("nova-agent-a.service", "memory.max", "268435456\n");
+  Write("nova-agent-b.service", "memory.max", "max\n");
+  EXPECT_EQ(MemoryMaxOf((slice_ / "nova-agent-a.service").string()), 268435456u);
+  EXPECT_EQ(MemoryMaxOf((slice_ / "nova-agent-b.service").string()), UINT64_MAX);
+  EXPECT_EQ(MemoryMaxOf((slice_ / "nova-agent-gone.service").string()), std::nullopt);
+}
+
 }  // namespace
 }  // namespace nova

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "admission.h"
+#include "agent_cgroups.h"
 #include "agent_name.h"
 #include "errors.h"
 #include "text.h"
@@ -65,7 +66,7 @@ bool SpawnsInFlight::Contains(const std::string& name) const {
 AgentManager::AgentManager(Systemd& systemd, const Config& config, const OutcomeStore& outcomes,
                            std::function<HostMemory()> read_memory, std::string hook_path,
                            PriorityPolicy priority, const AdmissionGate* admission_gate,
-                           SpawnsInFlight* in_flight, Metrics* metrics)
+                           SpawnsInFlight* in_flight, Metrics* metrics, std::string agents_cgroup)
     : systemd_(systemd),
       config_(config),
       outcomes_(outcomes),
@@ -75,6 +76,7 @@ AgentManager::AgentManager(Systemd& systemd, const Config& config, const Outcome
       priority_(std::move(priority)),
       admission_gate_(admission_gate),
       in_flight_(in_flight ? in_flight : &own_in_flight_),
+      agents_cgroup_(std::move(agents_cgroup)),
       metrics_(metrics) {}
 
 std::string AgentManager::ResolveUser(const SpawnRequest& request, const Caller& caller) const {
@@ -119,15 +121,19 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
   HostMemory memory = read_memory_();
   // One listing answers every question: is the name taken, how many run,
   // the name's outcome recorders (so that ClaimName need not ask again) and,
-  // when the policy counts them, whose the agents are and how much memory
-  // they were given (two Gets a live agent, in one batch).
+  // when the policy counts them, whose the agents are (a Get a live agent,
+  // in one batch) and how much memory they were given (their cgroups say).
   bool per_user = !privileged && config_.max_agents_per_user > 0;
   bool by_memory = config_.max_agents == 0;
   std::vector<std::string> recorders = {OutcomeUnitOnSuccess(spec.name),
                                         OutcomeUnitOnFailure(spec.name)};
   std::map<std::string, UnitState> recorder_states;
   std::vector<AgentUnitInfo> units = systemd_.ListAgentsWith(
-      AgentFields{.memory_max = by_memory, .user = per_user}, recorders, &recorder_states);
+      AgentFields{.memory_max = false, .user = per_user}, recorders, &recorder_states);
+  if (by_memory && !ReadGivenMemory(units)) {
+    units = systemd_.ListAgentsWith(AgentFields{.memory_max = true, .user = per_user}, recorders,
+                                    &recorder_states);
+  }
   std::map<std::string, UnitState> states;
   for (const auto& u : units) states[u.name] = UnitState{u.active_state, u.sub_state};
   if (auto it = states.find(spec.name); it != states.end() && it->second.live()) {
@@ -211,6 +217,20 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
     return SpawnResult{unit, "inactive", "dead", 0};
   }
   return SpawnResult{unit, state->first.active_state, state->first.sub_state, state->second};
+}
+
+bool AgentManager::ReadGivenMemory(std::vector<AgentUnitInfo>& units) const {
+  // memory.max is systemd's MemoryMax= as the kernel holds it (rounded down
+  // to a page), written as systemd makes the cgroup, before the unit says
+  // activating. The agent's user cannot write it: delegation hands over the
+  // directory and cgroup.procs, not the cgroup's own limits.
+  for (AgentUnitInfo& u : units) {
+    if (!u.live()) continue;
+    auto given = MemoryMaxOf(agents_cgroup_ + "/" + u.unit);
+    if (!given) return false;
+    u.memory_max = *given;
+  }
+  return true;
 }
 
 void AgentManager::AbandonStart(const std::string& unit) {

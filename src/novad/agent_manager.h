@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "admission.h"
+#include "agent_name.h"
 #include "attach.h"
 #include "config.h"
 #include "errors.h"
@@ -85,7 +86,8 @@ class AgentManager {
   AgentManager(Systemd& systemd, const Config& config, const OutcomeStore& outcomes,
                std::function<HostMemory()> read_memory, std::string hook_path,
                PriorityPolicy priority = {}, const AdmissionGate* admission_gate = nullptr,
-               SpawnsInFlight* in_flight = nullptr, Metrics* metrics = nullptr);
+               SpawnsInFlight* in_flight = nullptr, Metrics* metrics = nullptr,
+               std::string agents_cgroup = kAgentsCgroup);
 
   SpawnResult Spawn(const SpawnRequest& request, const Caller& caller);
   // Sends the kill and queues the stop; returns without waiting for it.
@@ -133,6 +135,12 @@ class AgentManager {
                  const std::vector<std::string>& recorders,
                  std::optional<std::map<std::string, UnitState>> first_look);
 
+  // Under MaxAgents=auto: the memory each live agent among `units` was
+  // given, from its cgroup's memory.max (no round trip per agent). False
+  // when one cannot be read (its cgroup not made yet, or gone): systemd is
+  // asked then.
+  bool ReadGivenMemory(std::vector<AgentUnitInfo>& units) const;
+
   Systemd& systemd_;
   const Config& config_;
   const OutcomeStore& outcomes_;
@@ -143,6 +151,7 @@ class AgentManager {
   const AdmissionGate* admission_gate_;  // novad's watcher keeps it; null = no hysteresis
   SpawnsInFlight own_in_flight_;
   SpawnsInFlight* in_flight_;  // shared by novad's workers, or own_in_flight_
+  std::string agents_cgroup_;  // where the agents' cgroups are (kAgentsCgroup)
   Metrics* metrics_;           // counts refusals; null = not counted
 };
 

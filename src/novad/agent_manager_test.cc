@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -37,6 +38,9 @@ class FakeSystemd : public Systemd {
   std::string start_result = "done";
   bool agent_ends_at_once = false;  // the command exits before novad looks
 
+  // Where "systemd" makes each agent's cgroup with its memory.max, as a
+  // real one does before the unit says activating; none when empty.
+  std::filesystem::path cgroups;
   int list_agents_calls = 0;  // the listing that costs a round trip per agent
   int lookups = 0;            // the calls that cost one round trip each (not the start)
   std::map<std::string, UnitState> others;  // units other than agents, by unit name
@@ -66,7 +70,10 @@ class FakeSystemd : public Systemd {
       info.main_pid = 4242;
       info.user = user;
       info.memory_max = memory_max;
-      if (!agent_ends_at_once) agents[*name] = info;
+      if (!agent_ends_at_once) {
+        agents[*name] = info;
+        MakeCgroup(unit, memory_max);
+      }
     }
     return start_result;
   }
@@ -75,7 +82,14 @@ class FakeSystemd : public Systemd {
     if (failing_stops.count(unit)) throw Error(ErrorKind::kFailed, "stopping " + unit + ": no");
     calls.push_back("stop " + unit);
     if (auto name = AgentNameFromUnit(unit)) agents.erase(*name);
+    if (!cgroups.empty()) std::filesystem::remove_all(cgroups / unit);
     return "done";
+  }
+  void MakeCgroup(const std::string& unit, uint64_t memory_max) {
+    if (cgroups.empty()) return;
+    std::filesystem::create_directories(cgroups / unit);
+    std::ofstream(cgroups / unit / "memory.max")
+        << (memory_max == kInfinity ? std::string("max") : std::to_string(memory_max)) << "\n";
   }
   void KillUnit(const std::string& unit, const std::string& whom, int signal) override {
     calls.push_back("kill " + unit + " " + whom + " " + std::to_string(signal));
@@ -166,7 +180,10 @@ class AgentManagerTest : public testing::Test {
              ("nova-manager-test-" + std::to_string(::getpid()))),
         store_(dir_ / "state", dir_ / "run"),
         manager_(
-            systemd_, config_, store_, [this] { return memory_; }, "/hook") {}
+            systemd_, config_, store_, [this] { return memory_; }, "/hook", {}, nullptr, nullptr,
+            nullptr, (dir_ / "cgroups").string()) {
+    systemd_.cgroups = dir_ / "cgroups";
+  }
   ~AgentManagerTest() override { std::filesystem::remove_all(dir_); }
 
   SpawnRequest Request(const std::string& name) {
@@ -256,10 +273,10 @@ TEST_F(AgentManagerTest, ASpawnLooksUpTwiceBesidesItsStart) {
   EXPECT_EQ(r.sub_state, "running");
 }
 
-TEST_F(AgentManagerTest, AutoAdmissionCostsOneBatchMore) {
-  // MaxAgents=auto counts the memory the agents were given: a batch of
-  // their MemoryMax= besides the listing, whatever their number, and the
-  // recorders' states come with the listing as in a counted maximum.
+TEST_F(AgentManagerTest, AutoAdmissionReadsWhatTheAgentsWereGivenInTheirCgroups) {
+  // MaxAgents=auto counts the memory the agents were given: their cgroups'
+  // memory.max, whatever their number, at no round trip; the recorders'
+  // states come with the listing as under a counted maximum.
   for (int i = 0; i < 50; ++i) {
     SpawnRequest small = Request("a" + std::to_string(i));
     small.memory_max = 256ULL << 20;
@@ -267,9 +284,33 @@ TEST_F(AgentManagerTest, AutoAdmissionCostsOneBatchMore) {
   }
   systemd_.lookups = 0;
   SpawnResult r = manager_.Spawn(Request("b1"), Caller{0});
-  EXPECT_EQ(systemd_.lookups, 3);
+  EXPECT_EQ(systemd_.lookups, 2);
   EXPECT_EQ(systemd_.list_agents_calls, 0);
   EXPECT_EQ(r.sub_state, "running");
+  // What the cgroups say is what counts: a0 raised to 50G (systemctl
+  // set-property) leaves no room for another agent of 4G, where the 16.5G
+  // the 51 were given at their start would.
+  std::ofstream(dir_ / "cgroups" / "nova-agent-a0.service" / "memory.max") << 50 * kGiB << "\n";
+  EXPECT_THAT(SpawnError(Request("c1"), Caller{0}, ErrorKind::kAdmissionRefused),
+              testing::HasSubstr("agents hold 66.3G of the 54.4G set aside for them"));
+}
+
+TEST_F(AgentManagerTest, AutoAdmissionAsksSystemdForAnAgentWithoutACgroup) {
+  // An agent systemd lists as live whose cgroup cannot be read (made a
+  // moment later, or gone meanwhile): systemd says what it was given.
+  AgentUnitInfo other;
+  other.name = "other";
+  other.unit = AgentUnit("other");
+  other.active_state = "activating";
+  other.sub_state = "start";
+  other.user = "root";
+  other.memory_max = 51 * kGiB;
+  systemd_.agents["other"] = other;
+  systemd_.lookups = 0;
+  EXPECT_THAT(SpawnError(Request("a1"), Caller{0}, ErrorKind::kAdmissionRefused),
+              testing::HasSubstr("agents hold 51G of the 54.4G set aside for them"));
+  EXPECT_EQ(systemd_.lookups, 3);  // the listing, then the listing with the batch
+  EXPECT_EQ(systemd_.list_agents_calls, 0);
 }
 
 TEST_F(AgentManagerTest, ASpawnWaitsForTheRecorderItsListingSawBusy) {
