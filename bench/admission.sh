@@ -2,8 +2,9 @@
 # Benchmark, run inside the test VM by bench/run.sh: what one spawn costs as
 # the agents grow, with each admission policy. Out of the box (MaxAgents=auto)
 # novad admits by the memory the running agents were given, so every spawn
-# asks systemd about every agent; with a counted MaxAgents it needs only
-# their states. At 0, LEVELS... agents running (sleepers spawned by PAR
+# weighs every running agent's limit; with a counted MaxAgents it needs only
+# their states, and MaxAgentsPerUser their users. At LEVELS agents running
+# (0, 100 and N; sleepers spawned by PAR
 # parallel clients), median of RUNS single spawns each way, interleaved with
 # systemd-run making the same unit (the anchor, measured in the same run):
 #   auto        MaxAgents=auto (the default)
