@@ -4,9 +4,9 @@
 # novad admits by the memory the running agents were given, so every spawn
 # weighs every running agent's limit; with a counted MaxAgents it needs only
 # their states, and MaxAgentsPerUser their users. At LEVELS agents running
-# (0, 100 and N; sleepers spawned by PAR
-# parallel clients), median of RUNS single spawns each way, interleaved with
-# systemd-run making the same unit (the anchor, measured in the same run):
+# (0, 100 and N; sleepers spawned by PAR parallel clients), median of RUNS
+# single spawns each way, interleaved with systemd-run making the same unit
+# (the anchor, measured in the same run):
 #   auto        MaxAgents=auto (the default)
 #   counted     MaxAgents=N+50
 #   per_user    MaxAgentsPerUser=N+50 as well, the spawns by a member
