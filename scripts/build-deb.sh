@@ -120,17 +120,18 @@ mkdir -p "$out/nova"
 inputs | xargs -0 cp --parents -t "$out/nova"
 cp -r packaging/debian "$out/nova/debian"
 where=${chroot_dir:+in the $release chroot $chroot_dir}
-echo "build-deb: building the package with dpkg-buildpackage ${where:-on this host}: configure," \
-  "compile, unit tests (a few minutes on 2 cores); log: $out/build.log" >&2
 export DEB_BUILD_OPTIONS="parallel=$(nproc)"
 # NOVA_DEB_HOST_TESTED=1: the same tree's unit tests run in this host's own
 # build (the test suite runs them beside this), so a package built here, with
 # the same compiler and libraries, does not build them again (nocheck: minutes
 # on 2 cores). In a chroot, another release's, they are built and run.
+steps="compile, unit tests"
 if [ "${NOVA_DEB_HOST_TESTED:-0}" = 1 ] && [ -z "$chroot_dir" ]; then
   DEB_BUILD_OPTIONS="$DEB_BUILD_OPTIONS nocheck"
-  echo "build-deb: the unit tests run in this host's build; not built again here (nocheck)" >&2
+  steps="compile (the unit tests run in this host's build: nocheck)"
 fi
+echo "build-deb: building the package with dpkg-buildpackage ${where:-on this host}: configure," \
+  "$steps (a few minutes on 2 cores); log: $out/build.log" >&2
 step "build-deb: dpkg-buildpackage" "$out/build.log" nova dpkg-buildpackage -b -us -uc
 rm -rf "$out/nova"
 deb=$(ls "$out"/nova_*.deb)

@@ -46,14 +46,20 @@ std::optional<uint64_t> OomKillCount(const std::string& cgroup_dir) {
   return FlatKeyedValue(*text, "oom_kill");
 }
 
+std::optional<std::optional<uint64_t>> CgroupLimit(std::string_view text) {
+  if (text.starts_with("max")) return std::optional<uint64_t>();
+  uint64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc()) return std::nullopt;
+  return std::optional<uint64_t>(value);
+}
+
 std::optional<uint64_t> MemoryMaxOf(const std::string& cgroup_dir) {
   auto text = ReadFile(cgroup_dir + "/memory.max", Pieces::kOne);
   if (!text) return std::nullopt;
-  if (text->rfind("max", 0) == 0) return UINT64_MAX;
-  uint64_t value = 0;
-  auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc()) return std::nullopt;
-  return value;
+  auto limit = CgroupLimit(*text);
+  if (!limit) return std::nullopt;
+  return limit->value_or(UINT64_MAX);
 }
 
 namespace {

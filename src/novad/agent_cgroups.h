@@ -32,6 +32,9 @@ std::optional<uint64_t> FlatKeyedValue(std::string_view text, std::string_view k
 
 // The oom_kill count of a cgroup's memory.events; nullopt if unreadable.
 std::optional<uint64_t> OomKillCount(const std::string& cgroup_dir);
+// A cgroup file of one number, or "max" (nullopt inside the optional);
+// nullopt when it is neither.
+std::optional<std::optional<uint64_t>> CgroupLimit(std::string_view text);
 // A cgroup's memory.max (what systemd made of MemoryMax=): UINT64_MAX for
 // "max", nullopt if unreadable (the cgroup is gone, or not made yet).
 std::optional<uint64_t> MemoryMaxOf(const std::string& cgroup_dir);

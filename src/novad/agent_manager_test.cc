@@ -142,7 +142,7 @@ class FakeSystemd : public Systemd {
       if (auto state = StateOf(unit)) (*unit_states)[unit] = *state;
     }
     std::vector<AgentUnitInfo> out;
-    for (auto& [n, a] : agents) {
+    for (const auto& [name, a] : agents) {
       AgentUnitInfo& info = out.emplace_back();
       info.name = a.name;
       info.unit = a.unit;

@@ -25,21 +25,6 @@ namespace nova {
 namespace fs = std::filesystem;
 namespace {
 
-std::optional<uint64_t> ParseCount(const std::string& text) {
-  uint64_t value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc()) return std::nullopt;
-  return value;
-}
-
-// A cgroup file of one number, or "max" (nullopt inside the optional).
-std::optional<std::optional<uint64_t>> ParseLimit(const std::string& text) {
-  if (text.rfind("max", 0) == 0) return std::optional<uint64_t>();
-  auto value = ParseCount(text);
-  if (!value) return std::nullopt;
-  return std::optional<uint64_t>(*value);
-}
-
 // The files read in each agent's cgroup, in AgentCgroups' order.
 enum AgentFile : size_t {
   kMemoryCurrent,
@@ -138,7 +123,7 @@ std::vector<AgentSample> AgentSampler::Read(std::chrono::steady_clock::time_poin
     auto name = AgentNameFromUnit(dir.dir_name());
     if (!name) return;
     if (!dir.Read(kMemoryCurrent, text)) return;  // gone meanwhile
-    auto current = ParseLimit(text);
+    auto current = CgroupLimit(text);
     if (!current || !*current) return;
     auto [it, added] = known_.try_emplace(dir.dir_name());
     Known& k = it->second;
@@ -169,9 +154,9 @@ std::vector<AgentSample> AgentSampler::Read(std::chrono::steady_clock::time_poin
     if (!k.limits_at || now - *k.limits_at >= kLimitsRereadInterval) {
       k.limits_at = now;
       k.memory_max =
-          dir.Read(kMemoryMax, text) ? ParseLimit(text).value_or(std::nullopt) : std::nullopt;
+          dir.Read(kMemoryMax, text) ? CgroupLimit(text).value_or(std::nullopt) : std::nullopt;
       k.tasks_max =
-          dir.Read(kPidsMax, text) ? ParseLimit(text).value_or(std::nullopt) : std::nullopt;
+          dir.Read(kPidsMax, text) ? CgroupLimit(text).value_or(std::nullopt) : std::nullopt;
     }
     if ((read_ooms || fresh) && dir.Read(kMemoryEvents, text)) {
       k.oom_kills = FlatKeyedValue(text, "oom_kill").value_or(0);
@@ -184,7 +169,7 @@ std::vector<AgentSample> AgentSampler::Read(std::chrono::steady_clock::time_poin
     a.tasks_max = k.tasks_max;
     a.oom_kills = k.oom_kills;
     if (dir.Read(kPidsCurrent, text)) {
-      auto tasks = ParseLimit(text);
+      auto tasks = CgroupLimit(text);
       a.tasks_current = tasks && *tasks ? **tasks : 0;
     }
     k.reads_with_processes = a.tasks_current > 0 ? std::min(k.reads_with_processes + 1, 2) : 0;
