@@ -125,13 +125,13 @@ export DEB_BUILD_OPTIONS="parallel=$(nproc)"
 # build (the test suite runs them beside this), so a package built here, with
 # the same compiler and libraries, does not build them again (nocheck: minutes
 # on 2 cores). In a chroot, another release's, they are built and run.
-steps="compile, unit tests"
+steps="configure, compile, unit tests"
 if [ "${NOVA_DEB_HOST_TESTED:-0}" = 1 ] && [ -z "$chroot_dir" ]; then
   DEB_BUILD_OPTIONS="$DEB_BUILD_OPTIONS nocheck"
-  steps="compile (the unit tests run in this host's build: nocheck)"
+  steps="configure, compile; no unit tests, this host's build runs them (nocheck)"
 fi
-echo "build-deb: building the package with dpkg-buildpackage ${where:-on this host}: configure," \
-  "$steps (a few minutes on 2 cores); log: $out/build.log" >&2
+echo "build-deb: building the package with dpkg-buildpackage ${where:-on this host}," \
+  "a few minutes on 2 cores: $steps; log: $out/build.log" >&2
 step "build-deb: dpkg-buildpackage" "$out/build.log" nova dpkg-buildpackage -b -us -uc
 rm -rf "$out/nova"
 deb=$(ls "$out"/nova_*.deb)
