@@ -62,6 +62,12 @@ std::optional<uint64_t> MemoryMaxOf(const std::string& cgroup_dir) {
   return limit->value_or(UINT64_MAX);
 }
 
+std::optional<uid_t> DelegatedTo(const std::string& cgroup_dir) {
+  struct stat st;
+  if (::stat(cgroup_dir.c_str(), &st) != 0 || st.st_uid == 0) return std::nullopt;
+  return st.st_uid;
+}
+
 namespace {
 
 // Mounted with memory_localevents, a cgroup's memory.events counts its own

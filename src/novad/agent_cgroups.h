@@ -38,6 +38,11 @@ std::optional<std::optional<uint64_t>> CgroupLimit(std::string_view text);
 // A cgroup's memory.max (what systemd made of MemoryMax=): UINT64_MAX for
 // "max", nullopt if unreadable (the cgroup is gone, or not made yet).
 std::optional<uint64_t> MemoryMaxOf(const std::string& cgroup_dir);
+// The user a delegated cgroup was handed to: systemd makes it as root and
+// chowns it to the unit's User= as the unit's first process starts; only
+// root can chown it after. nullopt while it is still root's (not handed over
+// yet, or User=root) and when it cannot be read (not made yet, or gone).
+std::optional<uid_t> DelegatedTo(const std::string& cgroup_dir);
 // Whether a cgroup's memory.events counts its descendants' events too (so
 // the agents slice's oom_kill moves whenever an agent's does): true unless
 // cgroup2 is mounted with memory_localevents.

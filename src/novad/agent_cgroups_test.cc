@@ -1,6 +1,7 @@
 #include "agent_cgroups.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -109,6 +110,18 @@ TEST_F(AgentCgroupsTest, MemoryMaxIsBytesOrUnlimitedAndNothingWhenGone) {
   EXPECT_EQ(MemoryMaxOf((slice_ / "nova-agent-a.service").string()), 268435456u);
   EXPECT_EQ(MemoryMaxOf((slice_ / "nova-agent-b.service").string()), UINT64_MAX);
   EXPECT_EQ(MemoryMaxOf((slice_ / "nova-agent-gone.service").string()), std::nullopt);
+}
+
+TEST_F(AgentCgroupsTest, ACgroupIsDelegatedToTheUserItWasHandedTo) {
+  Write("nova-agent-a.service", "memory.max", "max\n");
+  Write("nova-agent-b.service", "memory.max", "max\n");
+  auto a = slice_ / "nova-agent-a.service";
+  auto b = slice_ / "nova-agent-b.service";
+  ASSERT_EQ(::chown(a.c_str(), 65534, 65534), 0) << "run as root, as systemd makes cgroups";
+  ASSERT_EQ(::chown(b.c_str(), 0, 0), 0);
+  EXPECT_EQ(DelegatedTo(a.string()), 65534u);
+  EXPECT_EQ(DelegatedTo(b.string()), std::nullopt);  // not handed over yet, or User=root
+  EXPECT_EQ(DelegatedTo((slice_ / "nova-agent-gone.service").string()), std::nullopt);
 }
 
 }  // namespace

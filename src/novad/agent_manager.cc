@@ -121,18 +121,17 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
   HostMemory memory = read_memory_();
   // One listing answers every question: is the name taken, how many run,
   // the name's outcome recorders (so that ClaimName need not ask again) and,
-  // when the policy counts them, whose the agents are (a Get a live agent,
-  // in one batch) and how much memory they were given (their cgroups say).
+  // when the policy counts them, how much memory the agents were given and
+  // whose they are (their cgroups say, at no round trip per agent).
   bool per_user = !privileged && config_.max_agents_per_user > 0;
   bool by_memory = config_.max_agents == 0;
   std::vector<std::string> recorders = {OutcomeUnitOnSuccess(spec.name),
                                         OutcomeUnitOnFailure(spec.name)};
   std::map<std::string, UnitState> recorder_states;
-  std::vector<AgentUnitInfo> units = systemd_.ListAgentsWith(
-      AgentFields{.memory_max = false, .user = per_user}, recorders, &recorder_states);
+  std::vector<AgentUnitInfo> units =
+      systemd_.ListAgentsWith(AgentFields{}, recorders, &recorder_states);
   if (by_memory && !ReadGivenMemory(units)) {
-    units = systemd_.ListAgentsWith(AgentFields{.memory_max = true, .user = per_user}, recorders,
-                                    &recorder_states);
+    units = systemd_.ListAgentsWith(AgentFields{.memory_max = true}, recorders, &recorder_states);
   }
   std::map<std::string, UnitState> states;
   for (const auto& u : units) states[u.name] = UnitState{u.active_state, u.sub_state};
@@ -152,9 +151,8 @@ SpawnResult AgentManager::Spawn(const SpawnRequest& request, const Caller& calle
     throw Error(ErrorKind::kAdmissionRefused, "agent \"" + spec.name + "\" refused: " + why);
   };
   if (per_user) {
-    uint64_t theirs = std::count_if(units.begin(), units.end(), [&](const AgentUnitInfo& u) {
-      return u.live() && u.user == spec.user;
-    });
+    // Not privileged: the agent runs as the caller (ResolveUser).
+    uint64_t theirs = CountAgentsOf(units, caller.uid, spec.user);
     theirs += std::count_if(others.begin(), others.end(),
                             [&](const auto& o) { return o.second.user == spec.user; });
     if (auto refusal = PerUserRefusal(config_, spec.user, theirs)) refuse(*refusal);
@@ -231,6 +229,29 @@ bool AgentManager::ReadGivenMemory(std::vector<AgentUnitInfo>& units) const {
     u.memory_max = *given;
   }
   return true;
+}
+
+uint64_t AgentManager::CountAgentsOf(const std::vector<AgentUnitInfo>& units, uid_t uid,
+                                     const std::string& user) {
+  // Whose a live agent is: the user its cgroup was handed to (Delegate=yes).
+  // Its processes cannot give it away or take another's: chown is root's.
+  // systemd is asked about the others only (not handed over yet, User=root,
+  // no cgroup to read), in one listing and one batch however many they are.
+  uint64_t theirs = 0;
+  std::vector<std::string> ask;
+  for (const AgentUnitInfo& u : units) {
+    if (!u.live()) continue;
+    if (auto owner = DelegatedTo(agents_cgroup_ + "/" + u.unit)) {
+      theirs += *owner == uid;
+    } else {
+      ask.push_back(u.name);
+    }
+  }
+  if (ask.empty()) return theirs;
+  for (const auto& [name, owner] : systemd_.AgentOwners(ask)) {
+    theirs += owner.state.live() && owner.user == user;
+  }
+  return theirs;
 }
 
 void AgentManager::AbandonStart(const std::string& unit) {

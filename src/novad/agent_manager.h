@@ -6,6 +6,8 @@
 // configuration and the files) is safe to share.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -140,6 +142,11 @@ class AgentManager {
   // when one cannot be read (its cgroup not made yet, or gone): systemd is
   // asked then.
   bool ReadGivenMemory(std::vector<AgentUnitInfo>& units) const;
+  // Under MaxAgentsPerUser: how many live agents among `units` are USER's
+  // (uid UID), from the owners of their cgroups, asking systemd only about
+  // those whose cgroup says no one yet.
+  uint64_t CountAgentsOf(const std::vector<AgentUnitInfo>& units, uid_t uid,
+                         const std::string& user);
 
   Systemd& systemd_;
   const Config& config_;

@@ -5,8 +5,11 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -72,7 +75,7 @@ class FakeSystemd : public Systemd {
       info.memory_max = memory_max;
       if (!agent_ends_at_once) {
         agents[*name] = info;
-        MakeCgroup(unit, memory_max);
+        MakeCgroup(unit, memory_max, user);
       }
     }
     return start_result;
@@ -85,11 +88,17 @@ class FakeSystemd : public Systemd {
     if (!cgroups.empty()) std::filesystem::remove_all(cgroups / unit);
     return "done";
   }
-  void MakeCgroup(const std::string& unit, uint64_t memory_max) {
+  // The cgroup as the agent's first process has it: its memory.max, and
+  // handed to its User= (Delegate=yes), which only root can do.
+  void MakeCgroup(const std::string& unit, uint64_t memory_max, const std::string& user) {
     if (cgroups.empty()) return;
     std::filesystem::create_directories(cgroups / unit);
     std::ofstream(cgroups / unit / "memory.max")
         << (memory_max == kInfinity ? std::string("max") : std::to_string(memory_max)) << "\n";
+    const struct passwd* pw = ::getpwnam(user.c_str());
+    ASSERT_NE(pw, nullptr) << user;
+    ASSERT_EQ(::chown((cgroups / unit).c_str(), pw->pw_uid, pw->pw_gid), 0)
+        << "the tests make cgroups as systemd does, as root: " << std::strerror(errno);
   }
   void KillUnit(const std::string& unit, const std::string& whom, int signal) override {
     calls.push_back("kill " + unit + " " + whom + " " + std::to_string(signal));
@@ -136,7 +145,7 @@ class FakeSystemd : public Systemd {
   std::vector<AgentUnitInfo> ListAgentsWith(
       AgentFields fields, const std::vector<std::string>& units,
       std::map<std::string, UnitState>* unit_states) override {
-    lookups += fields.memory_max || fields.user ? 2 : 1;
+    lookups += fields.memory_max ? 2 : 1;
     unit_states->clear();
     for (const auto& unit : units) {
       if (auto state = StateOf(unit)) (*unit_states)[unit] = *state;
@@ -149,10 +158,23 @@ class FakeSystemd : public Systemd {
       info.active_state = a.active_state;
       info.sub_state = a.sub_state;
       if (fields.memory_max && a.live()) info.memory_max = a.memory_max;
-      if (fields.user && a.live()) info.user = a.user;
     }
     return out;
   }
+  // A listing, and a batch of User= Gets.
+  std::map<std::string, AgentOwner> AgentOwners(const std::vector<std::string>& names) override {
+    lookups += 2;
+    asked_owners.insert(asked_owners.end(), names.begin(), names.end());
+    std::map<std::string, AgentOwner> owners;
+    for (const auto& name : names) {
+      if (auto it = agents.find(name); it != agents.end()) {
+        owners[name] =
+            AgentOwner{UnitState{it->second.active_state, it->second.sub_state}, it->second.user};
+      }
+    }
+    return owners;
+  }
+  std::vector<std::string> asked_owners;  // the names AgentOwners was asked about
   std::optional<std::pair<UnitState, uint32_t>> ServiceState(const std::string& unit) override {
     ++lookups;
     auto agent = GetAgent(AgentNameFromUnit(unit).value_or(""));
@@ -382,10 +404,12 @@ TEST_F(AgentManagerTest, OneUserMayRunAtMostMaxAgentsPerUser) {
   // Someone else's agents and finished ones do not count.
   AgentUnitInfo theirs = systemd_.agents.at("n1");
   theirs.name = "alice1";
+  theirs.unit = AgentUnit("alice1");
   theirs.user = "alice";
   systemd_.agents["alice1"] = theirs;
   AgentUnitInfo finished = systemd_.agents.at("n1");
   finished.name = "old";
+  finished.unit = AgentUnit("old");
   finished.active_state = "failed";
   systemd_.agents["old"] = finished;
   systemd_.calls.clear();
@@ -399,13 +423,62 @@ TEST_F(AgentManagerTest, OneUserMayRunAtMostMaxAgentsPerUser) {
   systemd_.lookups = 0;
   manager_.Spawn(Request("r1"), Caller{0});
   EXPECT_EQ(systemd_.lookups, 2);
-  // One of theirs ends: room again. A member's spawn asks User= too, in one
-  // batch; never every property.
+  // One of theirs ends: room again. A member's spawn reads whose the agents
+  // are from their cgroups and asks systemd only about those the cgroups do
+  // not tell: alice1, listed with none, and r1, whose cgroup is root's (User=
+  // root). The listing, their owners (a listing and a batch of Gets), the
+  // started unit's state; never every property.
   systemd_.agents.erase("n1");
   systemd_.lookups = 0;
+  systemd_.asked_owners.clear();
   manager_.Spawn(Request("n3"), nobody);
-  EXPECT_EQ(systemd_.lookups, 3);
+  EXPECT_EQ(systemd_.lookups, 4);
+  EXPECT_THAT(systemd_.asked_owners, testing::ElementsAre("alice1", "r1"));
   EXPECT_EQ(systemd_.list_agents_calls, 0);
+}
+
+TEST_F(AgentManagerTest, PerUserAdmissionReadsWhoseTheAgentsAreFromTheirCgroups) {
+  // Beside 40 agents of another user, a member's spawn under
+  // MaxAgentsPerUser costs what a counted maximum does: the owners of the
+  // agents' cgroups say whose they are, at no round trip per agent.
+  config_.max_agents = 100;
+  config_.max_agents_per_user = 2;
+  const Caller nobody{65534};
+  for (int i = 0; i < 40; ++i) {
+    SpawnRequest theirs = Request("d" + std::to_string(i));
+    theirs.user = "daemon";
+    manager_.Spawn(theirs, Caller{0});
+  }
+  manager_.Spawn(Request("n1"), nobody);
+  systemd_.lookups = 0;
+  manager_.Spawn(Request("n2"), nobody);
+  EXPECT_EQ(systemd_.lookups, 2);  // the listing, the started unit's state
+  EXPECT_TRUE(systemd_.asked_owners.empty());
+  EXPECT_THAT(SpawnError(Request("n3"), nobody, ErrorKind::kAdmissionRefused),
+              testing::HasSubstr("nobody runs 2 agents, the most one user may run"));
+
+  // A cgroup not handed over yet (systemd chowns it as the agent's first
+  // process starts) is still root's: systemd says whose that agent is.
+  auto n1_cgroup = dir_ / "cgroups" / AgentUnit("n1");
+  ASSERT_EQ(::chown(n1_cgroup.c_str(), 0, 0), 0);
+  systemd_.lookups = 0;
+  EXPECT_THAT(SpawnError(Request("n3"), nobody, ErrorKind::kAdmissionRefused),
+              testing::HasSubstr("nobody runs 2 agents"));
+  EXPECT_THAT(systemd_.asked_owners, testing::ElementsAre("n1"));
+  EXPECT_EQ(systemd_.lookups, 3);  // the listing, n1's owner (a listing and a Get)
+
+  // Only the owner counts, not the name nor what systemd would say of an
+  // agent whose cgroup was handed over: an agent of nobody's cannot pass
+  // for another user's (chown is root's), and daemon's never count.
+  ASSERT_EQ(::chown(n1_cgroup.c_str(), 65534, 65534), 0);
+  systemd_.agents.at("n2").user = "daemon";
+  systemd_.asked_owners.clear();
+  EXPECT_THAT(SpawnError(Request("n3"), nobody, ErrorKind::kAdmissionRefused),
+              testing::HasSubstr("nobody runs 2 agents"));
+  EXPECT_TRUE(systemd_.asked_owners.empty());
+  // One of nobody's ends: room again.
+  manager_.Kill("n1", false, nobody);
+  manager_.Spawn(Request("n3"), nobody);
 }
 
 TEST_F(AgentManagerTest, OnlyRootMayPassTheCeilings) {

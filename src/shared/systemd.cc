@@ -318,29 +318,20 @@ class SdbusSystemd final : public Systemd {
         paths.push_back(u.get<6>());
       }
     }
-    if (fields.memory_max || fields.user) {
-      // At most two small Gets a live agent, not a GetAll of its hundreds of
+    if (fields.memory_max) {
+      // One small Get a live agent, not a GetAll of its hundreds of
       // properties: with 300 agents, megabytes less per spawn.
       BusBatch batch(RawBus());
-      auto gone = [](AgentUnitInfo& info) {  // gone meanwhile: no longer live
-        info.active_state = "inactive";
-        info.sub_state = "dead";
-      };
       for (size_t i = 0; i < agents.size(); ++i) {
         AgentUnitInfo& info = agents[i];
         if (!info.live()) continue;
-        if (fields.memory_max) {
-          batch.Get(paths[i], "org.freedesktop.systemd1.Service", "MemoryMax",
-                    [&info, gone](sd_bus_message* reply, const char*) {
-                      if (reply == nullptr || !ReadVariant(reply, info.memory_max)) gone(info);
-                    });
-        }
-        if (fields.user) {
-          batch.Get(paths[i], "org.freedesktop.systemd1.Service", "User",
-                    [&info, gone](sd_bus_message* reply, const char*) {
-                      if (reply == nullptr || !ReadVariant(reply, info.user)) gone(info);
-                    });
-        }
+        batch.Get(paths[i], "org.freedesktop.systemd1.Service", "MemoryMax",
+                  [&info](sd_bus_message* reply, const char*) {
+                    if (reply == nullptr || !ReadVariant(reply, info.memory_max)) {
+                      info.active_state = "inactive";  // gone meanwhile: no longer live
+                      info.sub_state = "dead";
+                    }
+                  });
       }
       batch.Run();
     }

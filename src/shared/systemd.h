@@ -65,7 +65,6 @@ struct UnitState {
 // Which of an agent's properties ListAgentsWith reads besides its state.
 struct AgentFields {
   bool memory_max = false;  // MemoryMax=
-  bool user = false;        // User=
 };
 
 // What novad needs to know of an agent before it stops it.
