@@ -63,6 +63,12 @@ run_expect_fail 3 as nova-fay novactl spawn f-3 --workdir "$ws" -- sleep 600
 expect_eq "per-user refusal" "novactl: agent \"f-3\" refused: nova-fay runs 2 agents, the most one user may run (MaxAgentsPerUser=2 in $conf); wait for one to finish or kill one" "$ERR"
 is_gone f-3 || fail "the refused f-3 left a unit behind"
 echo "ok: f-3 left no unit"
+# novad tells whose an agent is by its cgroup's owner: systemd hands the
+# cgroup to User= (Delegate=yes), and the agent cannot give it away.
+cg=/sys/fs/cgroup/nova.slice/nova-agents.slice/$(unit_of f-2)
+expect_eq "f-2's cgroup handed to its user" nova-fay "$(stat -c %U "$cg")"
+if as nova-fay chown nova-gus "$cg" 2>/dev/null; then fail "nova-fay gave f-2's cgroup to nova-gus"; fi
+expect_eq "f-2's cgroup still nova-fay's" nova-fay "$(stat -c %U "$cg")"
 # Another member and root are not counted against nova-fay, and root has no limit.
 as nova-gus novactl spawn g-1 --workdir "$ws" -- sleep 600 >/dev/null
 for n in 1 2 3; do novactl spawn "r-$n" --workdir "$ws" -- sleep 600 >/dev/null; done
