@@ -113,11 +113,12 @@ TEST_F(AgentCgroupsTest, MemoryMaxIsBytesOrUnlimitedAndNothingWhenGone) {
 }
 
 TEST_F(AgentCgroupsTest, ACgroupIsDelegatedToTheUserItWasHandedTo) {
+  if (::geteuid() != 0) GTEST_SKIP() << "chown needs root";
   Write("nova-agent-a.service", "memory.max", "max\n");
   Write("nova-agent-b.service", "memory.max", "max\n");
   auto a = slice_ / "nova-agent-a.service";
   auto b = slice_ / "nova-agent-b.service";
-  ASSERT_EQ(::chown(a.c_str(), 65534, 65534), 0) << "run as root, as systemd makes cgroups";
+  ASSERT_EQ(::chown(a.c_str(), 65534, 65534), 0);
   ASSERT_EQ(::chown(b.c_str(), 0, 0), 0);
   EXPECT_EQ(DelegatedTo(a.string()), 65534u);
   EXPECT_EQ(DelegatedTo(b.string()), std::nullopt);  // not handed over yet, or User=root
